@@ -1,0 +1,18 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Context } from "../src/context.js";
+import { listDecisions } from "../src/decisions.js";
+import { jsonContents } from "./common.js";
+
+/** `signalbox://decisions`: the decision log, newest first (latest 200 entries and the total). */
+export function registerDecisionResource(server: McpServer, ctx: Context): void {
+  server.registerResource(
+    "decisions",
+    "signalbox://decisions",
+    {
+      title: "Decision log",
+      description: "The append-only decision log, newest first: the latest 200 entries and the total count.",
+      mimeType: "application/json",
+    },
+    async (uri) => jsonContents(uri.href, listDecisions(ctx.store, { limit: 200 })),
+  );
+}

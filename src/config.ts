@@ -1,0 +1,94 @@
+/**
+ * `signalbox.config.json` at the project root (optional).
+ *
+ * - `domains`: ordered domain map `pattern -> domain`; exact files win over
+ *   globs, then the first matching glob wins; `"parallel": "none"` makes every
+ *   pair of tasks touching that domain serialize (PARALLELISM_FRAMEWORK, Level 1,
+ *   `backend/alembic/* -> NONE (serialized)`).
+ * - `integration_points`: `pattern -> tag`; a task touching a matching key gets
+ *   the tag and becomes an integration point (Level 3).
+ * - `locks`: lease and wait defaults and ceilings, in milliseconds.
+ * - `limits`: sizes enforced on every request.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const CONFIG_FILE = "signalbox.config.json";
+
+const DomainRule = z.object({
+  pattern: z.string().min(1).describe("Exact path or glob (picomatch syntax)"),
+  domain: z.string().min(1).describe("Domain (coordinator) name"),
+  parallel: z.enum(["none", "all_except_self"]).optional().describe('"none": tasks in this domain always serialize'),
+});
+
+const IntegrationRule = z.object({
+  pattern: z.string().min(1).describe("Exact path or glob"),
+  tag: z.string().min(1).describe("Integration trigger tag, e.g. migration"),
+});
+
+const LockSettings = z.object({
+  default_lease_ms: z.number().int().positive().default(600_000),
+  max_lease_ms: z.number().int().positive().default(3_600_000),
+  default_wait_ms: z.number().int().nonnegative().default(0),
+  max_wait_ms: z.number().int().nonnegative().default(60_000),
+});
+
+const Limits = z.object({
+  keys_per_request: z.number().int().positive().default(256),
+  tasks_per_check: z.number().int().positive().default(20_000),
+  string_bytes: z.number().int().positive().default(16_384),
+});
+
+export const ConfigSchema = z
+  .object({
+    domains: z.array(DomainRule).default([]),
+    integration_points: z.array(IntegrationRule).default([]),
+    locks: LockSettings.prefault({}),
+    limits: Limits.prefault({}),
+  })
+  .strict();
+
+/** The validated configuration with every default filled in. */
+export type Config = z.infer<typeof ConfigSchema>;
+export type DomainRuleT = z.infer<typeof DomainRule>;
+export type IntegrationRuleT = z.infer<typeof IntegrationRule>;
+
+/** Parse a config object; throws an Error naming each bad field. */
+export function parseConfig(raw: unknown, source = CONFIG_FILE): Config {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
+    throw new Error(`invalid ${source}: ${problems}`);
+  }
+  return result.data;
+}
+
+/** The defaults, as used without a config file. */
+export function defaultConfig(): Config {
+  return parseConfig({});
+}
+
+/**
+ * Load `<root>/signalbox.config.json`, or the defaults if it does not exist.
+ * @throws Error if the file exists but is not valid JSON or fails validation.
+ */
+export function loadConfig(root: string): Config {
+  const file = path.join(root, CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return defaultConfig();
+    throw err;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`invalid ${file}: not JSON (${(err as Error).message})`);
+  }
+  return parseConfig(raw, file);
+}

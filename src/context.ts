@@ -1,0 +1,77 @@
+/**
+ * The context object created once per process and passed down to every tool
+ * and resource: no module-level mutable state (DESIGN.md, "Layout").
+ */
+import { loadConfig, type Config } from "./config.js";
+import { DomainMap } from "./domains.js";
+import { LockManager } from "./locks.js";
+import { stderrLogger, type Logger } from "./logger.js";
+import { resolveRoot, resolveStoreDir } from "./root.js";
+import { systemClock, type Clock } from "./store/clock.js";
+import { openStore, type Store } from "./store/index.js";
+
+/** Everything a handler needs. */
+export interface Context {
+  /** Absolute project root; keys are relative to it. */
+  readonly root: string;
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly domains: DomainMap;
+  readonly locks: LockManager;
+  /** Stop timers and close the store. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link createContext}; everything has a default. */
+export interface ContextOptions {
+  root?: string;
+  storeDir?: string;
+  config?: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** Interval of lock-table housekeeping in ms (default 60 s; 0 disables). */
+  sweepMs?: number;
+}
+
+/**
+ * Open the store and build the context.
+ * @throws Error if the root is not a directory, the config is invalid or the store cannot be opened.
+ */
+export function createContext(opts: ContextOptions = {}): Context {
+  const root = resolveRoot(opts.root !== undefined ? { root: opts.root } : {});
+  const config = opts.config ?? loadConfig(root);
+  const store = openStore(opts.storeDir ?? resolveStoreDir(root));
+  const clock = opts.clock ?? systemClock();
+  const logger = opts.logger ?? stderrLogger();
+  const locks = new LockManager(store, clock, config.locks);
+  locks.sweep();
+  const sweepMs = opts.sweepMs ?? 60_000;
+  const timer = sweepMs > 0 ? setInterval(() => safeSweep(locks, logger), sweepMs) : null;
+  timer?.unref();
+  let closed = false;
+  return {
+    root,
+    config,
+    store,
+    clock,
+    logger,
+    domains: new DomainMap(config),
+    locks,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer) clearInterval(timer);
+      await store.close();
+    },
+  };
+}
+
+function safeSweep(locks: LockManager, logger: Logger): void {
+  try {
+    locks.sweep();
+  } catch (err) {
+    logger.log("warn", "lock sweep failed", { error: (err as Error).message });
+  }
+}

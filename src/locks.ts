@@ -1,0 +1,792 @@
+/**
+ * Shared and exclusive locks with leases, fencing tokens, FIFO queues and
+ * wait-for-graph deadlock detection, all decided inside LMDB write
+ * transactions so that every server process on the machine agrees.
+ *
+ * Rules and their sources:
+ * - read locks are shared, write locks exclusive (parallel-execution-protocol
+ *   §3.3); a directory key conflicts with every key below it (DESIGN.md,
+ *   "Resource key");
+ * - a request for several keys is granted whole or not at all (DESIGN.md, "Lock");
+ * - waiters queue FIFO per key while `wait_ms` runs, so readers cannot starve
+ *   a writer (DESIGN.md, "Lock");
+ * - a request that would close a wait-for cycle is refused as a deadlock,
+ *   naming the cycle (DESIGN.md; protocol "Success Criteria": no deadlocks);
+ * - locks are leased on the monotonic clock plus boot id, and every grant
+ *   carries a fencing token strictly increasing across the store (DESIGN.md,
+ *   "Store rules" and "Lessons": a crashed agent does not block the team
+ *   forever; a holder whose lease lapsed is told its token is stale);
+ * - only the holder releases or renews its lock.
+ *
+ * One `transactionSync` per decision; nothing that decides a grant lives only
+ * in this process's memory. The in-process event emitter only wakes local
+ * waiters early; other processes are found by polling.
+ */
+import { EventEmitter } from "node:events";
+import { nanoid } from "nanoid";
+import type { Clock } from "./store/clock.js";
+import { monoToIso } from "./store/clock.js";
+import { ancestorDirs, keyKind } from "./paths.js";
+import {
+  nextCounter,
+  scanPrefix,
+  type LockRecord,
+  type Store,
+  type WaiterRecord,
+} from "./store/index.js";
+
+/** `read` is shared, `write` is exclusive. */
+export type LockMode = "read" | "write";
+
+/** Lease and wait bounds in milliseconds (config `locks`). */
+export interface LockSettings {
+  default_lease_ms: number;
+  max_lease_ms: number;
+  default_wait_ms: number;
+  max_wait_ms: number;
+}
+
+/** A request for locks. `keys` must already be normalised (paths.ts). */
+export interface AcquireRequest {
+  agent_id: string;
+  keys: string[];
+  mode: LockMode;
+  feature_id?: string | null;
+  /** Lease length in ms; default `settings.default_lease_ms`. */
+  lease_ms?: number;
+  /** How long to queue for the keys, in ms; 0 refuses at once on conflict. */
+  wait_ms?: number;
+  /** Aborting leaves the queue and rejects with an Error. */
+  signal?: AbortSignal;
+}
+
+/** One granted key. `lock_id` is secret to the holder; `expires_at` is ISO. */
+export interface GrantedLock {
+  key: string;
+  mode: LockMode;
+  lock_id: string;
+  fencing_token: number;
+  expires_at: string;
+}
+
+/** Someone holding a key that conflicts with a request. */
+export interface Holder {
+  /** The key the holder holds. */
+  key: string;
+  /** The requested key it conflicts with. */
+  requested: string;
+  agent_id: string;
+  mode: LockMode;
+  feature_id: string | null;
+  fencing_token: number;
+  expires_at: string;
+}
+
+/** An earlier request queued on an overlapping key with a conflicting mode. */
+export interface QueuedAhead {
+  agent_id: string;
+  mode: LockMode;
+  keys: string[];
+  feature_id: string | null;
+  enqueued_at: string;
+}
+
+/** The outcome of {@link LockManager.acquire}; a refusal is a normal result. */
+export type AcquireResult =
+  | { granted: true; locks: GrantedLock[]; waited_ms: number }
+  | {
+      granted: false;
+      reason: "conflict" | "deadlock" | "timeout";
+      message: string;
+      holders: Holder[];
+      queued_ahead: QueuedAhead[];
+      /** For a deadlock: the wait-for cycle, first agent repeated at the end. */
+      cycle: string[] | null;
+      waited_ms: number;
+    };
+
+/** What a release did. Nothing is silently dropped: every target lands in one list. */
+export interface ReleaseResult {
+  released: { key: string; mode: LockMode; fencing_token: number }[];
+  /** Locks of the caller that had already ended (lease expired, released or broken). */
+  stale: { key: string; lock_id: string; status: LockStatus }[];
+  /** Requested paths nobody holds. */
+  not_held: string[];
+}
+
+/** The state of one grant as `verify_lock` sees it. */
+export type LockStatus = "current" | "expired" | "released" | "broken" | "unknown" | "token_mismatch";
+
+/** Answer of {@link LockManager.verify}. */
+export interface VerifyResult {
+  valid: boolean;
+  status: LockStatus;
+  key: string | null;
+  mode: LockMode | null;
+  agent_id: string | null;
+  feature_id: string | null;
+  fencing_token: number | null;
+  expires_at: string | null;
+}
+
+/** Answer of {@link LockManager.renew}. */
+export interface RenewResult {
+  renewed: GrantedLock[];
+  stale: { key: string; lock_id: string; status: LockStatus }[];
+}
+
+/** A live lock as the `signalbox://locks` resource shows it (no lock_id). */
+export interface LockView {
+  key: string;
+  mode: LockMode;
+  agent_id: string;
+  feature_id: string | null;
+  fencing_token: number;
+  acquired_at: string;
+  expires_at: string;
+}
+
+/** A live waiter as the `signalbox://locks` resource shows it. */
+export interface WaiterView {
+  agent_id: string;
+  mode: LockMode;
+  keys: string[];
+  feature_id: string | null;
+  enqueued_at: string;
+  gives_up_at: string;
+}
+
+/** How long ended lock records are kept so `verify_lock` can say why a token is stale (ms). */
+export const TOMBSTONE_MS = 3_600_000;
+const SEQ_WIDTH = 12;
+
+interface Blockers {
+  holders: { rec: LockRecord; requested: string }[];
+  waiters: { w: WaiterRecord; requested: string }[];
+}
+
+type Attempt =
+  | { kind: "done"; result: AcquireResult }
+  | { kind: "waiting"; seq: number; blockerAgents: string };
+
+/** Is process `pid` alive? (EPERM means it exists but is not ours.) */
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function conflicts(a: LockMode, b: LockMode): boolean {
+  return a === "write" || b === "write";
+}
+
+/**
+ * The lock table. One instance per context; it holds no state that decides a
+ * grant, only an emitter to wake this process's own waiters early.
+ */
+export class LockManager {
+  private readonly wake = new EventEmitter();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly settings: LockSettings,
+  ) {
+    this.wake.setMaxListeners(0);
+  }
+
+  /**
+   * Acquire `keys` in `mode` for `agent_id`, all or nothing.
+   *
+   * Without a conflict the grant is immediate. On conflict with `wait_ms` 0
+   * the answer is `granted: false, reason: "conflict"`; with `wait_ms` > 0 the
+   * request queues FIFO on its keys and is granted when it reaches the front
+   * and the holders are gone, or refused with `timeout` when the wait ends,
+   * or with `deadlock` if waiting would close a wait-for cycle.
+   *
+   * @throws Error if `lease_ms` or `wait_ms` is outside the configured bounds,
+   *         if `keys` is empty, or if `signal` aborts the wait.
+   */
+  async acquire(req: AcquireRequest): Promise<AcquireResult> {
+    const lease = req.lease_ms ?? this.settings.default_lease_ms;
+    const wait = req.wait_ms ?? this.settings.default_wait_ms;
+    if (req.keys.length === 0) throw new Error("paths: expected at least one key");
+    if (!(lease > 0) || lease > this.settings.max_lease_ms) {
+      throw new Error(`lease_ms: expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
+    }
+    if (!(wait >= 0) || wait > this.settings.max_wait_ms) {
+      throw new Error(`wait_ms: expected 0..${this.settings.max_wait_ms} ms, got ${wait}`);
+    }
+    const start = this.clock.monoMs();
+    const deadline = start + wait;
+    let attempt = this.attempt(req, lease, null, deadline, start);
+    if (attempt.kind === "done") return attempt.result;
+
+    let seq = attempt.seq;
+    let lastBlockers = attempt.blockerAgents;
+    let pollMs = 2;
+    try {
+      for (;;) {
+        const remaining = deadline - this.clock.monoMs();
+        await this.sleep(Math.max(0, Math.min(pollMs, remaining)), req.signal);
+        pollMs = Math.min(25, pollMs * 1.5);
+        if (req.signal?.aborted) throw new Error("acquire_lock: cancelled by the client while waiting");
+        const now = this.clock.monoMs();
+        if (now < deadline) {
+          // Cheap read-only look first; a write transaction only when something changed.
+          this.store.env.resetReadTxn();
+          const b = this.blockersOf(req.agent_id, req.mode, req.keys, seq);
+          const agents = blockerAgents(b);
+          if (agents !== "" && agents === lastBlockers) continue;
+        }
+        attempt = this.attempt(req, lease, seq, deadline, start);
+        if (attempt.kind === "done") return attempt.result;
+        seq = attempt.seq;
+        lastBlockers = attempt.blockerAgents;
+      }
+    } catch (err) {
+      this.dequeue(seq);
+      throw err;
+    }
+  }
+
+  /** One read-check-write step of an acquire, in a single write transaction. */
+  private attempt(req: AcquireRequest, lease: number, seq: number | null, deadline: number, start: number): Attempt {
+    const { store, clock } = this;
+    let removedWaiter = false;
+    const out = store.env.transactionSync((): Attempt => {
+      const now = clock.monoMs();
+      const b = this.blockersOf(req.agent_id, req.mode, req.keys, seq ?? Number.POSITIVE_INFINITY, true);
+      const waited = Math.round(now - start);
+      if (b.holders.length === 0 && b.waiters.length === 0) {
+        if (seq !== null) removedWaiter = this.removeWaiter(seq);
+        return { kind: "done", result: { granted: true, locks: this.grant(req, lease, now), waited_ms: waited } };
+      }
+      const refuse = (reason: "conflict" | "deadlock" | "timeout", message: string, cycle: string[] | null): Attempt => {
+        if (seq !== null) removedWaiter = this.removeWaiter(seq);
+        return {
+          kind: "done",
+          result: {
+            granted: false,
+            reason,
+            message,
+            holders: b.holders.map(({ rec, requested }) => this.holderView(rec, requested)),
+            queued_ahead: uniqueWaiters(b).map((w) => this.waiterAheadView(w)),
+            cycle,
+            waited_ms: waited,
+          },
+        };
+      };
+      if (now >= deadline) {
+        const what = describeBlockers(b);
+        return seq === null
+          ? refuse("conflict", `not granted: ${what}`, null)
+          : refuse("timeout", `not granted within ${Math.round(deadline - start)} ms: ${what}`, null);
+      }
+      const cycle = this.findCycle(req.agent_id, b);
+      if (cycle) {
+        return refuse("deadlock", `deadlock: waiting would close the wait-for cycle ${cycle.join(" -> ")}`, cycle);
+      }
+      let mySeq = seq;
+      if (mySeq === null) mySeq = this.enqueue(req, now, deadline);
+      return { kind: "waiting", seq: mySeq, blockerAgents: blockerAgents(b) };
+    });
+    if (removedWaiter) this.wake.emit("change");
+    return out;
+  }
+
+  /** Write the grant for every key. Call inside the write transaction. */
+  private grant(req: AcquireRequest, lease: number, now: number): GrantedLock[] {
+    const { store, clock } = this;
+    const acquiredAt = new Date(clock.wallMs()).toISOString();
+    const expiresAt = monoToIso(clock, now + lease);
+    return req.keys.map((key) => {
+      const rec: LockRecord = {
+        lock_id: nanoid(),
+        key,
+        mode: req.mode,
+        agent_id: req.agent_id,
+        feature_id: req.feature_id ?? null,
+        fencing_token: nextCounter(store, "fencing_token"),
+        boot: clock.bootId,
+        acquired_mono: now,
+        expires_mono: now + lease,
+        acquired_at: acquiredAt,
+        state: "held",
+        ended_mono: null,
+        ended_at: null,
+      };
+      store.locks.putSync(rec.lock_id, rec);
+      store.held.putSync(`${key}\0${rec.lock_id}`, rec.lock_id);
+      store.agentLocks.putSync(`${req.agent_id}\0${rec.lock_id}`, key);
+      return { key, mode: req.mode, lock_id: rec.lock_id, fencing_token: rec.fencing_token, expires_at: expiresAt };
+    });
+  }
+
+  /**
+   * Who stands between a request and its grant: live holders of overlapping
+   * keys in a conflicting mode, and live waiters queued earlier than `seq` on
+   * overlapping keys in a conflicting mode. The caller's own locks and
+   * requests never block it. With `purge`, dead entries met on the way are
+   * removed (only inside a write transaction).
+   */
+  private blockersOf(agent: string, mode: LockMode, keys: string[], seq: number, purge = false): Blockers {
+    const { store } = this;
+    const out: Blockers = { holders: [], waiters: [] };
+    const deadLocks: LockRecord[] = [];
+    const danglingHeld: string[] = [];
+    const deadWaiters: WaiterRecord[] = [];
+    const danglingQueue: string[] = [];
+    const seenLocks = new Set<string>();
+    const seenWaiters = new Set<number>();
+    for (const key of keys) {
+      for (const prefix of overlapPrefixes(key)) {
+        for (const { key: idx, value: lockId } of scanPrefix(store.held, prefix)) {
+          if (seenLocks.has(lockId)) continue;
+          seenLocks.add(lockId);
+          const rec = store.locks.get(lockId);
+          if (!rec || rec.state !== "held") {
+            danglingHeld.push(idx);
+            continue;
+          }
+          if (!this.isLive(rec)) {
+            deadLocks.push(rec);
+            continue;
+          }
+          if (rec.agent_id === agent || !conflicts(mode, rec.mode)) continue;
+          out.holders.push({ rec, requested: key });
+        }
+        for (const { key: idx, value: wseq } of scanPrefix(store.queue, prefix)) {
+          if (wseq >= seq || seenWaiters.has(wseq)) continue;
+          seenWaiters.add(wseq);
+          const w = store.waiters.get(wseq);
+          if (!w) {
+            danglingQueue.push(idx);
+            continue;
+          }
+          if (!this.waiterLive(w)) {
+            deadWaiters.push(w);
+            continue;
+          }
+          if (w.agent_id === agent || !conflicts(mode, w.mode)) continue;
+          out.waiters.push({ w, requested: key });
+        }
+      }
+    }
+    if (purge) {
+      for (const rec of deadLocks) this.endLock(rec, "expired");
+      for (const idx of danglingHeld) store.held.removeSync(idx);
+      for (const w of deadWaiters) this.removeWaiter(w.seq);
+      for (const idx of danglingQueue) store.queue.removeSync(idx);
+    }
+    return out;
+  }
+
+  /**
+   * Would `agent` waiting on `b` close a cycle in the wait-for graph? The
+   * graph's edges run from each live waiter's agent to the agents blocking
+   * that waiter. Returns the cycle `[agent, ..., agent]` or null.
+   */
+  private findCycle(agent: string, b: Blockers): string[] | null {
+    const byAgent = new Map<string, WaiterRecord[]>();
+    for (const { value: w } of this.store.waiters.getRange()) {
+      if (!this.waiterLive(w)) continue;
+      const list = byAgent.get(w.agent_id);
+      if (list) list.push(w);
+      else byAgent.set(w.agent_id, [w]);
+    }
+    const edges = new Map<string, Set<string>>();
+    const edgesOf = (a: string): Set<string> => {
+      let set = edges.get(a);
+      if (set) return set;
+      set = new Set<string>();
+      edges.set(a, set);
+      for (const w of byAgent.get(a) ?? []) {
+        for (const next of blockerSet(this.blockersOf(a, w.mode, w.keys, w.seq))) set.add(next);
+      }
+      return set;
+    };
+    // Depth-first search from each direct blocker back to `agent`.
+    const parent = new Map<string, string>();
+    const stack: string[] = [];
+    for (const first of blockerSet(b)) {
+      if (!parent.has(first)) {
+        parent.set(first, agent);
+        stack.push(first);
+      }
+    }
+    while (stack.length > 0) {
+      const node = stack.pop() as string;
+      if (node === agent) {
+        const path = [agent];
+        let cur = parent.get(agent) as string;
+        while (cur !== agent) {
+          path.push(cur);
+          cur = parent.get(cur) as string;
+        }
+        path.push(agent);
+        // Built backwards from the end of the cycle: reverse into wait-for order.
+        return [agent, ...path.slice(1, -1).reverse(), agent];
+      }
+      for (const next of edgesOf(node)) {
+        if (!parent.has(next)) {
+          parent.set(next, node);
+          stack.push(next);
+        }
+      }
+    }
+    return null;
+  }
+
+  private enqueue(req: AcquireRequest, now: number, deadline: number): number {
+    const { store, clock } = this;
+    const seq = nextCounter(store, "waiter_seq");
+    const w: WaiterRecord = {
+      seq,
+      agent_id: req.agent_id,
+      feature_id: req.feature_id ?? null,
+      mode: req.mode,
+      keys: req.keys,
+      pid: process.pid,
+      boot: clock.bootId,
+      enqueued_mono: now,
+      deadline_mono: deadline,
+      enqueued_at: new Date(clock.wallMs()).toISOString(),
+    };
+    store.waiters.putSync(seq, w);
+    for (const key of req.keys) store.queue.putSync(queueKey(key, seq), seq);
+    return seq;
+  }
+
+  /** Remove waiter `seq` and its queue entries. Inside a write transaction. */
+  private removeWaiter(seq: number): boolean {
+    const w = this.store.waiters.get(seq);
+    if (!w) return false;
+    for (const key of w.keys) this.store.queue.removeSync(queueKey(key, seq));
+    this.store.waiters.removeSync(seq);
+    return true;
+  }
+
+  private dequeue(seq: number): void {
+    const removed = this.store.env.transactionSync(() => this.removeWaiter(seq));
+    if (removed) this.wake.emit("change");
+  }
+
+  /** Mark a lock ended and drop it from the live indexes. Inside a write transaction. */
+  private endLock(rec: LockRecord, state: "released" | "expired" | "broken"): void {
+    const { store, clock } = this;
+    store.held.removeSync(`${rec.key}\0${rec.lock_id}`);
+    store.agentLocks.removeSync(`${rec.agent_id}\0${rec.lock_id}`);
+    store.locks.putSync(rec.lock_id, {
+      ...rec,
+      state,
+      ended_mono: clock.monoMs(),
+      ended_at: new Date(clock.wallMs()).toISOString(),
+    });
+  }
+
+  /** Ids of the agent's locks still in the live index (some may have lapsed). */
+  private agentLockIds(agent: string): string[] {
+    return [...scanPrefix(this.store.agentLocks, `${agent}\0`)].map(({ key }) => key.slice(agent.length + 1));
+  }
+
+  private isLive(rec: LockRecord): boolean {
+    return rec.state === "held" && rec.boot === this.clock.bootId && rec.expires_mono > this.clock.monoMs();
+  }
+
+  private waiterLive(w: WaiterRecord): boolean {
+    return w.boot === this.clock.bootId && w.deadline_mono > this.clock.monoMs() && pidAlive(w.pid);
+  }
+
+  private statusOf(rec: LockRecord): LockStatus {
+    if (rec.state === "held") return this.isLive(rec) ? "current" : "expired";
+    return rec.state;
+  }
+
+  /**
+   * Release locks of `agent_id`: by `lock_ids`, by `keys` (normalised, exact
+   * match) or `all`. Exactly one selector must be given. One transaction.
+   *
+   * @throws Error naming the holder if any target belongs to another agent
+   *         (nothing is released then), or if no selector / several are given.
+   */
+  release(agent: string, target: { lock_ids?: string[]; keys?: string[]; all?: boolean }): ReleaseResult {
+    const selectors = [target.lock_ids, target.keys, target.all ? true : undefined].filter((s) => s !== undefined);
+    if (selectors.length !== 1) {
+      throw new Error("release_lock: give exactly one of lock_ids, paths or all: true");
+    }
+    const result = this.store.env.transactionSync((): ReleaseResult => {
+      const out: ReleaseResult = { released: [], stale: [], not_held: [] };
+      const mine: LockRecord[] = [];
+      if (target.lock_ids) {
+        for (const id of target.lock_ids) {
+          const rec = this.store.locks.get(id);
+          if (!rec) {
+            out.stale.push({ key: "", lock_id: id, status: "unknown" });
+            continue;
+          }
+          if (rec.agent_id !== agent) throw new Error(this.notYours("release", agent, rec));
+          mine.push(rec);
+        }
+      } else if (target.keys) {
+        for (const key of target.keys) {
+          const own: LockRecord[] = [];
+          const others: LockRecord[] = [];
+          for (const { value: id } of scanPrefix(this.store.held, `${key}\0`)) {
+            const rec = this.store.locks.get(id);
+            if (!rec) continue;
+            if (rec.agent_id === agent) own.push(rec);
+            else if (this.isLive(rec)) others.push(rec);
+          }
+          if (own.length > 0) mine.push(...own);
+          else if (others[0]) throw new Error(this.notYours("release", agent, others[0]));
+          else out.not_held.push(key);
+        }
+      } else {
+        for (const id of this.agentLockIds(agent)) {
+          const rec = this.store.locks.get(id);
+          if (rec) mine.push(rec);
+        }
+      }
+      for (const rec of mine) {
+        const status = this.statusOf(rec);
+        if (status === "current") {
+          this.endLock(rec, "released");
+          out.released.push({ key: rec.key, mode: rec.mode, fencing_token: rec.fencing_token });
+        } else {
+          if (rec.state === "held") this.endLock(rec, "expired");
+          out.stale.push({ key: rec.key, lock_id: rec.lock_id, status });
+        }
+      }
+      return out;
+    });
+    if (result.released.length > 0 || result.stale.length > 0) this.wake.emit("change");
+    return result;
+  }
+
+  /**
+   * Extend the leases of `agent`'s locks (`lock_ids`, or all its locks) to
+   * now + `lease_ms`. An expired or ended lock is reported stale and is not
+   * revived: another agent may already hold a newer token for that key.
+   *
+   * @throws Error naming the holder if a lock belongs to another agent, or if
+   *         `lease_ms` is outside the configured bounds.
+   */
+  renew(agent: string, lockIds: string[] | undefined, leaseMs?: number): RenewResult {
+    const lease = leaseMs ?? this.settings.default_lease_ms;
+    if (!(lease > 0) || lease > this.settings.max_lease_ms) {
+      throw new Error(`lease_ms: expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
+    }
+    const result = this.store.env.transactionSync((): RenewResult => {
+      const out: RenewResult = { renewed: [], stale: [] };
+      const ids = lockIds ?? this.agentLockIds(agent);
+      const now = this.clock.monoMs();
+      for (const id of ids) {
+        const rec = this.store.locks.get(id);
+        if (!rec) {
+          out.stale.push({ key: "", lock_id: id, status: "unknown" });
+          continue;
+        }
+        if (rec.agent_id !== agent) throw new Error(this.notYours("renew", agent, rec));
+        const status = this.statusOf(rec);
+        if (status !== "current") {
+          if (rec.state === "held") this.endLock(rec, "expired");
+          out.stale.push({ key: rec.key, lock_id: id, status });
+          continue;
+        }
+        this.store.locks.putSync(id, { ...rec, expires_mono: now + lease });
+        out.renewed.push({
+          key: rec.key,
+          mode: rec.mode,
+          lock_id: id,
+          fencing_token: rec.fencing_token,
+          expires_at: monoToIso(this.clock, now + lease),
+        });
+      }
+      return out;
+    });
+    if (result.stale.length > 0) this.wake.emit("change");
+    return result;
+  }
+
+  /**
+   * Is `(lock_id, fencing_token)` still the current grant? What a write path
+   * checks right before writing. Read-only.
+   */
+  verify(lockId: string, token: number): VerifyResult {
+    this.store.env.resetReadTxn();
+    const rec = this.store.locks.get(lockId);
+    if (!rec) {
+      return {
+        valid: false,
+        status: "unknown",
+        key: null,
+        mode: null,
+        agent_id: null,
+        feature_id: null,
+        fencing_token: null,
+        expires_at: null,
+      };
+    }
+    const status: LockStatus = rec.fencing_token !== token ? "token_mismatch" : this.statusOf(rec);
+    return {
+      valid: status === "current",
+      status,
+      key: rec.key,
+      mode: rec.mode,
+      agent_id: rec.agent_id,
+      feature_id: rec.feature_id,
+      fencing_token: rec.fencing_token,
+      expires_at: rec.boot === this.clock.bootId ? monoToIso(this.clock, rec.expires_mono) : null,
+    };
+  }
+
+  /** Live locks and waiters, for the `signalbox://locks` resource. Read-only; no lock_id. */
+  list(): { locks: LockView[]; waiters: WaiterView[] } {
+    this.store.env.resetReadTxn();
+    const locks: LockView[] = [];
+    for (const { value: id } of this.store.held.getRange()) {
+      const rec = this.store.locks.get(id);
+      if (!rec || !this.isLive(rec)) continue;
+      locks.push({
+        key: rec.key,
+        mode: rec.mode,
+        agent_id: rec.agent_id,
+        feature_id: rec.feature_id,
+        fencing_token: rec.fencing_token,
+        acquired_at: rec.acquired_at,
+        expires_at: monoToIso(this.clock, rec.expires_mono),
+      });
+    }
+    const waiters: WaiterView[] = [];
+    for (const { value: w } of this.store.waiters.getRange()) {
+      if (!this.waiterLive(w)) continue;
+      waiters.push({
+        agent_id: w.agent_id,
+        mode: w.mode,
+        keys: w.keys,
+        feature_id: w.feature_id,
+        enqueued_at: w.enqueued_at,
+        gives_up_at: monoToIso(this.clock, w.deadline_mono),
+      });
+    }
+    return { locks, waiters };
+  }
+
+  /**
+   * Housekeeping in one transaction: expire lapsed locks, drop dead waiters,
+   * and delete ended lock records older than {@link TOMBSTONE_MS} or from
+   * another boot. Returns how many records it touched.
+   */
+  sweep(): number {
+    const now = this.clock.monoMs();
+    const touched = this.store.env.transactionSync(() => {
+      let n = 0;
+      const recs = [...this.store.locks.getRange().map(({ value }) => value)];
+      for (const rec of recs) {
+        if (rec.state === "held" && !this.isLive(rec)) {
+          this.endLock(rec, "expired");
+          n++;
+        } else if (
+          rec.state !== "held" &&
+          (rec.boot !== this.clock.bootId || (rec.ended_mono !== null && now - rec.ended_mono > TOMBSTONE_MS))
+        ) {
+          this.store.locks.removeSync(rec.lock_id);
+          n++;
+        }
+      }
+      const waiters = [...this.store.waiters.getRange().map(({ value }) => value)];
+      for (const w of waiters) {
+        if (!this.waiterLive(w)) {
+          this.removeWaiter(w.seq);
+          n++;
+        }
+      }
+      return n;
+    });
+    if (touched > 0) this.wake.emit("change");
+    return touched;
+  }
+
+  private notYours(action: string, agent: string, rec: LockRecord): string {
+    const feature = rec.feature_id ? `, feature ${rec.feature_id}` : "";
+    return (
+      `${action}_lock refused: the ${rec.mode} lock on ${rec.key} belongs to agent "${rec.agent_id}"${feature}, ` +
+      `not to "${agent}". Only the holder may ${action} it; wait for its lease to end or ask the orchestrator.`
+    );
+  }
+
+  private holderView(rec: LockRecord, requested: string): Holder {
+    return {
+      key: rec.key,
+      requested,
+      agent_id: rec.agent_id,
+      mode: rec.mode,
+      feature_id: rec.feature_id,
+      fencing_token: rec.fencing_token,
+      expires_at: monoToIso(this.clock, rec.expires_mono),
+    };
+  }
+
+  private waiterAheadView(w: WaiterRecord): QueuedAhead {
+    return { agent_id: w.agent_id, mode: w.mode, keys: w.keys, feature_id: w.feature_id, enqueued_at: w.enqueued_at };
+  }
+
+  /** Sleep up to `ms`, waking early when this process changes the lock table. */
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake.off("change", done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake.once("change", done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+/** The index prefixes whose entries can overlap `key`: itself, its ancestor dirs, and (for a dir) everything below. */
+function overlapPrefixes(key: string): string[] {
+  if (keyKind(key) === "dir") return [key, ...ancestorDirs(key).map((d) => `${d}\0`)];
+  return [`${key}\0`, ...ancestorDirs(key).map((d) => `${d}\0`)];
+}
+
+function queueKey(key: string, seq: number): string {
+  return `${key}\0${String(seq).padStart(SEQ_WIDTH, "0")}`;
+}
+
+function blockerSet(b: Blockers): Set<string> {
+  const set = new Set<string>();
+  for (const { rec } of b.holders) set.add(rec.agent_id);
+  for (const { w } of b.waiters) set.add(w.agent_id);
+  return set;
+}
+
+function blockerAgents(b: Blockers): string {
+  return [...blockerSet(b)].sort().join("\0");
+}
+
+function uniqueWaiters(b: Blockers): WaiterRecord[] {
+  const seen = new Map<number, WaiterRecord>();
+  for (const { w } of b.waiters) seen.set(w.seq, w);
+  return [...seen.values()];
+}
+
+function describeBlockers(b: Blockers): string {
+  const parts = b.holders.map(
+    ({ rec, requested }) =>
+      `${rec.key} is ${rec.mode}-locked by "${rec.agent_id}"${rec.feature_id ? ` (${rec.feature_id})` : ""}` +
+      (rec.key === requested ? "" : ` (covers ${requested})`),
+  );
+  for (const w of uniqueWaiters(b)) {
+    parts.push(`"${w.agent_id}" is queued earlier for ${w.mode} on ${w.keys.join(", ")}`);
+  }
+  return parts.join("; ");
+}

@@ -1,0 +1,50 @@
+/**
+ * `createServer(context)`: the MCP server with every tool and resource
+ * registered. The only place (with main.ts) where the core meets the SDK.
+ */
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { registerDecisionResource } from "../resources/decisions.js";
+import { registerLockResource } from "../resources/locks.js";
+import { registerWaveResources } from "../resources/waves.js";
+import { registerAcquireLock } from "../tools/acquire-lock.js";
+import { registerCheckParallel } from "../tools/check-parallel.js";
+import { registerPlanWaves } from "../tools/plan-waves.js";
+import { registerRecordDecision } from "../tools/record-decision.js";
+import { registerReleaseLock } from "../tools/release-lock.js";
+import { registerRenewLease } from "../tools/renew-lease.js";
+import { registerServerInfo } from "../tools/server-info.js";
+import { registerVerifyLock } from "../tools/verify-lock.js";
+import type { Context } from "./context.js";
+import { VERSION } from "./version.js";
+
+/** Short usage guide sent to clients in `initialize`. */
+export const INSTRUCTIONS = [
+  "signalbox coordinates agents working on one codebase.",
+  "Before dispatching parallel work: check_parallel or plan_waves.",
+  "Before writing a file: acquire_lock (mode write) with your agent_id; pass the fencing_token along, verify_lock before the write, release_lock after.",
+  "Renew long leases with renew_lease; a stale lock must be acquired again.",
+  "Record arbitrations in the decision log (record_decision); read signalbox://decisions first.",
+].join("\n");
+
+/**
+ * Build the MCP server over `ctx`. `close()` closes the MCP server; the
+ * context (store) is the caller's to close.
+ */
+export function createServer(ctx: Context): { server: McpServer; close: () => Promise<void> } {
+  const server = new McpServer(
+    { name: "signalbox", title: "signalbox", version: VERSION },
+    { capabilities: { logging: {}, resources: {}, tools: {} }, instructions: INSTRUCTIONS },
+  );
+  registerServerInfo(server, ctx, VERSION);
+  registerCheckParallel(server, ctx);
+  registerPlanWaves(server, ctx);
+  registerAcquireLock(server, ctx);
+  registerReleaseLock(server, ctx);
+  registerRenewLease(server, ctx);
+  registerVerifyLock(server, ctx);
+  registerRecordDecision(server, ctx);
+  registerWaveResources(server, ctx);
+  registerDecisionResource(server, ctx);
+  registerLockResource(server, ctx);
+  return { server, close: () => server.close() };
+}

@@ -1,0 +1,155 @@
+/**
+ * The LMDB store: one environment per process, named databases, schema version.
+ *
+ * Store rules (DESIGN.md, "Store rules"):
+ * - opened once per process with `overlappingSync: false` (classic fsync at
+ *   commit); the same options in every process;
+ * - every read-check-write is one `transactionSync`, never awaiting inside;
+ * - there are no cross-process change notifications: poll `lastTxnId()`.
+ *
+ * Layout (all keys are strings unless noted):
+ * | database     | key                          | value                      |
+ * |--------------|------------------------------|----------------------------|
+ * | `meta`       | name                         | schema version, counters   |
+ * | `locks`      | lock_id                      | {@link LockRecord}         |
+ * | `held`       | `${key}\0${lock_id}`         | lock_id (live locks only)  |
+ * | `agentLocks` | `${agent_id}\0${lock_id}`    | key (live locks only)      |
+ * | `waiters`    | request seq (number)         | {@link WaiterRecord}       |
+ * | `queue`      | `${key}\0${seq, 12 digits}`  | request seq                |
+ * | `decisions`  | sequence number (number)     | {@link DecisionRecord}     |
+ * | `plans`      | plan_id                      | stored wave plan           |
+ * | `planIndex`  | plan seq (number)            | plan summary               |
+ *
+ * The NUL separator is safe because keys holding NUL are refused (paths.ts).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { open, type Database, type RootDatabase } from "lmdb";
+import { prefixEnd } from "../paths.js";
+
+/** Version of the layout above; a store written by a newer layout is refused. */
+export const SCHEMA_VERSION = 1;
+
+/** Options every process opens the environment with (Store rules: same options everywhere). */
+export const ENV_OPTIONS = {
+  overlappingSync: false,
+  maxDbs: 16,
+  maxReaders: 254,
+} as const;
+
+/** A lock grant, live or ended. Times: `*_mono` monotonic ms of boot `boot`; `*_at` ISO. */
+export interface LockRecord {
+  lock_id: string;
+  key: string;
+  mode: "read" | "write";
+  agent_id: string;
+  feature_id: string | null;
+  fencing_token: number;
+  boot: string;
+  acquired_mono: number;
+  expires_mono: number;
+  acquired_at: string;
+  state: "held" | "released" | "expired" | "broken";
+  ended_mono: number | null;
+  ended_at: string | null;
+}
+
+/** A request waiting in the FIFO queues of its keys while its `wait_ms` runs. */
+export interface WaiterRecord {
+  seq: number;
+  agent_id: string;
+  feature_id: string | null;
+  mode: "read" | "write";
+  keys: string[];
+  pid: number;
+  boot: string;
+  enqueued_mono: number;
+  deadline_mono: number;
+  enqueued_at: string;
+}
+
+/** One entry of the append-only decision log. */
+export interface DecisionRecord {
+  seq: number;
+  type: string;
+  decided_by: string;
+  context: string;
+  decision: string;
+  rationale: string | null;
+  refs: string[];
+  recorded_at: string;
+}
+
+/** The open store: the environment and its named databases. */
+export interface Store {
+  readonly dir: string;
+  readonly env: RootDatabase;
+  readonly meta: Database<unknown, string>;
+  readonly locks: Database<LockRecord, string>;
+  readonly held: Database<string, string>;
+  readonly agentLocks: Database<string, string>;
+  readonly waiters: Database<WaiterRecord, number>;
+  readonly queue: Database<number, string>;
+  readonly decisions: Database<DecisionRecord, number>;
+  readonly plans: Database<unknown, string>;
+  readonly planIndex: Database<unknown, number>;
+  /** Id of the last committed write transaction by any process (poll it to learn of changes). */
+  lastTxnId(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Open (creating if needed) the store in folder `dir`.
+ * @throws Error if the store was written by a newer schema version, or LMDB cannot open it.
+ */
+export function openStore(dir: string, options: { mapSize?: number } = {}): Store {
+  fs.mkdirSync(dir, { recursive: true });
+  const env = open({
+    path: path.join(dir, "signalbox.mdb"),
+    ...ENV_OPTIONS,
+    ...(options.mapSize ? { mapSize: options.mapSize } : {}),
+  });
+  const store: Store = {
+    dir,
+    env,
+    meta: env.openDB({ name: "meta" }),
+    locks: env.openDB({ name: "locks" }),
+    held: env.openDB({ name: "held" }),
+    agentLocks: env.openDB({ name: "agentLocks" }),
+    waiters: env.openDB({ name: "waiters" }),
+    queue: env.openDB({ name: "queue" }),
+    decisions: env.openDB({ name: "decisions" }),
+    plans: env.openDB({ name: "plans" }),
+    planIndex: env.openDB({ name: "planIndex" }),
+    lastTxnId: () => (env.getStats() as { lastTxnId: number }).lastTxnId,
+    close: () => env.close(),
+  };
+  env.transactionSync(() => {
+    const version = store.meta.get("schema_version");
+    if (version === undefined) {
+      store.meta.putSync("schema_version", SCHEMA_VERSION);
+    } else if (typeof version !== "number" || version > SCHEMA_VERSION) {
+      throw new Error(
+        `store ${dir} has schema version ${String(version)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
+      );
+    }
+  });
+  return store;
+}
+
+/**
+ * Increment and return the counter `name` (1, 2, 3...). Call only inside a
+ * write transaction: the read and the write must be one atomic step.
+ */
+export function nextCounter(store: Store, name: string): number {
+  const value = ((store.meta.get(name) as number | undefined) ?? 0) + 1;
+  store.meta.putSync(name, value);
+  return value;
+}
+
+/** All values of a string-keyed database whose key starts with `prefix`. */
+export function* scanPrefix<V>(db: Database<V, string>, prefix: string): Generator<{ key: string; value: V }> {
+  for (const { key, value } of db.getRange({ start: prefix, end: prefixEnd(prefix) })) {
+    yield { key, value };
+  }
+}

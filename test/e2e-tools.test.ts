@@ -1,0 +1,203 @@
+import fs from "node:fs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connect, type Harness } from "./helpers/client.js";
+
+const example = JSON.parse(fs.readFileSync(new URL("../examples/protocol-example.json", import.meta.url), "utf8")) as {
+  features: Record<string, unknown>[];
+};
+
+let h: Harness;
+beforeEach(async () => {
+  h = await connect();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const TOOLS = [
+  "acquire_lock",
+  "check_parallel",
+  "plan_waves",
+  "record_decision",
+  "release_lock",
+  "renew_lease",
+  "server_info",
+  "verify_lock",
+];
+
+describe("tool surface", () => {
+  it("lists every tool with title, description, described fields, output schema and all four annotations", async () => {
+    const { tools } = await h.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    for (const t of tools) {
+      expect(t.title, t.name).toBeTruthy();
+      expect(t.description!.length, t.name).toBeGreaterThan(40);
+      expect(t.outputSchema, t.name).toBeDefined();
+      const a = t.annotations!;
+      for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
+        expect(typeof a[hint], `${t.name}.${hint}`).toBe("boolean");
+      }
+      for (const [field, schema] of Object.entries(t.inputSchema.properties ?? {})) {
+        expect((schema as { description?: string }).description, `${t.name}.${field}`).toBeTruthy();
+      }
+    }
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+    expect(byName.check_parallel!.annotations!.readOnlyHint).toBe(true);
+    expect(byName.acquire_lock!.annotations!.readOnlyHint).toBe(false);
+    expect(byName.release_lock!.annotations!.destructiveHint).toBe(true);
+  });
+
+  it("lists the resources and the wave-plan template", async () => {
+    const { resources } = await h.client.listResources();
+    expect(resources.map((r) => r.uri).sort()).toEqual(["signalbox://decisions", "signalbox://locks", "signalbox://waves"]);
+    const { resourceTemplates } = await h.client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(["signalbox://waves/{plan_id}"]);
+  });
+});
+
+describe("check_parallel and plan_waves on the protocol's worked example", () => {
+  it("serializes P1 before P2 and runs P2 with P3 under a resource warning", async () => {
+    const r = await h.ok<{
+      verdict: string;
+      pairs: { a: string; b: string; verdict: string; order: string; reasons: { type: string; keys: string[] }[] }[];
+      groups: string[][];
+    }>("check_parallel", { tasks: example.features });
+    expect(r.verdict).toBe("SERIALIZE");
+    const p12 = r.pairs.find((p) => p.a === "P1_user_auth" && p.b === "P2_user_profile")!;
+    expect(p12).toMatchObject({ verdict: "SERIALIZE", order: "a_first" });
+    expect(p12.reasons.map((x) => x.type).sort()).toEqual(["dependency", "resource_contention", "schema", "write_read"]);
+    expect(p12.reasons.find((x) => x.type === "write_read")!.keys).toEqual(["app/actions/auth.ts"]);
+    const p23 = r.pairs.find((p) => p.a === "P2_user_profile" && p.b === "P3_posts")!;
+    expect(p23.verdict).toBe("PARALLEL");
+    expect(p23.reasons).toEqual([expect.objectContaining({ type: "resource_contention", severity: "WARNING", keys: ["supabase_auth"] })]);
+    expect(r.groups).toEqual([["P1_user_auth"], ["P2_user_profile", "P3_posts"]]);
+  });
+
+  it("plans waves P1 then P2 with P3, stores the plan and serves it as a resource with completion", async () => {
+    const plan = await h.ok<{ plan_id: string; waves: { features: string[] }[] }>("plan_waves", {
+      features: example.features,
+      name: "protocol example",
+    });
+    expect(plan.waves.map((w) => w.features)).toEqual([["P1_user_auth"], ["P2_user_profile", "P3_posts"]]);
+    const list = await h.readJson<{ plans: { plan_id: string; name: string }[] }>("signalbox://waves");
+    expect(list.plans[0]).toMatchObject({ plan_id: plan.plan_id, name: "protocol example" });
+    const stored = await h.readJson<{ plan_id: string; waves: unknown[] }>(`signalbox://waves/${plan.plan_id}`);
+    expect(stored.waves).toEqual(plan.waves);
+    const completion = await h.client.complete({
+      ref: { type: "ref/resource", uri: "signalbox://waves/{plan_id}" },
+      argument: { name: "plan_id", value: plan.plan_id.slice(0, 7) },
+    });
+    expect(completion.completion.values).toContain(plan.plan_id);
+    const templ = await h.client.listResources();
+    expect(templ.resources.map((r) => r.uri)).toContain(`signalbox://waves/${plan.plan_id}`);
+  });
+
+  it("names a dependency cycle and an unknown dependency", async () => {
+    const cycle = await h.fails("plan_waves", {
+      features: [
+        { id: "A", blocked_by: ["C"] },
+        { id: "B", blocked_by: ["A"] },
+        { id: "C", blocked_by: ["B"] },
+      ],
+    });
+    expect(cycle).toMatch(/cycle/);
+    expect(cycle).toMatch(/A/);
+    expect(cycle).toMatch(/B/);
+    expect(cycle).toMatch(/C/);
+    const unknown = await h.fails("plan_waves", { features: [{ id: "A", blocked_by: ["ghost"] }] });
+    expect(unknown).toMatch(/ghost/);
+  });
+});
+
+describe("locks through the tools", () => {
+  it("grants, refuses with holders, verifies, renews and releases", async () => {
+    const g = await h.ok<{ granted: boolean; locks: { key: string; lock_id: string; fencing_token: number }[] }>(
+      "acquire_lock",
+      { agent_id: "implementor-1", paths: ["./app//actions/profile.ts"], mode: "write", feature_id: "P2" },
+    );
+    expect(g.granted).toBe(true);
+    expect(g.locks[0]!.key).toBe("app/actions/profile.ts");
+    const refused = await h.ok<{ granted: boolean; reason: string; holders: unknown[] }>("acquire_lock", {
+      agent_id: "implementor-2",
+      paths: ["app/actions/"],
+      mode: "read",
+    });
+    expect(refused).toMatchObject({
+      granted: false,
+      reason: "conflict",
+      holders: [expect.objectContaining({ agent_id: "implementor-1", mode: "write", feature_id: "P2", key: "app/actions/profile.ts" })],
+    });
+    const { lock_id, fencing_token } = g.locks[0]!;
+    expect(await h.ok("verify_lock", { lock_id, fencing_token })).toMatchObject({ valid: true, status: "current" });
+    expect(await h.ok("renew_lease", { agent_id: "implementor-1", lease_ms: 120_000 })).toMatchObject({
+      renewed: [expect.objectContaining({ lock_id })],
+    });
+
+    const locksView = await h.readJson<{ locks: Record<string, unknown>[] }>("signalbox://locks");
+    expect(locksView.locks).toHaveLength(1);
+    expect(locksView.locks[0]).toMatchObject({ key: "app/actions/profile.ts", agent_id: "implementor-1" });
+    expect(JSON.stringify(locksView)).not.toContain(lock_id);
+
+    const notYours = await h.fails("release_lock", { agent_id: "implementor-2", lock_ids: [lock_id] });
+    expect(notYours).toMatch(/implementor-1/);
+    expect(await h.ok("release_lock", { agent_id: "implementor-1", paths: ["app/actions/profile.ts"] })).toMatchObject({
+      released: [{ key: "app/actions/profile.ts", mode: "write", fencing_token }],
+    });
+    expect(await h.ok("verify_lock", { lock_id, fencing_token })).toMatchObject({ valid: false, status: "released" });
+  });
+
+  it("refuses keys that leave the root, hold NUL or are empty, naming the field", async () => {
+    for (const bad of ["../etc/passwd", "a\0b", "", "/definitely/outside/root.ts"]) {
+      const msg = await h.fails("acquire_lock", { agent_id: "a", paths: ["ok.ts", bad], mode: "write" });
+      expect(msg).toMatch(/paths\[1\]/);
+    }
+    expect((await h.readJson<{ locks: unknown[] }>("signalbox://locks")).locks).toEqual([]);
+  });
+});
+
+describe("decision log", () => {
+  it("appends with rising sequence numbers and lists newest first", async () => {
+    const first = await h.ok<{ seq: number }>("record_decision", {
+      type: "interface_arbitration",
+      decided_by: "architect",
+      context: "profile API shape",
+      decision: "use ProfileDTO",
+      refs: ["app/actions/profile.ts"],
+    });
+    const second = await h.ok<{ seq: number }>("record_decision", {
+      type: "convention",
+      decided_by: "implementor-1",
+      context: "naming",
+      decision: "camelCase actions",
+    });
+    expect(second.seq).toBe(first.seq + 1);
+    const log = await h.readJson<{ decisions: { seq: number; decision: string }[]; total: number }>("signalbox://decisions");
+    expect(log.total).toBe(2);
+    expect(log.decisions.map((d) => d.decision)).toEqual(["camelCase actions", "use ProfileDTO"]);
+  });
+});
+
+describe("bad input names the field", () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ["acquire_lock", { agent_id: "a", paths: ["x"], mode: "exclusive" }, /mode/],
+    ["acquire_lock", { agent_id: "", paths: ["x"], mode: "read" }, /agent_id/],
+    ["acquire_lock", { agent_id: "a", paths: [], mode: "read" }, /paths/],
+    ["acquire_lock", { agent_id: "a", paths: ["x"], mode: "read", lease_ms: -5 }, /lease_ms/],
+    ["acquire_lock", { agent_id: "a", paths: ["x"], mode: "read", wait_ms: 10_000_000 }, /wait_ms/],
+    ["release_lock", { agent_id: "a" }, /lock_ids|paths|all/],
+    ["release_lock", { agent_id: "a", lock_ids: "nope" }, /lock_ids/],
+    ["renew_lease", { agent_id: "a", lease_ms: "long" }, /lease_ms/],
+    ["verify_lock", { lock_id: "x" }, /fencing_token/],
+    ["record_decision", { type: "whim", decided_by: "a", context: "c", decision: "d" }, /type/],
+    ["record_decision", { type: "other", decided_by: "a", decision: "d" }, /context/],
+    ["check_parallel", { tasks: [{ writes: ["a.ts"] }] }, /tasks\.0\.id|id/],
+    ["check_parallel", { tasks: [{ id: "a", writes: ["../../x"] }] }, /tasks\[0\]\.writes\[0\]/],
+    ["check_parallel", { tasks: "all" }, /tasks/],
+    ["plan_waves", { features: [{ id: "a" }], max_parallel: 0 }, /max_parallel/],
+    ["plan_waves", { features: [{ id: "a" }, { id: "a" }] }, /duplicate|a/],
+  ];
+  it.each(cases)("%s %j", async (tool, args, field) => {
+    const msg = await h.fails(tool, args);
+    expect(msg).toMatch(field);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * Pieces every tool shares: argument schemas with their limits and
+ * descriptions, and the result shape (text rendering + structuredContent).
+ */
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+
+/** Agent ids: what every mutating tool takes (one server may serve many agents). */
+export const agentId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\w.:@/+-]+$/, "letters, digits and . _ - : @ / + only")
+  .describe("Id of the calling agent, e.g. implementor-1; every mutating call names its agent");
+
+/** An optional feature id. */
+export const featureId = z.string().min(1).max(200).describe("Feature (task) id this work belongs to");
+
+/** A resource key as the caller writes it (normalised by the core). */
+export const keyString = z
+  .string()
+  .max(1024)
+  .describe("File path relative to the root, `dir/` (covers everything below), `table:name` or `resource:name`");
+
+/** Lock mode. */
+export const lockMode = z.enum(["read", "write"]).describe('"read" is shared, "write" is exclusive');
+
+/** ISO-8601 instant. */
+export const isoTime = z.string().describe("ISO-8601 time");
+
+/**
+ * Build a tool result whose `structuredContent` is exactly `data` (matching
+ * the tool's outputSchema) and whose text is a short human rendering.
+ */
+export function result<T extends Record<string, unknown>>(data: T, text: string): CallToolResult & { structuredContent: T } {
+  return { content: [{ type: "text", text }], structuredContent: data };
+}
+
+/** Annotations for a tool that only reads. */
+export const READ_ONLY = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+} as const;

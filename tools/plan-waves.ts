@@ -1,0 +1,88 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../src/context.js";
+import { savePlan } from "../src/plans.js";
+import { planWaves } from "../src/waves.js";
+import { isoTime, result } from "./common.js";
+import { pairOrder, reasonType, taskSchema } from "./task-schema.js";
+
+/** `plan_waves`: dependency graph to execution waves, stored as a plan. */
+export function registerPlanWaves(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "plan_waves",
+    {
+      title: "Plan waves",
+      description:
+        "Turn features with blocked_by dependencies into execution waves: each wave's features may run in parallel; conflicting features never share a wave; integration points stand alone; max_parallel caps a wave. " +
+        "Stores the plan (signalbox://waves/{plan_id}) and returns its id, the waves, the conflicts that forced serialization and the critical path. A dependency cycle or unknown dependency is an error naming it.",
+      inputSchema: {
+        features: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Features to plan"),
+        name: z.string().min(1).max(200).optional().describe("Plan name, e.g. sprint-12"),
+        max_parallel: z.number().int().positive().max(10_000).optional().describe("Most features in one wave"),
+      },
+      outputSchema: {
+        plan_id: z.string().describe("Id of the stored plan"),
+        name: z.string().nullable(),
+        created_at: isoTime,
+        waves: z.array(
+          z.object({
+            wave_number: z.number().int().describe("1-based"),
+            features: z.array(z.string()),
+            prerequisites: z.array(z.number().int()).describe("Waves that must complete first"),
+            can_parallelize: z.boolean(),
+            integration_point: z.boolean().describe("An integration point, alone in its wave"),
+          }),
+        ),
+        conflicts: z
+          .array(
+            z.object({
+              a: z.string(),
+              b: z.string(),
+              reasons: z.array(reasonType),
+              order: pairOrder,
+              placed: z.string().describe("Where each went"),
+            }),
+          )
+          .describe("Conflicting pairs that were serialized"),
+        conflicts_total: z.number().int(),
+        critical_path: z.object({
+          features: z.array(z.string()),
+          length: z.number().describe("Sum of estimates along the path"),
+        }),
+        feature_count: z.number().int(),
+        dependency_count: z.number().int(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const body = planWaves(args.features, {
+        root: ctx.root,
+        domains: ctx.domains,
+        ...(args.max_parallel !== undefined ? { maxParallel: args.max_parallel } : {}),
+        ...(args.name !== undefined ? { name: args.name } : {}),
+      });
+      const plan = savePlan(ctx.store, ctx.clock, body);
+      const data = {
+        plan_id: plan.plan_id,
+        name: plan.name ?? null,
+        created_at: plan.created_at,
+        waves: plan.waves,
+        conflicts: plan.conflicts,
+        conflicts_total: plan.conflicts_total,
+        critical_path: plan.critical_path,
+        feature_count: plan.feature_count,
+        dependency_count: plan.dependency_count,
+      };
+      const shown = plan.waves
+        .slice(0, 20)
+        .map((w) => `wave ${w.wave_number}${w.integration_point ? " (integration)" : ""}: ${w.features.join(", ")}`);
+      const more = plan.waves.length > 20 ? [`... ${plan.waves.length - 20} more waves`] : [];
+      const text = [
+        `${plan.plan_id}: ${plan.waves.length} waves for ${plan.feature_count} features, ${plan.conflicts_total} serialized conflicts, critical path ${plan.critical_path.features.length} features`,
+        ...shown,
+        ...more,
+      ].join("\n");
+      return result(data, text);
+    },
+  );
+}

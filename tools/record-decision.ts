@@ -1,0 +1,42 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../src/context.js";
+import { DECISION_TYPES, recordDecision } from "../src/decisions.js";
+import { agentId, isoTime, result } from "./common.js";
+
+/** `record_decision`: append to the decision log. */
+export function registerRecordDecision(server: McpServer, ctx: Context): void {
+  const max = ctx.config.limits.string_bytes;
+  server.registerTool(
+    "record_decision",
+    {
+      title: "Record decision",
+      description:
+        "Append a decision to the shared, append-only decision log (interface arbitration, convention, conflict resolution, reallocation, integration, lock break). Later agents read it as signalbox://decisions. Returns its sequence number.",
+      inputSchema: {
+        type: z.enum(DECISION_TYPES).describe("Kind of decision"),
+        decided_by: agentId.describe("Agent or person who decided"),
+        context: z.string().min(1).max(max).describe("The situation that needed a decision"),
+        decision: z.string().min(1).max(max).describe("What was decided"),
+        rationale: z.string().max(max).optional().describe("Why"),
+        refs: z.array(z.string().min(1).max(1024)).max(100).optional().describe("Files, feature ids, plan ids or URLs it concerns"),
+      },
+      outputSchema: {
+        seq: z.number().int().describe("Sequence number in the log (1, 2, ...)"),
+        recorded_at: isoTime,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const entry = recordDecision(ctx.store, ctx.clock, {
+        type: args.type,
+        decided_by: args.decided_by,
+        context: args.context,
+        decision: args.decision,
+        rationale: args.rationale ?? null,
+        refs: args.refs ?? [],
+      });
+      return result({ seq: entry.seq, recorded_at: entry.recorded_at }, `decision #${entry.seq} recorded`);
+    },
+  );
+}
