@@ -14,6 +14,9 @@ import { keyKind } from "./paths.js";
 /** The domain of a file that sits directly in the project root when no rule matches it. */
 export const ROOT_DOMAIN = "(root)";
 
+/** Most keys cached per {@link DomainMap}; the cache is emptied when it is full (a long-lived server sees ever new keys). */
+export const DOMAIN_CACHE_LIMIT = 200_000;
+
 /** Name used for the hypothetical child of a directory key when matching globs (see {@link DomainMap}). */
 const DIR_PROBE = "x";
 
@@ -38,18 +41,19 @@ interface CompiledRule {
 
 interface Resolved {
   domain: string | undefined;
-  domains: string[];
-  tags: string[];
+  domains: readonly string[];
+  tags: readonly string[];
 }
 
-const EMPTY: Resolved = Object.freeze({ domain: undefined, domains: [], tags: [] }) as Resolved;
+const NO_NAMES: readonly string[] = Object.freeze([]);
+const EMPTY: Resolved = Object.freeze({ domain: undefined, domains: NO_NAMES, tags: NO_NAMES });
 
 /** Light normalisation of a config pattern so it compares like a normalised key. */
 function normalizePattern(pattern: string): string {
   return pattern.normalize("NFC").trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/");
 }
 
-function compile(rules: readonly { pattern: string }[], names: readonly string[]): CompiledRule[] {
+function compile(rules: readonly { pattern: string }[], names: readonly string[], field: string): CompiledRule[] {
   return rules.map((rule, index) => {
     const pattern = normalizePattern(rule.pattern);
     const name = names[index] ?? "";
@@ -60,7 +64,13 @@ function compile(rules: readonly { pattern: string }[], names: readonly string[]
     // A literal folder pattern (`backend/app/`) covers everything below it.
     const glob = scan.isGlob ? pattern : `${pattern}**`;
     const base = scan.isGlob ? (scan.base === "" ? "" : `${scan.base.replace(/\/+$/, "")}/`) : pattern;
-    return { index, name, exact: false, pattern: glob, match: picomatch(glob, { dot: true }), base };
+    let match: (input: string) => boolean;
+    try {
+      match = picomatch(glob, { dot: true });
+    } catch (err) {
+      throw new Error(`${field}[${index}].pattern: invalid glob \`${rule.pattern}\` (${(err as Error).message})`);
+    }
+    return { index, name, exact: false, pattern: glob, match, base };
   });
 }
 
@@ -76,6 +86,9 @@ function compile(rules: readonly { pattern: string }[], names: readonly string[]
  *   covering everything below that folder.
  * - No matching rule (or no rules at all): the top-level folder is the domain
  *   (`app/actions/auth.ts` -> `app`); a file in the root gets {@link ROOT_DOMAIN}.
+ *   Such a folder domain is an ordinary domain name: if it equals a configured
+ *   domain it is that domain (and serializes if that one does; erring towards
+ *   serializing).
  * - A directory key `backend/app/` is matched as if it were a path inside that
  *   folder: a glob matches it when it matches `backend/app` or `backend/app/x`.
  *   Its primary domain ({@link domainOf}) is found that way; {@link domainsOf}
@@ -85,7 +98,8 @@ function compile(rules: readonly { pattern: string }[], names: readonly string[]
  *   empty (`**\/*.md`) are only tested against the two probe paths.
  *
  * Results are cached per key inside the instance (the hot path resolves
- * thousands of keys per request).
+ * thousands of keys per request); the cache holds at most
+ * {@link DOMAIN_CACHE_LIMIT} keys.
  */
 export class DomainMap {
   private readonly domainRules: CompiledRule[];
@@ -94,25 +108,25 @@ export class DomainMap {
   private readonly tagRules: CompiledRule[];
   private readonly serialized = new Set<string>();
   private readonly cache = new Map<string, Resolved>();
+  /** One shared `[domain]` list per domain name (most keys resolve to a single domain). */
+  private readonly single = new Map<string, readonly string[]>();
 
   /**
    * @param config a validated configuration (`parseConfig` / `defaultConfig`);
    *        `config.domains` and `config.integration_points` are compiled once.
-   * @throws Error only if picomatch rejects a pattern (message names `domains[i].pattern`
-   *         or `integration_points[i].pattern`).
+   * @throws Error if picomatch rejects a pattern: `domains[i].pattern: invalid glob ...`
+   *         or `integration_points[i].pattern: ...`.
    */
   constructor(config: Config) {
-    this.domainRules = guard("domains", () =>
-      compile(
-        config.domains,
-        config.domains.map((d) => d.domain),
-      ),
+    this.domainRules = compile(
+      config.domains,
+      config.domains.map((d) => d.domain),
+      "domains",
     );
-    this.tagRules = guard("integration_points", () =>
-      compile(
-        config.integration_points,
-        config.integration_points.map((t) => t.tag),
-      ),
+    this.tagRules = compile(
+      config.integration_points,
+      config.integration_points.map((t) => t.tag),
+      "integration_points",
     );
     for (const rule of this.domainRules) {
       if (rule.exact && !this.exactDomain.has(rule.pattern)) this.exactDomain.set(rule.pattern, rule.name);
@@ -176,8 +190,9 @@ export class DomainMap {
       out = this.resolveDir(key);
     } else {
       const domain = this.fileDomain(key);
-      out = { domain, domains: [domain], tags: this.fileTags(key) };
+      out = { domain, domains: this.singleton(domain), tags: this.fileTags(key) };
     }
+    if (this.cache.size >= DOMAIN_CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, out);
     return out;
   }
@@ -191,13 +206,24 @@ export class DomainMap {
     return topFolder(key);
   }
 
-  private fileTags(key: string): string[] {
-    const tags: string[] = [];
+  private singleton(domain: string): readonly string[] {
+    let list = this.single.get(domain);
+    if (list === undefined) {
+      list = Object.freeze([domain]);
+      this.single.set(domain, list);
+    }
+    return list;
+  }
+
+  private fileTags(key: string): readonly string[] {
+    let tags: string[] | undefined;
     for (const rule of this.tagRules) {
       const hit = rule.exact ? rule.pattern === key : rule.match?.(key) === true;
-      if (hit && !tags.includes(rule.name)) tags.push(rule.name);
+      if (!hit) continue;
+      tags ??= [];
+      if (!tags.includes(rule.name)) tags.push(rule.name);
     }
-    return tags;
+    return tags ?? NO_NAMES;
   }
 
   private resolveDir(key: string): Resolved {
@@ -230,12 +256,4 @@ export class DomainMap {
 function topFolder(key: string): string {
   const slash = key.indexOf("/");
   return slash <= 0 ? ROOT_DOMAIN : key.slice(0, slash);
-}
-
-function guard<T>(field: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw new Error(`${field}: invalid pattern (${(err as Error).message})`);
-  }
 }

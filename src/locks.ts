@@ -23,17 +23,11 @@
  * waiters early; other processes are found by polling.
  */
 import { EventEmitter } from "node:events";
-import { nanoid } from "nanoid";
 import type { Clock } from "./store/clock.js";
 import { monoToIso } from "./store/clock.js";
 import { ancestorDirs, keyKind } from "./paths.js";
-import {
-  nextCounter,
-  scanPrefix,
-  type LockRecord,
-  type Store,
-  type WaiterRecord,
-} from "./store/index.js";
+import type { LockRecord, Store, WaiterRecord } from "./store/index.js";
+import { LockTable } from "./store/lock-table.js";
 
 /** `read` is shared, `write` is exclusive. */
 export type LockMode = "read" | "write";
@@ -158,7 +152,8 @@ export interface WaiterView {
 
 /** How long ended lock records are kept so `verify_lock` can say why a token is stale (ms). */
 export const TOMBSTONE_MS = 3_600_000;
-const SEQ_WIDTH = 12;
+/** Longest pause between two looks at the store while queued, ms. */
+const POLL_MAX_MS = 10;
 
 interface Blockers {
   holders: { rec: LockRecord; requested: string }[];
@@ -190,6 +185,7 @@ function conflicts(a: LockMode, b: LockMode): boolean {
  */
 export class LockManager {
   private readonly wake = new EventEmitter();
+  private readonly table: LockTable;
 
   constructor(
     private readonly store: Store,
@@ -197,6 +193,7 @@ export class LockManager {
     private readonly settings: LockSettings,
   ) {
     this.wake.setMaxListeners(0);
+    this.table = new LockTable(store.lockTable);
   }
 
   /**
@@ -228,12 +225,14 @@ export class LockManager {
 
     let seq = attempt.seq;
     let lastBlockers = attempt.blockerAgents;
-    let pollMs = 2;
+    // Other processes cannot wake us: poll with a read-only check (a few µs),
+    // backing off from 1 ms to POLL_MAX_MS; local releases wake us at once.
+    let pollMs = 1;
     try {
       for (;;) {
         const remaining = deadline - this.clock.monoMs();
         await this.sleep(Math.max(0, Math.min(pollMs, remaining)), req.signal);
-        pollMs = Math.min(25, pollMs * 1.5);
+        pollMs = Math.min(POLL_MAX_MS, pollMs * 1.5);
         if (req.signal?.aborted) throw new Error("acquire_lock: cancelled by the client while waiting");
         const now = this.clock.monoMs();
         if (now < deadline) {
@@ -301,17 +300,18 @@ export class LockManager {
 
   /** Write the grant for every key. Call inside the write transaction. */
   private grant(req: AcquireRequest, lease: number, now: number): GrantedLock[] {
-    const { store, clock } = this;
+    const { clock } = this;
     const acquiredAt = new Date(clock.wallMs()).toISOString();
     const expiresAt = monoToIso(clock, now + lease);
     return req.keys.map((key) => {
+      const token = this.table.nextToken();
       const rec: LockRecord = {
-        lock_id: nanoid(),
+        lock_id: LockTable.newLockId(token),
         key,
         mode: req.mode,
         agent_id: req.agent_id,
         feature_id: req.feature_id ?? null,
-        fencing_token: nextCounter(store, "fencing_token"),
+        fencing_token: token,
         boot: clock.bootId,
         acquired_mono: now,
         expires_mono: now + lease,
@@ -320,9 +320,8 @@ export class LockManager {
         ended_mono: null,
         ended_at: null,
       };
-      store.locks.putSync(rec.lock_id, rec);
-      store.held.putSync(`${key}\0${rec.lock_id}`, rec.lock_id);
-      store.agentLocks.putSync(`${req.agent_id}\0${rec.lock_id}`, key);
+      this.table.putLock(rec);
+      this.table.indexLive(rec);
       return { key, mode: req.mode, lock_id: rec.lock_id, fencing_token: rec.fencing_token, expires_at: expiresAt };
     });
   }
@@ -335,20 +334,20 @@ export class LockManager {
    * removed (only inside a write transaction).
    */
   private blockersOf(agent: string, mode: LockMode, keys: string[], seq: number, purge = false): Blockers {
-    const { store } = this;
+    const { table } = this;
     const out: Blockers = { holders: [], waiters: [] };
     const deadLocks: LockRecord[] = [];
     const danglingHeld: string[] = [];
     const deadWaiters: WaiterRecord[] = [];
     const danglingQueue: string[] = [];
-    const seenLocks = new Set<string>();
+    const seenLocks = new Set<number>();
     const seenWaiters = new Set<number>();
     for (const key of keys) {
       for (const prefix of overlapPrefixes(key)) {
-        for (const { key: idx, value: lockId } of scanPrefix(store.held, prefix)) {
-          if (seenLocks.has(lockId)) continue;
-          seenLocks.add(lockId);
-          const rec = store.locks.get(lockId);
+        for (const { index: idx, token } of table.heldUnder(prefix)) {
+          if (seenLocks.has(token)) continue;
+          seenLocks.add(token);
+          const rec = table.lockByToken(token);
           if (!rec || rec.state !== "held") {
             danglingHeld.push(idx);
             continue;
@@ -360,10 +359,10 @@ export class LockManager {
           if (rec.agent_id === agent || !conflicts(mode, rec.mode)) continue;
           out.holders.push({ rec, requested: key });
         }
-        for (const { key: idx, value: wseq } of scanPrefix(store.queue, prefix)) {
+        for (const { index: idx, seq: wseq } of table.queuedUnder(prefix)) {
           if (wseq >= seq || seenWaiters.has(wseq)) continue;
           seenWaiters.add(wseq);
-          const w = store.waiters.get(wseq);
+          const w = table.getWaiter(wseq);
           if (!w) {
             danglingQueue.push(idx);
             continue;
@@ -379,9 +378,9 @@ export class LockManager {
     }
     if (purge) {
       for (const rec of deadLocks) this.endLock(rec, "expired");
-      for (const idx of danglingHeld) store.held.removeSync(idx);
+      for (const idx of danglingHeld) table.removeEntry(idx);
       for (const w of deadWaiters) this.removeWaiter(w.seq);
-      for (const idx of danglingQueue) store.queue.removeSync(idx);
+      for (const idx of danglingQueue) table.removeEntry(idx);
     }
     return out;
   }
@@ -393,7 +392,7 @@ export class LockManager {
    */
   private findCycle(agent: string, b: Blockers): string[] | null {
     const byAgent = new Map<string, WaiterRecord[]>();
-    for (const { value: w } of this.store.waiters.getRange()) {
+    for (const w of this.table.allWaiters()) {
       if (!this.waiterLive(w)) continue;
       const list = byAgent.get(w.agent_id);
       if (list) list.push(w);
@@ -443,8 +442,8 @@ export class LockManager {
   }
 
   private enqueue(req: AcquireRequest, now: number, deadline: number): number {
-    const { store, clock } = this;
-    const seq = nextCounter(store, "waiter_seq");
+    const { clock } = this;
+    const seq = this.table.nextWaiterSeq();
     const w: WaiterRecord = {
       seq,
       agent_id: req.agent_id,
@@ -457,18 +456,13 @@ export class LockManager {
       deadline_mono: deadline,
       enqueued_at: new Date(clock.wallMs()).toISOString(),
     };
-    store.waiters.putSync(seq, w);
-    for (const key of req.keys) store.queue.putSync(queueKey(key, seq), seq);
+    this.table.putWaiter(w);
     return seq;
   }
 
   /** Remove waiter `seq` and its queue entries. Inside a write transaction. */
   private removeWaiter(seq: number): boolean {
-    const w = this.store.waiters.get(seq);
-    if (!w) return false;
-    for (const key of w.keys) this.store.queue.removeSync(queueKey(key, seq));
-    this.store.waiters.removeSync(seq);
-    return true;
+    return this.table.removeWaiter(seq);
   }
 
   private dequeue(seq: number): void {
@@ -478,10 +472,9 @@ export class LockManager {
 
   /** Mark a lock ended and drop it from the live indexes. Inside a write transaction. */
   private endLock(rec: LockRecord, state: "released" | "expired" | "broken"): void {
-    const { store, clock } = this;
-    store.held.removeSync(`${rec.key}\0${rec.lock_id}`);
-    store.agentLocks.removeSync(`${rec.agent_id}\0${rec.lock_id}`);
-    store.locks.putSync(rec.lock_id, {
+    const { clock } = this;
+    this.table.unindexLive(rec);
+    this.table.putLock({
       ...rec,
       state,
       ended_mono: clock.monoMs(),
@@ -489,9 +482,14 @@ export class LockManager {
     });
   }
 
-  /** Ids of the agent's locks still in the live index (some may have lapsed). */
-  private agentLockIds(agent: string): string[] {
-    return [...scanPrefix(this.store.agentLocks, `${agent}\0`)].map(({ key }) => key.slice(agent.length + 1));
+  /** The agent's lock records still in the live index (some may have lapsed). */
+  private agentLocks(agent: string): LockRecord[] {
+    const recs: LockRecord[] = [];
+    for (const token of this.table.agentTokens(agent)) {
+      const rec = this.table.lockByToken(token);
+      if (rec) recs.push(rec);
+    }
+    return recs;
   }
 
   private isLive(rec: LockRecord): boolean {
@@ -524,7 +522,7 @@ export class LockManager {
       const mine: LockRecord[] = [];
       if (target.lock_ids) {
         for (const id of target.lock_ids) {
-          const rec = this.store.locks.get(id);
+          const rec = this.table.getLock(id);
           if (!rec) {
             out.stale.push({ key: "", lock_id: id, status: "unknown" });
             continue;
@@ -536,8 +534,8 @@ export class LockManager {
         for (const key of target.keys) {
           const own: LockRecord[] = [];
           const others: LockRecord[] = [];
-          for (const { value: id } of scanPrefix(this.store.held, `${key}\0`)) {
-            const rec = this.store.locks.get(id);
+          for (const { token } of this.table.heldUnder(`${key}\0`)) {
+            const rec = this.table.lockByToken(token);
             if (!rec) continue;
             if (rec.agent_id === agent) own.push(rec);
             else if (this.isLive(rec)) others.push(rec);
@@ -547,10 +545,7 @@ export class LockManager {
           else out.not_held.push(key);
         }
       } else {
-        for (const id of this.agentLockIds(agent)) {
-          const rec = this.store.locks.get(id);
-          if (rec) mine.push(rec);
-        }
+        mine.push(...this.agentLocks(agent));
       }
       for (const rec of mine) {
         const status = this.statusOf(rec);
@@ -583,10 +578,11 @@ export class LockManager {
     }
     const result = this.store.env.transactionSync((): RenewResult => {
       const out: RenewResult = { renewed: [], stale: [] };
-      const ids = lockIds ?? this.agentLockIds(agent);
+      const targets: [string, LockRecord | undefined][] = lockIds
+        ? lockIds.map((id) => [id, this.table.getLock(id)])
+        : this.agentLocks(agent).map((rec) => [rec.lock_id, rec]);
       const now = this.clock.monoMs();
-      for (const id of ids) {
-        const rec = this.store.locks.get(id);
+      for (const [id, rec] of targets) {
         if (!rec) {
           out.stale.push({ key: "", lock_id: id, status: "unknown" });
           continue;
@@ -598,7 +594,7 @@ export class LockManager {
           out.stale.push({ key: rec.key, lock_id: id, status });
           continue;
         }
-        this.store.locks.putSync(id, { ...rec, expires_mono: now + lease });
+        this.table.putLock({ ...rec, expires_mono: now + lease });
         out.renewed.push({
           key: rec.key,
           mode: rec.mode,
@@ -619,7 +615,7 @@ export class LockManager {
    */
   verify(lockId: string, token: number): VerifyResult {
     this.store.env.resetReadTxn();
-    const rec = this.store.locks.get(lockId);
+    const rec = this.table.getLock(lockId);
     if (!rec) {
       return {
         valid: false,
@@ -649,8 +645,8 @@ export class LockManager {
   list(): { locks: LockView[]; waiters: WaiterView[] } {
     this.store.env.resetReadTxn();
     const locks: LockView[] = [];
-    for (const { value: id } of this.store.held.getRange()) {
-      const rec = this.store.locks.get(id);
+    for (const { token } of this.table.allHeld()) {
+      const rec = this.table.lockByToken(token);
       if (!rec || !this.isLive(rec)) continue;
       locks.push({
         key: rec.key,
@@ -663,7 +659,7 @@ export class LockManager {
       });
     }
     const waiters: WaiterView[] = [];
-    for (const { value: w } of this.store.waiters.getRange()) {
+    for (const w of this.table.allWaiters()) {
       if (!this.waiterLive(w)) continue;
       waiters.push({
         agent_id: w.agent_id,
@@ -686,7 +682,7 @@ export class LockManager {
     const now = this.clock.monoMs();
     const touched = this.store.env.transactionSync(() => {
       let n = 0;
-      const recs = [...this.store.locks.getRange().map(({ value }) => value)];
+      const recs = [...this.table.allLocks()];
       for (const rec of recs) {
         if (rec.state === "held" && !this.isLive(rec)) {
           this.endLock(rec, "expired");
@@ -695,11 +691,11 @@ export class LockManager {
           rec.state !== "held" &&
           (rec.boot !== this.clock.bootId || (rec.ended_mono !== null && now - rec.ended_mono > TOMBSTONE_MS))
         ) {
-          this.store.locks.removeSync(rec.lock_id);
+          this.table.deleteLock(rec);
           n++;
         }
       }
-      const waiters = [...this.store.waiters.getRange().map(({ value }) => value)];
+      const waiters = [...this.table.allWaiters()];
       for (const w of waiters) {
         if (!this.waiterLive(w)) {
           this.removeWaiter(w.seq);
@@ -756,10 +752,6 @@ export class LockManager {
 function overlapPrefixes(key: string): string[] {
   if (keyKind(key) === "dir") return [key, ...ancestorDirs(key).map((d) => `${d}\0`)];
   return [`${key}\0`, ...ancestorDirs(key).map((d) => `${d}\0`)];
-}
-
-function queueKey(key: string, seq: number): string {
-  return `${key}\0${String(seq).padStart(SEQ_WIDTH, "0")}`;
 }
 
 function blockerSet(b: Blockers): Set<string> {

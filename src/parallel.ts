@@ -12,11 +12,11 @@
  * Pure: no I/O, no module-level mutable state.
  */
 import type { DomainMap } from "./domains.js";
-import { keyKind, normalizeKeys } from "./paths.js";
+import { keyKind, normalizeKey } from "./paths.js";
 import type { PairOrder, PairReason, PairResult, ReasonType, Severity, TaskSpec, Verdict } from "./tasks.js";
 
 // ---------------------------------------------------------------------------
-// Reasons
+// Reasons, packed into one integer per pair
 // ---------------------------------------------------------------------------
 
 /** Every reason type, in the order reasons are listed in a pair (CRITICAL first, the WARNING last). */
@@ -43,39 +43,33 @@ const R_INTEGRATION = 7;
 const R_RESOURCE = 8;
 const REASON_COUNT = 9;
 
-/** At most this many keys are kept per reason; `key_count` has the full number. */
+/** At most this many keys are listed per reason; `key_count` has the full number. */
 export const MAX_REASON_KEYS = 10;
 
 /** Direction bits, relative to the pair (a, b) with a before b in input order. */
 const A_FIRST = 1;
 const B_FIRST = 2;
+const BOTH = A_FIRST | B_FIRST;
 
-/** One reason of one pair while it is being accumulated. */
-class ReasonAcc {
-  keys: string[] = [];
-  count = 0;
-  dir = 0;
-  seen: Set<string> | undefined = undefined;
+/**
+ * Where the two direction bits of a directional reason live in {@link PairBits}
+ * (bits 0-8 say which reasons are present).
+ */
+const DIR_SHIFT: readonly number[] = [0, 0, 9, 11, 0, 13, 0, 15, 0];
+const CRITICAL_MASK = (1 << R_RESOURCE) - 1; // bits 0-7
+const BIT_INTEGRATION = 1 << R_INTEGRATION;
+const BIT_RESOURCE = 1 << R_RESOURCE;
+const BIT_DEPENDENCY = 1 << R_DEPENDENCY;
+const ALL_REASONS = (1 << REASON_COUNT) - 1;
 
-  add(key: string, dir: number): void {
-    this.dir |= dir;
-    if (this.seen !== undefined) {
-      if (this.seen.has(key)) return;
-      this.seen.add(key);
-    } else if (this.keys.includes(key)) {
-      return;
-    } else if (this.count >= MAX_REASON_KEYS) {
-      // `keys` holds every key seen so far; from now on a set keeps the count exact.
-      this.seen = new Set(this.keys);
-      this.seen.add(key);
-    }
-    this.count++;
-    if (this.keys.length < MAX_REASON_KEYS) this.keys.push(key);
-  }
-}
-
-/** The reasons of one pair, indexed like {@link REASON_TYPES}. */
-export type PairAcc = (ReasonAcc | undefined)[];
+/**
+ * The reasons of one pair packed into an integer: bit `r` is set when reason
+ * `REASON_TYPES[r]` applies; for the directional reasons (write_read,
+ * data_flow, dependency, integration_point) two more bits at `DIR_SHIFT[r]`
+ * hold A_FIRST (1) and/or B_FIRST (2). The keys of each reason are recomputed
+ * only for the pairs that are listed (see {@link PairExplainer}).
+ */
+export type PairBits = number;
 
 /** Verdict codes used on the hot path. */
 const V_PARALLEL = 0;
@@ -84,10 +78,13 @@ const V_CONVERGE = 2;
 const VERDICTS: readonly Verdict[] = ["PARALLEL", "SERIALIZE", "CONVERGE"];
 
 /** Verdict code of a pair: CONVERGE if integration_point, SERIALIZE if any other CRITICAL reason, else PARALLEL. */
-function verdictCode(acc: PairAcc): number {
-  if (acc[R_INTEGRATION] !== undefined) return V_CONVERGE;
-  for (let r = 0; r < R_RESOURCE; r++) if (acc[r] !== undefined) return V_SERIALIZE;
-  return V_PARALLEL;
+function verdictCode(bits: PairBits): number {
+  if ((bits & BIT_INTEGRATION) !== 0) return V_CONVERGE;
+  return (bits & CRITICAL_MASK) !== 0 ? V_SERIALIZE : V_PARALLEL;
+}
+
+function dirOf(bits: PairBits, r: number): number {
+  return (bits >>> (DIR_SHIFT[r] as number)) & BOTH;
 }
 
 /**
@@ -95,17 +92,103 @@ function verdictCode(acc: PairAcc): number {
  * dependency, integration_point). An integration_point where both tasks are
  * integration points has no direction and is ignored here.
  */
-function pairDirBits(acc: PairAcc): number {
-  let bits = (acc[R_WRITE_READ]?.dir ?? 0) | (acc[R_DATA_FLOW]?.dir ?? 0) | (acc[R_DEPENDENCY]?.dir ?? 0);
-  const ip = acc[R_INTEGRATION]?.dir ?? 0;
-  if (ip !== (A_FIRST | B_FIRST)) bits |= ip;
-  return bits;
+function pairDirBits(bits: PairBits): number {
+  const ip = dirOf(bits, R_INTEGRATION);
+  return dirOf(bits, R_WRITE_READ) | dirOf(bits, R_DATA_FLOW) | dirOf(bits, R_DEPENDENCY) | (ip === BOTH ? 0 : ip);
 }
 
-function orderOfBits(bits: number): PairOrder {
-  if (bits === A_FIRST) return "a_first";
-  if (bits === B_FIRST) return "b_first";
+function orderOfBits(dir: number): PairOrder {
+  if (dir === A_FIRST) return "a_first";
+  if (dir === B_FIRST) return "b_first";
   return "either";
+}
+
+/** Whether a pair has a `dependency` reason. */
+export function hasDependency(bits: PairBits): boolean {
+  return (bits & BIT_DEPENDENCY) !== 0;
+}
+
+/** Direction bits of the producer-before-consumer reasons (write_read, data_flow) of a pair; 3 when they disagree. */
+export function flowDirBits(bits: PairBits): number {
+  return dirOf(bits, R_WRITE_READ) | dirOf(bits, R_DATA_FLOW);
+}
+
+/** The reason types present on a pair, in {@link REASON_TYPES} order. */
+export function reasonTypesOf(bits: PairBits): ReasonType[] {
+  const out: ReasonType[] = [];
+  for (let r = 0; r < REASON_COUNT; r++) if ((bits & (1 << r)) !== 0) out.push(REASON_TYPES[r] as ReasonType);
+  return out;
+}
+
+/** The pair order: `a_first`, `b_first`, `either`, or `none` for a PARALLEL pair. */
+export function pairOrderOf(bits: PairBits): PairOrder {
+  return verdictCode(bits) === V_PARALLEL ? "none" : orderOfBits(pairDirBits(bits));
+}
+
+/** Whether a pair has a CRITICAL reason other than `dependency` (plan_waves lists those as conflicts). */
+export function conflictBeyondDependency(bits: PairBits): boolean {
+  return (bits & CRITICAL_MASK & ~BIT_DEPENDENCY) !== 0;
+}
+
+/** Whether a pair is not PARALLEL (it has a CRITICAL reason). */
+export function isConflict(bits: PairBits): boolean {
+  return (bits & CRITICAL_MASK) !== 0;
+}
+
+/** Largest task count for which pair reasons live in a dense n x n array (16 MiB at the limit). */
+export const DENSE_PAIR_LIMIT = 2048;
+
+/**
+ * The {@link PairBits} of every pair with a reason, keyed `i * n + j` (i < j).
+ * Up to {@link DENSE_PAIR_LIMIT} tasks a dense `Uint32Array(n * n)` (no hashing,
+ * iteration in ascending key order); above it a `Map<number, number>`.
+ */
+export class PairStore {
+  private readonly dense: Uint32Array | undefined;
+  private readonly sparse: Map<number, number> | undefined;
+  /** True when {@link forEach} visits pairs in ascending key order. */
+  readonly ordered: boolean;
+
+  constructor(readonly n: number) {
+    if (n <= DENSE_PAIR_LIMIT) this.dense = new Uint32Array(n * n);
+    else this.sparse = new Map();
+    this.ordered = this.dense !== undefined;
+  }
+
+  /** OR `bits` into the pair `pk`. */
+  or(pk: number, bits: number): void {
+    const d = this.dense;
+    if (d !== undefined) {
+      d[pk] = (d[pk] as number) | bits;
+      return;
+    }
+    const m = this.sparse as Map<number, number>;
+    const cur = m.get(pk);
+    m.set(pk, cur === undefined ? bits : cur | bits);
+  }
+
+  /** The bits of pair `pk` (0 when it has no reason). */
+  get(pk: number): PairBits {
+    const d = this.dense;
+    if (d !== undefined) return d[pk] ?? 0;
+    return (this.sparse as Map<number, number>).get(pk) ?? 0;
+  }
+
+  /** Visit every pair with a reason (ascending keys when {@link ordered}). */
+  forEach(fn: (pk: number, bits: PairBits) => void): void {
+    const d = this.dense;
+    if (d === undefined) {
+      (this.sparse as Map<number, number>).forEach((bits, pk) => fn(pk, bits));
+      return;
+    }
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      for (let pk = i * n + i + 1, end = (i + 1) * n; pk < end; pk++) {
+        const bits = d[pk] as number;
+        if (bits !== 0) fn(pk, bits);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -116,18 +199,18 @@ function orderOfBits(bits: number): PairOrder {
 export interface NormalizedTask {
   index: number;
   id: string;
-  /** Normalised keys written. */
+  /** Normalised keys written, first-seen order, no duplicates. */
   writes: string[];
   /** Normalised keys read, minus the keys the task also writes. */
   reads: string[];
   /** Data artifacts consumed / produced (trimmed names). */
-  inputs: string[];
-  outputs: string[];
+  inputs: readonly string[];
+  outputs: readonly string[];
   /** Table names (a `table:` prefix is stripped). */
-  tables: string[];
+  tables: readonly string[];
   /** Shared resource names (a `resource:` prefix is stripped). */
-  resources: string[];
-  /** Explicit tags followed by tags derived from written keys, deduplicated. */
+  resources: readonly string[];
+  /** Explicit tags followed by the tags derived from written keys, deduplicated. */
   tags: string[];
   /** Explicit domain (if any) followed by the domains of written, then read, keys. */
   domains: string[];
@@ -154,46 +237,82 @@ export interface AnalyzeOptions {
   transitive: boolean;
 }
 
-/** The result of the pairwise analysis: pairs keyed `i * n + j` with i < j; only pairs with a reason are present. */
-export interface PairAnalysis {
-  tasks: NormalizedTask[];
-  n: number;
-  pairs: Map<number, PairAcc>;
-  /** Key index: key -> writer and reader task indices (input order). */
-  keyIndex: Map<string, KeyEntry>;
-  /** Keys sorted by UTF-16 code units, so every key below a directory key follows it. */
-  sortedKeys: string[];
-}
-
 /** Writers and readers (task indices, ascending) of one key. */
 export interface KeyEntry {
   w: number[];
   r: number[];
 }
 
-function nameList(raw: unknown, field: string, strip?: string): string[] {
+/** The result of the pairwise analysis. */
+export interface PairAnalysis {
+  tasks: NormalizedTask[];
+  n: number;
+  /** Pairs with at least one reason, keyed `i * n + j` (i < j, input positions). */
+  pairs: PairStore;
+  /** Whether `dependency` was computed transitively. */
+  transitive: boolean;
+  /** Key index: key -> writer and reader task indices. */
+  keyIndex: Map<string, KeyEntry>;
+  /**
+   * Every key; sorted by UTF-16 code units (so every key below a directory key
+   * follows it) when there is at least one directory key, else in index order.
+   */
+  sortedKeys: string[];
+}
+
+const SIMPLE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+const NOT_CANONICAL = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\\|^\/|\/$|^table:|^resource:/;
+
+/**
+ * Fast path of key normalisation: true when `raw` is already a canonical file
+ * key, i.e. `normalizeKey(raw) === raw` is guaranteed without running it:
+ * printable ASCII (so NFC is the identity), no whitespace at either end, at
+ * most 255 characters (so no component or key length limit applies), no
+ * backslash, no leading or trailing `/`, no empty, `.` or `..` segment, not a
+ * `table:`/`resource:` key. Everything else goes through `normalizeKey`.
+ */
+export function isCanonicalKey(raw: string): boolean {
+  return SIMPLE_KEY.test(raw) && !NOT_CANONICAL.test(raw);
+}
+
+/**
+ * `normalizeKeys` with the {@link isCanonicalKey} fast path; same results, same
+ * errors (naming `<owner>.<name>[k]`). The field name is only built on error.
+ */
+function keyList(raw: unknown, root: string, owner: string, name: string): string[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new Error(`${field}: expected an array of strings`);
+  if (!Array.isArray(raw)) throw new Error(`${owner}.${name}: expected an array of strings`);
   const out: string[] = [];
-  const seen = new Set<string>();
-  raw.forEach((item: unknown, k) => {
-    if (typeof item !== "string") throw new Error(`${field}[${k}]: expected a string`);
-    if (item.includes("\0")) throw new Error(`${field}[${k}]: contains a NUL byte`);
-    let name = item.normalize("NFC").trim();
-    if (strip !== undefined && name.startsWith(strip)) name = name.slice(strip.length).trim();
-    if (name === "") throw new Error(`${field}[${k}]: is empty`);
-    if (!seen.has(name)) {
-      seen.add(name);
-      out.push(name);
-    }
-  });
+  const seen = raw.length > 16 ? new Set<string>() : undefined;
+  for (let k = 0; k < raw.length; k++) {
+    const item: unknown = raw[k];
+    const key =
+      typeof item === "string" && isCanonicalKey(item) ? item : normalizeKey(item as string, root, `${owner}.${name}[${k}]`);
+    if (seen === undefined ? out.includes(key) : seen.has(key)) continue;
+    seen?.add(key);
+    out.push(key);
+  }
   return out;
 }
 
-function keyList(raw: unknown, root: string, field: string): string[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new Error(`${field}: expected an array of strings`);
-  return normalizeKeys(raw as string[], root, field);
+/** The shared empty list (frozen; never mutated). */
+const NONE: readonly string[] = Object.freeze([]);
+
+function nameList(raw: unknown, owner: string, name: string, strip?: string): readonly string[] {
+  if (raw === undefined || raw === null) return NONE;
+  if (!Array.isArray(raw)) throw new Error(`${owner}.${name}: expected an array of strings`);
+  if (raw.length === 0) return NONE;
+  const out: string[] = [];
+  for (let k = 0; k < raw.length; k++) {
+    const item: unknown = raw[k];
+    if (typeof item !== "string") throw new Error(`${owner}.${name}[${k}]: expected a string`);
+    if (item.includes("\0")) throw new Error(`${owner}.${name}[${k}]: contains a NUL byte`);
+    let text = item.normalize("NFC").trim();
+    if (strip !== undefined && text.startsWith(strip)) text = text.slice(strip.length).trim();
+    if (text === "") throw new Error(`${owner}.${name}[${k}]: is empty`);
+    if (!out.includes(text)) out.push(text);
+  }
+  return out;
 }
 
 /**
@@ -223,17 +342,15 @@ export function normalizeTasks(
     byId.set(spec.id, i);
   });
 
-  return specs.map((spec, i) => {
+  const out: NormalizedTask[] = new Array<NormalizedTask>(specs.length);
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i] as TaskSpec;
     const f = `${field}[${i}]`;
-    const writes = keyList(spec.writes, root, `${f}.writes`);
-    const writeSet = new Set(writes);
-    const reads = keyList(spec.reads, root, `${f}.reads`).filter((k) => !writeSet.has(k));
-    const inputs = nameList(spec.inputs, `${f}.inputs`);
-    const outputs = nameList(spec.outputs, `${f}.outputs`);
-    const tables = nameList(spec.schema_changes, `${f}.schema_changes`, "table:");
-    const resources = nameList(spec.shared_resources, `${f}.shared_resources`, "resource:");
-    const tags = nameList(spec.tags, `${f}.tags`);
-    const blockerIds = nameList(spec.blocked_by, `${f}.blocked_by`);
+    const writes = keyList(spec.writes, root, f, "writes");
+    let reads = keyList(spec.reads, root, f, "reads");
+    if (reads.length > 0 && writes.length > 0) reads = reads.filter((k) => !writes.includes(k));
+    const tags = nameList(spec.tags, f, "tags").slice();
+    const blockerIds = nameList(spec.blocked_by, f, "blocked_by");
 
     const blockedBy: number[] = [];
     for (const dep of blockerIds) {
@@ -253,36 +370,35 @@ export function normalizeTasks(
       estimate = spec.estimate;
     }
 
-    let explicitDomain: string | undefined;
+    // Domains (Level 1): explicit domain, then the domains of written keys, then of read keys.
+    const taskDomains: string[] = [];
+    const serialized: string[] = [];
     if (spec.domain !== undefined && spec.domain !== null) {
       if (typeof spec.domain !== "string" || spec.domain.trim() === "") {
         throw new Error(`${f}.domain: must be a non-empty string`);
       }
-      explicitDomain = spec.domain.trim();
+      const d = spec.domain.trim();
+      taskDomains.push(d);
+      if (domains.isSerialized(d)) serialized.push(d);
     }
-
-    const taskDomains: string[] = [];
-    const serialized: string[] = [];
-    const addDomain = (d: string, written: boolean): void => {
-      if (!taskDomains.includes(d)) taskDomains.push(d);
-      if (written && domains.isSerialized(d) && !serialized.includes(d)) serialized.push(d);
-    };
-    if (explicitDomain !== undefined) addDomain(explicitDomain, true);
     for (const k of writes) {
-      for (const d of domains.domainsOf(k)) addDomain(d, true);
+      for (const d of domains.domainsOf(k)) {
+        if (!taskDomains.includes(d)) taskDomains.push(d);
+        if (domains.isSerialized(d) && !serialized.includes(d)) serialized.push(d);
+      }
       for (const t of domains.tagsOf(k)) if (!tags.includes(t)) tags.push(t);
     }
-    for (const k of reads) for (const d of domains.domainsOf(k)) addDomain(d, false);
+    for (const k of reads) for (const d of domains.domainsOf(k)) if (!taskDomains.includes(d)) taskDomains.push(d);
 
-    return {
+    out[i] = {
       index: i,
       id: spec.id,
       writes,
       reads,
-      inputs,
-      outputs,
-      tables,
-      resources,
+      inputs: nameList(spec.inputs, f, "inputs"),
+      outputs: nameList(spec.outputs, f, "outputs"),
+      tables: nameList(spec.schema_changes, f, "schema_changes", "table:"),
+      resources: nameList(spec.shared_resources, f, "shared_resources", "resource:"),
       tags,
       domains: taskDomains,
       serializedDomains: serialized,
@@ -290,20 +406,21 @@ export function normalizeTasks(
       estimate,
       integrationPoint: tags.length > 0,
     };
-  });
+  }
+  return out;
 }
 
 /**
  * A dependency cycle among direct `blocked_by` edges, in execution order
  * (`X -> Y`: X must finish before Y), starting and ending at the same task and
- * rotated to start at the lowest input index; `undefined` for an acyclic graph.
+ * rotated to start at its lowest input index; `undefined` for an acyclic graph.
  * Iterative DFS, O(V + E).
  */
 export function findDependencyCycle(tasks: readonly NormalizedTask[]): number[] | undefined {
   const n = tasks.length;
   const succ: number[][] = Array.from({ length: n }, () => []);
   for (const t of tasks) for (const p of t.blockedBy) succ[p]?.push(t.index);
-  const color = new Uint8Array(n); // 0 white, 1 on stack, 2 done
+  const color = new Uint8Array(n); // 0 white, 1 on the stack, 2 done
   const edgePos = new Int32Array(n);
   const stack: number[] = [];
   for (let s = 0; s < n; s++) {
@@ -340,9 +457,11 @@ export function findDependencyCycle(tasks: readonly NormalizedTask[]): number[] 
 }
 
 /**
- * Throw if the direct `blocked_by` graph has a cycle.
+ * Throw if the direct `blocked_by` graph has a cycle (parallel-execution-protocol.md
+ * §1.1: the dependency graph must be a DAG for waves to exist).
  * @throws Error `<field>[i].blocked_by: dependency cycle: A -> B -> C -> A`, where
- *         `i` is the first task of the cycle and `A -> B` means A runs before B.
+ *         `i` is the position of A (the cycle's first task in input order) and
+ *         `A -> B` means A runs before B (B is blocked by A).
  */
 export function assertAcyclic(tasks: readonly NormalizedTask[], field: string): void {
   const cycle = findDependencyCycle(tasks);
@@ -359,8 +478,9 @@ export function assertAcyclic(tasks: readonly NormalizedTask[], field: string): 
  * Never compares every file of every pair: it indexes key -> writers/readers,
  * matches directory keys against the sorted key list by prefix, and groups
  * tasks by serialized domain, table, artifact and resource. Reasons accumulate
- * per pair in a Map keyed `i * n + j` (i < j), keeping at most
- * {@link MAX_REASON_KEYS} keys per reason plus an exact count.
+ * per pair as {@link PairBits} in a Map keyed `i * n + j` (i < j): one integer
+ * per pair, no allocation, so a key written by 647 tasks (~209k pairs) stays
+ * cheap. Keys per reason are recomputed for listed pairs only.
  *
  * @throws as {@link normalizeTasks}, and `<field>[i].blocked_by: dependency cycle: ...`.
  */
@@ -368,57 +488,57 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
   const tasks = normalizeTasks(specs, opts);
   assertAcyclic(tasks, opts.field);
   const n = tasks.length;
-  const pairs = new Map<number, PairAcc>();
-
-  /** Record `key` for reason `r` on the pair {i, j}; `dir` is relative to (i, j). */
-  const add = (i: number, j: number, r: number, key: string, dir: number): void => {
+  const pairs = new PairStore(n);
+  const or = (pk: number, v: number): void => pairs.or(pk, v);
+  /** A reason without direction on the pair {i, j}. */
+  const undirected = (i: number, j: number, r: number): void => {
     if (i === j) return;
-    if (i > j) {
-      const t = i;
-      i = j;
-      j = t;
-      dir = ((dir & A_FIRST) << 1) | ((dir & B_FIRST) >> 1);
-    }
-    const pk = i * n + j;
-    let acc = pairs.get(pk);
-    if (acc === undefined) {
-      acc = new Array<ReasonAcc | undefined>(REASON_COUNT);
-      pairs.set(pk, acc);
-    }
-    let reason = acc[r];
-    if (reason === undefined) {
-      reason = new ReasonAcc();
-      acc[r] = reason;
-    }
-    reason.add(key, dir);
+    or(i < j ? i * n + j : j * n + i, 1 << r);
+  };
+  /** A directional reason: `first` must run before `second`. */
+  const directed = (first: number, second: number, r: number): void => {
+    if (first === second) return;
+    const shift = DIR_SHIFT[r] as number;
+    if (first < second) or(first * n + second, (1 << r) | (A_FIRST << shift));
+    else or(second * n + first, (1 << r) | (B_FIRST << shift));
   };
 
   // Key index: identical keys.
   const keyIndex = new Map<string, KeyEntry>();
-  const entry = (k: string): KeyEntry => {
-    let e = keyIndex.get(k);
-    if (e === undefined) {
-      e = { w: [], r: [] };
-      keyIndex.set(k, e);
-    }
-    return e;
-  };
   for (const t of tasks) {
-    for (const k of t.writes) entry(k).w.push(t.index);
-    for (const k of t.reads) entry(k).r.push(t.index);
+    for (const k of t.writes) {
+      const e = keyIndex.get(k);
+      if (e === undefined) keyIndex.set(k, { w: [t.index], r: [] });
+      else e.w.push(t.index);
+    }
+    for (const k of t.reads) {
+      const e = keyIndex.get(k);
+      if (e === undefined) keyIndex.set(k, { w: [], r: [t.index] });
+      else e.r.push(t.index);
+    }
   }
-  for (const [key, e] of keyIndex) {
+  const sameFile = 1 << R_SAME_FILE;
+  for (const e of keyIndex.values()) {
     const { w, r } = e;
     for (let x = 0; x < w.length; x++) {
       const wx = w[x] as number;
-      for (let y = x + 1; y < w.length; y++) add(wx, w[y] as number, R_SAME_FILE, key, 0);
-      for (const ry of r) add(wx, ry, R_WRITE_READ, key, A_FIRST);
+      const base = wx * n;
+      // Writers are in ascending order, so wx < w[y].
+      for (let y = x + 1; y < w.length; y++) or(base + (w[y] as number), sameFile);
+      for (const ry of r) directed(wx, ry, R_WRITE_READ);
     }
   }
 
   // Directory keys: every key below them in sorted order.
-  const sortedKeys = [...keyIndex.keys()].sort();
-  for (let d = 0; d < sortedKeys.length; d++) {
+  let hasDir = false;
+  for (const k of keyIndex.keys()) {
+    if (k.endsWith("/") && keyKind(k) === "dir") {
+      hasDir = true;
+      break;
+    }
+  }
+  const sortedKeys = hasDir ? [...keyIndex.keys()].sort() : [...keyIndex.keys()];
+  for (let d = 0; hasDir && d < sortedKeys.length; d++) {
     const dirKey = sortedKeys[d] as string;
     if (keyKind(dirKey) !== "dir") continue;
     const eD = keyIndex.get(dirKey) as KeyEntry;
@@ -429,12 +549,10 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
       if (kind === "table" || kind === "resource") continue;
       const eK = keyIndex.get(inner) as KeyEntry;
       for (const x of eD.w) {
-        for (const y of eK.w) if (x !== y) add(x, y, R_WRITE_WRITE, inner, 0);
-        for (const y of eK.r) if (x !== y) add(x, y, R_WRITE_READ, inner, A_FIRST);
+        for (const y of eK.w) undirected(x, y, R_WRITE_WRITE);
+        for (const y of eK.r) directed(x, y, R_WRITE_READ);
       }
-      for (const x of eD.r) {
-        for (const y of eK.w) if (x !== y) add(y, x, R_WRITE_READ, inner, A_FIRST);
-      }
+      for (const x of eD.r) for (const y of eK.w) directed(y, x, R_WRITE_READ);
     }
   }
 
@@ -451,107 +569,215 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
     return m;
   };
   const allPairs = (m: Map<string, number[]>, r: number): void => {
-    for (const [name, list] of m) {
+    for (const list of m.values()) {
       for (let x = 0; x < list.length; x++) {
-        for (let y = x + 1; y < list.length; y++) add(list[x] as number, list[y] as number, r, name, 0);
+        for (let y = x + 1; y < list.length; y++) undirected(list[x] as number, list[y] as number, r);
       }
     }
   };
   allPairs(group((t) => t.tables), R_SCHEMA);
   allPairs(group((t) => t.serializedDomains), R_SERIALIZED);
   allPairs(group((t) => t.resources), R_RESOURCE);
-
-  const producers = group((t) => t.outputs);
   const consumers = group((t) => t.inputs);
-  for (const [artifact, prod] of producers) {
+  for (const [artifact, prod] of group((t) => t.outputs)) {
     const cons = consumers.get(artifact);
     if (cons === undefined) continue;
-    for (const p of prod) for (const c of cons) add(p, c, R_DATA_FLOW, artifact, A_FIRST);
+    for (const p of prod) for (const c of cons) directed(p, c, R_DATA_FLOW);
   }
 
-  // Dependencies: direct, or transitive (DFS over blockers per task).
+  // Dependencies: direct, or transitive (one DFS over the blockers of each task).
   if (!opts.transitive) {
-    for (const t of tasks) for (const p of t.blockedBy) add(p, t.index, R_DEPENDENCY, (tasks[p] as NormalizedTask).id, A_FIRST);
+    for (const t of tasks) for (const p of t.blockedBy) directed(p, t.index, R_DEPENDENCY);
   } else {
     const stamp = new Int32Array(n).fill(-1);
     const stack: number[] = [];
-    const via: number[] = [];
     for (const t of tasks) {
       const b = t.index;
       for (const p of t.blockedBy) {
         if (stamp[p] === b) continue;
         stamp[p] = b;
         stack.push(p);
-        via.push(p);
       }
       while (stack.length > 0) {
         const a = stack.pop() as number;
-        const v = via.pop() as number;
-        const aId = (tasks[a] as NormalizedTask).id;
-        add(a, b, R_DEPENDENCY, a === v ? aId : `${aId} (via ${(tasks[v] as NormalizedTask).id})`, A_FIRST);
+        directed(a, b, R_DEPENDENCY);
         for (const p of (tasks[a] as NormalizedTask).blockedBy) {
           if (stamp[p] === b) continue;
           stamp[p] = b;
           stack.push(p);
-          via.push(v);
         }
       }
     }
   }
 
   // Integration points pair with every other task; the integration point goes first.
+  const ipShift = DIR_SHIFT[R_INTEGRATION] as number;
   for (const t of tasks) {
     if (!t.integrationPoint) continue;
     for (const o of tasks) {
       if (o.index === t.index) continue;
       if (o.integrationPoint) {
-        if (o.index < t.index) continue; // the pair was handled from `o`
-        for (const tag of t.tags) add(t.index, o.index, R_INTEGRATION, tag, A_FIRST | B_FIRST);
-        for (const tag of o.tags) add(t.index, o.index, R_INTEGRATION, tag, A_FIRST | B_FIRST);
+        if (o.index > t.index) or(t.index * n + o.index, BIT_INTEGRATION | (BOTH << ipShift));
       } else {
-        for (const tag of t.tags) add(t.index, o.index, R_INTEGRATION, tag, A_FIRST);
+        directed(t.index, o.index, R_INTEGRATION);
       }
     }
   }
 
-  return { tasks, n, pairs, keyIndex, sortedKeys };
+  return { tasks, n, pairs, transitive: opts.transitive, keyIndex, sortedKeys };
 }
 
-/** Materialise one accumulated pair as a {@link PairResult}. */
-export function pairResult(analysis: PairAnalysis, pk: number): PairResult {
-  const { n, tasks } = analysis;
-  const i = Math.floor(pk / n);
-  const j = pk - i * n;
-  const a = tasks[i] as NormalizedTask;
-  const b = tasks[j] as NormalizedTask;
-  const acc = analysis.pairs.get(pk) ?? [];
-  const code = verdictCode(acc);
-  const reasons: PairReason[] = [];
-  for (let r = 0; r < REASON_COUNT; r++) {
-    const reason = acc[r];
-    if (reason === undefined) continue;
-    const severity: Severity = r === R_RESOURCE ? "WARNING" : "CRITICAL";
-    let order: PairOrder;
-    if (r === R_RESOURCE) order = "none";
-    else if (r === R_INTEGRATION || r === R_WRITE_READ || r === R_DATA_FLOW || r === R_DEPENDENCY) {
-      order = orderOfBits(reason.dir);
-    } else order = "either";
-    reasons.push({
-      type: REASON_TYPES[r] as ReasonType,
-      severity,
-      keys: [...reason.keys],
-      key_count: reason.count,
-      order,
-    });
+// ---------------------------------------------------------------------------
+// Explaining a pair: the keys behind each reason (listed pairs only)
+// ---------------------------------------------------------------------------
+
+function isNamedKey(key: string): boolean {
+  return key.startsWith("table:") || key.startsWith("resource:");
+}
+
+/** Keys of `b` covered by a directory key of `a`, and keys of `a` covered by a directory key of `b` (never identical keys). */
+function coveredKeys(a: readonly string[], b: readonly string[], out: Set<string>): void {
+  for (const d of a) {
+    if (!d.endsWith("/") || isNamedKey(d)) continue;
+    for (const k of b) if (k !== d && k.startsWith(d) && !isNamedKey(k)) out.add(k);
   }
-  return {
-    a: a.id,
-    b: b.id,
-    verdict: VERDICTS[code] as Verdict,
-    order: code === V_PARALLEL ? "none" : orderOfBits(pairDirBits(acc)),
-    same_domain: a.domains.some((d) => b.domains.includes(d)),
-    reasons,
-  };
+  for (const d of b) {
+    if (!d.endsWith("/") || isNamedKey(d)) continue;
+    for (const k of a) if (k !== d && k.startsWith(d) && !isNamedKey(k)) out.add(k);
+  }
+}
+
+function common(a: readonly string[], b: readonly string[], out: Set<string>): void {
+  for (const x of a) if (b.includes(x)) out.add(x);
+}
+
+/**
+ * Materialises pairs as {@link PairResult}s, recomputing the keys behind each
+ * reason from the two tasks (cheap: only listed pairs are explained). One
+ * instance per request; it caches the transitive blockers of a task.
+ */
+export class PairExplainer {
+  private readonly via = new Map<number, Map<number, number>>();
+  private readonly sets = new Map<string, Set<string>>();
+
+  constructor(private readonly analysis: PairAnalysis) {}
+
+  /** The full pair result for the pair key `i * n + j`. */
+  result(pk: number): PairResult {
+    const { n, tasks } = this.analysis;
+    const i = Math.floor(pk / n);
+    const j = pk - i * n;
+    const a = tasks[i] as NormalizedTask;
+    const b = tasks[j] as NormalizedTask;
+    const bits = this.analysis.pairs.get(pk);
+    const code = verdictCode(bits);
+    const reasons: PairReason[] = [];
+    for (let r = 0; r < REASON_COUNT; r++) {
+      if ((bits & (1 << r)) === 0) continue;
+      const keys = this.keys(a, b, r, dirOf(bits, r));
+      const severity: Severity = r === R_RESOURCE ? "WARNING" : "CRITICAL";
+      let order: PairOrder = "either";
+      if (r === R_RESOURCE) order = "none";
+      else if (DIR_SHIFT[r] !== 0) order = orderOfBits(dirOf(bits, r));
+      reasons.push({
+        type: REASON_TYPES[r] as ReasonType,
+        severity,
+        keys: keys.slice(0, MAX_REASON_KEYS),
+        key_count: keys.length,
+        order,
+      });
+    }
+    return {
+      a: a.id,
+      b: b.id,
+      verdict: VERDICTS[code] as Verdict,
+      order: code === V_PARALLEL ? "none" : orderOfBits(pairDirBits(bits)),
+      same_domain: a.domains.some((d) => b.domains.includes(d)),
+      reasons,
+    };
+  }
+
+  /** Every key behind reason `r` of the pair (a, b), deduplicated, in a stable order. */
+  keys(a: NormalizedTask, b: NormalizedTask, r: number, dir: number): string[] {
+    const out = new Set<string>();
+    switch (r) {
+      case R_SAME_FILE:
+        for (const k of a.writes) if (this.setOf(b, "w").has(k)) out.add(k);
+        break;
+      case R_WRITE_WRITE:
+        coveredKeys(a.writes, b.writes, out);
+        break;
+      case R_WRITE_READ:
+        for (const k of a.writes) if (this.setOf(b, "r").has(k)) out.add(k);
+        coveredKeys(a.writes, b.reads, out);
+        for (const k of b.writes) if (this.setOf(a, "r").has(k)) out.add(k);
+        coveredKeys(b.writes, a.reads, out);
+        break;
+      case R_DATA_FLOW:
+        common(a.outputs, b.inputs, out);
+        common(b.outputs, a.inputs, out);
+        break;
+      case R_SCHEMA:
+        common(a.tables, b.tables, out);
+        break;
+      case R_SERIALIZED:
+        common(a.serializedDomains, b.serializedDomains, out);
+        break;
+      case R_RESOURCE:
+        common(a.resources, b.resources, out);
+        break;
+      case R_INTEGRATION:
+        if (a.integrationPoint) for (const t of a.tags) out.add(t);
+        if (b.integrationPoint) for (const t of b.tags) out.add(t);
+        break;
+      case R_DEPENDENCY: {
+        const [first, second] = dir === B_FIRST ? [b, a] : [a, b];
+        if (second.blockedBy.includes(first.index)) out.add(first.id);
+        else {
+          const via = this.viaOf(second.index).get(first.index);
+          const hop = via === undefined ? undefined : this.analysis.tasks[via];
+          out.add(hop === undefined ? first.id : `${first.id} (via ${hop.id})`);
+        }
+        break;
+      }
+    }
+    return [...out];
+  }
+
+  /** The written (`w`) or read (`r`) keys of a task as a set, built once per task. */
+  private setOf(t: NormalizedTask, kind: "w" | "r"): Set<string> {
+    const id = `${kind}${t.index}`;
+    let set = this.sets.get(id);
+    if (set === undefined) {
+      set = new Set(kind === "w" ? t.writes : t.reads);
+      this.sets.set(id, set);
+    }
+    return set;
+  }
+
+  /** For task `b`: each transitive blocker -> the direct blocker of `b` through which it is reached. */
+  private viaOf(b: number): Map<number, number> {
+    const hit = this.via.get(b);
+    if (hit !== undefined) return hit;
+    const tasks = this.analysis.tasks;
+    const out = new Map<number, number>();
+    const stack: [number, number][] = [];
+    for (const p of (tasks[b] as NormalizedTask).blockedBy) {
+      if (out.has(p)) continue;
+      out.set(p, p);
+      stack.push([p, p]);
+    }
+    while (stack.length > 0) {
+      const [x, v] = stack.pop() as [number, number];
+      for (const p of (tasks[x] as NormalizedTask).blockedBy) {
+        if (out.has(p)) continue;
+        out.set(p, v);
+        stack.push([p, v]);
+      }
+    }
+    this.via.set(b, out);
+    return out;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -562,38 +788,38 @@ export function pairResult(analysis: PairAnalysis, pk: number): PairResult {
 class Heap {
   private readonly items: number[] = [];
   constructor(private readonly less: (a: number, b: number) => boolean) {}
-  get size(): number {
-    return this.items.length;
-  }
   push(x: number): void {
     const h = this.items;
     h.push(x);
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i] as number, h[p] as number)) break;
-      [h[i], h[p]] = [h[p] as number, h[i] as number];
+      const parent = h[p] as number;
+      if (!this.less(x, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = x;
   }
   pop(): number | undefined {
     const h = this.items;
     if (h.length === 0) return undefined;
     const top = h[0] as number;
     const last = h.pop() as number;
-    if (h.length > 0) {
-      h[0] = last;
+    const len = h.length;
+    if (len > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l] as number, h[m] as number)) m = l;
-        if (r < h.length && this.less(h[r] as number, h[m] as number)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as number, h[i] as number];
+        if (l >= len) break;
+        let m = l;
+        if (l + 1 < len && this.less(h[l + 1] as number, h[l] as number)) m = l + 1;
+        const child = h[m] as number;
+        if (!this.less(child, last)) break;
+        h[i] = child;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
@@ -607,7 +833,7 @@ export interface LayerInput {
   /** Soft order edges `softFrom[k] -> softTo[k]` (producer before consumer); dropped where they would close a cycle. */
   softFrom: readonly number[];
   softTo: readonly number[];
-  /** Exclusions: `conflicts(v)` lists tasks that may never share a layer with v (symmetric). */
+  /** Exclusions (CSR, symmetric): `conflictTargets[conflictOffsets[v] .. conflictOffsets[v + 1])` may never share a layer with v. */
   conflictOffsets: Int32Array;
   conflictTargets: Int32Array;
   /** Tasks that must sit alone in their layer (integration points). */
@@ -828,35 +1054,45 @@ export function layer(input: LayerInput): Layering {
   return { layer: layerOf, layerCount: sizes.length, keptPreds, droppedEdges, criticalPath, criticalLength };
 }
 
+/** Exclusion lists and soft order edges derived from an analysis (input of {@link layer}). */
+export interface ConflictGraph {
+  /** CSR: the tasks conflicting with v are `targets[offsets[v] .. offsets[v + 1])`. */
+  offsets: Int32Array;
+  targets: Int32Array;
+  /** Soft order edges `softFrom[k] -> softTo[k]`. */
+  softFrom: number[];
+  softTo: number[];
+  /** Pair keys of the non-PARALLEL pairs, in Map order (unsorted). */
+  conflictKeys: number[];
+}
+
 /**
- * Symmetric exclusion lists (CSR) from the non-PARALLEL pairs of an analysis,
- * plus the soft order edges chosen by `softDir` (bits relative to (a, b); 0 = none).
+ * Symmetric exclusion lists (CSR) over the non-PARALLEL pairs of an analysis,
+ * plus one soft order edge per pair whose `softDir(bits)` is A_FIRST (1, a
+ * before b) or B_FIRST (2); 0 or 3 add none. O(pairs).
  */
-export function conflictGraph(
-  analysis: PairAnalysis,
-  softDir: (acc: PairAcc) => number,
-): { offsets: Int32Array; targets: Int32Array; softFrom: number[]; softTo: number[]; conflictKeys: number[] } {
+export function conflictGraph(analysis: PairAnalysis, softDir: (bits: PairBits) => number): ConflictGraph {
   const { n, pairs } = analysis;
   const deg = new Int32Array(n + 1);
   const conflictKeys: number[] = [];
   const softFrom: number[] = [];
   const softTo: number[] = [];
-  for (const [pk, acc] of pairs) {
-    if (verdictCode(acc) === V_PARALLEL) continue;
+  pairs.forEach((pk, bits) => {
+    if ((bits & CRITICAL_MASK) === 0) return;
     const i = Math.floor(pk / n);
     const j = pk - i * n;
     conflictKeys.push(pk);
     deg[i] = (deg[i] as number) + 1;
     deg[j] = (deg[j] as number) + 1;
-    const bits = softDir(acc);
-    if (bits === A_FIRST) {
+    const dir = softDir(bits);
+    if (dir === A_FIRST) {
       softFrom.push(i);
       softTo.push(j);
-    } else if (bits === B_FIRST) {
+    } else if (dir === B_FIRST) {
       softFrom.push(j);
       softTo.push(i);
     }
-  }
+  });
   const offsets = new Int32Array(n + 1);
   for (let v = 0; v < n; v++) offsets[v + 1] = (offsets[v] as number) + (deg[v] as number);
   const fill = offsets.slice(0, n);
@@ -872,31 +1108,9 @@ export function conflictGraph(
   return { offsets, targets, softFrom, softTo, conflictKeys };
 }
 
-/** Whether a pair has a `dependency` reason. */
-export function hasDependency(acc: PairAcc): boolean {
-  return acc[R_DEPENDENCY] !== undefined;
-}
-
-/** Direction bits of the producer-before-consumer reasons (write_read, data_flow) of a pair; 3 when they disagree. */
-export function flowDirBits(acc: PairAcc): number {
-  return (acc[R_WRITE_READ]?.dir ?? 0) | (acc[R_DATA_FLOW]?.dir ?? 0);
-}
-
-/** The reason types present on a pair, in {@link REASON_TYPES} order. */
-export function reasonTypesOf(acc: PairAcc): ReasonType[] {
-  const out: ReasonType[] = [];
-  for (let r = 0; r < REASON_COUNT; r++) if (acc[r] !== undefined) out.push(REASON_TYPES[r] as ReasonType);
-  return out;
-}
-
-/** The pair order (`a_first`, `b_first`, `either`, or `none` for a PARALLEL pair). */
-export function pairOrderOf(acc: PairAcc): PairOrder {
-  return verdictCode(acc) === V_PARALLEL ? "none" : orderOfBits(pairDirBits(acc));
-}
-
-/** Whether a pair is not PARALLEL (it has a CRITICAL reason). */
-export function isConflict(acc: PairAcc): boolean {
-  return verdictCode(acc) !== V_PARALLEL;
+/** Pair keys in ascending order (= input order of (a, b)). */
+export function sortPairKeys(keys: readonly number[]): number[] {
+  return Array.from(Float64Array.from(keys).sort());
 }
 
 // ---------------------------------------------------------------------------
@@ -908,6 +1122,7 @@ export interface SharedFile {
   key: string;
   /** Writer ids in input order, at most {@link MAX_LISTED_IDS}; `writer_count` has the full number. */
   writers: string[];
+  /** Reader ids (tasks reading but not writing it) in input order, at most {@link MAX_LISTED_IDS}. */
   readers: string[];
   writer_count: number;
   reader_count: number;
@@ -925,7 +1140,7 @@ export interface ParallelReport {
     parallel_pairs: number;
     serialize_pairs: number;
     converge_pairs: number;
-    /** Pairs carrying a WARNING reason (whatever their verdict). */
+    /** Pairs carrying a WARNING reason, whatever their verdict. */
     warning_pairs: number;
     /** Pairs having each reason; all nine keys present. */
     by_reason: Record<ReasonType, number>;
@@ -939,8 +1154,11 @@ export interface ParallelReport {
   groups: string[][];
   /** coordination-skill.md "S2 Pre-Parallel Check". */
   checkpoint: {
+    /** Keys touched by >= 2 tasks with >= 1 writer (a directory key counts the keys below it), hottest first, at most {@link MAX_CHECKPOINT_ITEMS}. */
     shared_files: SharedFile[];
+    /** The first SERIALIZE pairs in input order, at most {@link MAX_CHECKPOINT_ITEMS}. */
     anticipated_conflicts: { tasks: [string, string]; sequencing: string }[];
+    /** The `**S2 Pre-Parallel Check**` block: a header and four lines. */
     text: string;
   };
 }
@@ -950,7 +1168,7 @@ export interface CheckParallelOptions {
   /** Absolute project root (keys are normalised relative to it). */
   root: string;
   domains: DomainMap;
-  /** Most pairs listed (default 500); the rest are counted in `pairs_truncated`. */
+  /** Most pairs listed (integer >= 0, default 500); the rest are counted in `pairs_truncated`. */
   maxPairs?: number;
 }
 
@@ -958,41 +1176,47 @@ export interface CheckParallelOptions {
 export const MAX_LISTED_IDS = 20;
 /** Most shared files and anticipated conflicts listed in the checkpoint. */
 export const MAX_CHECKPOINT_ITEMS = 50;
-const DEFAULT_MAX_PAIRS = 500;
+/** Default of `maxPairs`. */
+export const DEFAULT_MAX_PAIRS = 500;
 
 /**
  * check_parallel: decide for every pair of tasks whether they may run side by
  * side (parallelism-framework.md Levels 1-3; parallel-execution-protocol.md
  * §1.2 and §5.1), suggest groups in execution order and emit the pre-parallel
- * checkpoint (coordination-skill.md).
+ * checkpoint (coordination-skill.md "Pre-Parallel Checkpoint").
  *
  * Pair rules (a before b in input order; keys normalised per
  * `tasks[i].writes` / `tasks[i].reads`):
  * - `same_file`: both write the identical key (CRITICAL, either);
- * - `write_write`: writes overlap through a directory key (CRITICAL, either);
+ * - `write_write`: writes overlap only through a directory key (CRITICAL, either);
  * - `write_read`: one writes a key the other reads, identical or through a
  *   directory key (CRITICAL, writer first);
  * - `data_flow`: one's `outputs` meet the other's `inputs` (CRITICAL, producer first);
- * - `schema`: common `schema_changes` table (CRITICAL, either);
+ * - `schema`: a common `schema_changes` table (CRITICAL, either);
  * - `dependency`: one is in the other's `blocked_by`, directly or transitively
  *   (CRITICAL, blocker first);
  * - `serialized_domain`: both write into the same `parallel: "none"` domain
- *   (CRITICAL, either);
+ *   (CRITICAL, either; the key is the domain);
  * - `integration_point`: either task has a tag, explicit or derived from the
  *   `integration_points` patterns of its written keys (verdict CONVERGE; the
- *   integration point first if only one is);
+ *   integration point first if only one is, else either);
  * - `resource_contention`: common `shared_resources` (WARNING; stays PARALLEL).
  * Read-read is fine. A shared key conflicts even across domains; `same_domain`
- * is informational. The pair order combines the directional reasons: all agree
- * -> that direction, otherwise `either`; PARALLEL pairs have `none`.
+ * is informational. Pair order: all directional reasons agree -> that
+ * direction, else `either`; PARALLEL pairs have `none`.
  *
  * Groups: layering over the order edges (direct `blocked_by`, plus the pair
- * order of every non-PARALLEL pair without a dependency), never two tasks of a
- * non-PARALLEL pair in one group, an integration point alone (see {@link layer}).
+ * order of every non-PARALLEL pair without a dependency); never two tasks of a
+ * non-PARALLEL pair in one group; an integration point alone; each task in the
+ * earliest group allowed; cycles broken deterministically (see {@link layer}).
  *
- * @throws Error for duplicate or empty ids, unknown `blocked_by` ids, dependency
- *         cycles, bad estimates, bad `maxPairs`; KeyError for keys that cannot be
- *         normalised (`tasks[i].writes[k]: ...`).
+ * Cost: O(keys + pairs with a reason + integration points x n), never every file of every pair.
+ *
+ * @throws Error for duplicate or empty ids (`tasks[i].id: duplicate id "X" (also tasks[j])`),
+ *         unknown blockers (`tasks[i].blocked_by: unknown task "X" ...`), dependency
+ *         cycles (`tasks[i].blocked_by: dependency cycle: A -> B -> A`), bad
+ *         estimates or `maxPairs`; KeyError for keys that cannot be normalised
+ *         (`tasks[i].writes[k]: ...`).
  */
 export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): ParallelReport {
   const maxPairs = opts.maxPairs ?? DEFAULT_MAX_PAIRS;
@@ -1009,41 +1233,46 @@ export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): Pa
   const { n, pairs } = analysis;
   const norm = analysis.tasks;
 
-  // Classify every accumulated pair.
-  const byReason = Object.fromEntries(REASON_TYPES.map((r) => [r, 0])) as Record<ReasonType, number>;
+  // Classify every pair that has a reason.
   const reasonCounts = new Array<number>(REASON_COUNT).fill(0);
   const converge: number[] = [];
   const serialize: number[] = [];
   const warnOnly: number[] = [];
   let warningPairs = 0;
-  for (const [pk, acc] of pairs) {
-    for (let r = 0; r < REASON_COUNT; r++) if (acc[r] !== undefined) reasonCounts[r] = (reasonCounts[r] as number) + 1;
-    const code = verdictCode(acc);
-    const warn = acc[R_RESOURCE] !== undefined;
+  pairs.forEach((pk, bits) => {
+    for (let rest = bits & ALL_REASONS; rest !== 0; rest &= rest - 1) {
+      const r = 31 - Math.clz32(rest & -rest);
+      reasonCounts[r] = (reasonCounts[r] as number) + 1;
+    }
+    const warn = (bits & BIT_RESOURCE) !== 0;
     if (warn) warningPairs++;
+    const code = verdictCode(bits);
     if (code === V_CONVERGE) converge.push(pk);
     else if (code === V_SERIALIZE) serialize.push(pk);
     else if (warn) warnOnly.push(pk);
-  }
+  });
+  const byReason = {} as Record<ReasonType, number>;
   REASON_TYPES.forEach((r, k) => {
     byReason[r] = reasonCounts[k] as number;
   });
-  const sortNum = (xs: number[]): number[] => Array.from(Float64Array.from(xs).sort());
-  const convergeSorted = sortNum(converge);
-  const serializeSorted = sortNum(serialize);
-  const warnSorted = sortNum(warnOnly);
+
+  // List the first pairs: CONVERGE, SERIALIZE, then warnings, each in input order.
+  const explainer = new PairExplainer(analysis);
+  const serializeSorted = pairs.ordered ? serialize : sortPairKeys(serialize);
   const listed: PairResult[] = [];
-  for (const bucket of [convergeSorted, serializeSorted, warnSorted]) {
-    for (const pk of bucket) {
+  for (const bucket of [converge, serialize, warnOnly]) {
+    if (listed.length >= maxPairs) break;
+    const sorted = bucket === serialize ? serializeSorted : pairs.ordered ? bucket : sortPairKeys(bucket);
+    for (const pk of sorted) {
       if (listed.length >= maxPairs) break;
-      listed.push(pairResult(analysis, pk));
+      listed.push(explainer.result(pk));
     }
   }
   const candidates = converge.length + serialize.length + warnOnly.length;
   const pairsTotal = (n * (n - 1)) / 2;
 
   // Groups.
-  const graph = conflictGraph(analysis, (acc) => (hasDependency(acc) ? 0 : pairDirBits(acc)));
+  const graph = conflictGraph(analysis, (bits) => (hasDependency(bits) ? 0 : pairDirBits(bits)));
   const layering = layer({
     n,
     hardPreds: norm.map((t) => t.blockedBy),
@@ -1059,7 +1288,7 @@ export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): Pa
   for (const t of norm) groups[layering.layer[t.index] as number]?.push(t.id);
 
   return {
-    verdict: convergeSorted.length > 0 ? "CONVERGE" : serializeSorted.length > 0 ? "SERIALIZE" : "PARALLEL",
+    verdict: converge.length > 0 ? "CONVERGE" : serialize.length > 0 ? "SERIALIZE" : "PARALLEL",
     summary: {
       tasks: n,
       pairs_total: pairsTotal,
@@ -1082,10 +1311,18 @@ export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): Pa
   };
 }
 
-/** A key's writers and readers for the checkpoint: the key itself, and for a directory key everything below it. */
-function sharedFiles(analysis: PairAnalysis): { key: string; w: number[]; r: number[]; heat: number }[] {
+interface Shared {
+  key: string;
+  w: number[];
+  r: number[];
+  /** Conflicting pairs this key causes: C(writers, 2) + writers x readers. */
+  heat: number;
+}
+
+/** Keys touched by >= 2 tasks with >= 1 writer; a directory key also counts the tasks on keys below it. Hottest first. */
+function sharedFiles(analysis: PairAnalysis): Shared[] {
   const { keyIndex, sortedKeys } = analysis;
-  const out: { key: string; w: number[]; r: number[]; heat: number }[] = [];
+  const out: Shared[] = [];
   for (let d = 0; d < sortedKeys.length; d++) {
     const key = sortedKeys[d] as string;
     const e = keyIndex.get(key) as KeyEntry;
@@ -1097,13 +1334,16 @@ function sharedFiles(analysis: PairAnalysis): { key: string; w: number[]; r: num
       for (let k = d + 1; k < sortedKeys.length; k++) {
         const inner = sortedKeys[k] as string;
         if (!inner.startsWith(key)) break;
+        if (isNamedKey(inner)) continue;
         const eK = keyIndex.get(inner) as KeyEntry;
         for (const x of eK.w) ws.add(x);
         for (const x of eK.r) rs.add(x);
       }
       for (const x of ws) rs.delete(x);
-      w = [...ws].sort((a, b) => a - b);
-      r = [...rs].sort((a, b) => a - b);
+      w = [...ws].sort((x, y) => x - y);
+      r = [...rs].sort((x, y) => x - y);
+    } else if (w.length > 0 && r.length > 0) {
+      r = r.filter((x) => !w.includes(x));
     }
     if (w.length === 0 || w.length + r.length < 2) continue;
     out.push({ key, w, r, heat: (w.length * (w.length - 1)) / 2 + w.length * r.length });
@@ -1123,61 +1363,67 @@ function sequencing(a: string, b: string, order: PairOrder, reasons: string): st
 }
 
 /** The pre-parallel checkpoint (coordination-skill.md "S2 Pre-Parallel Check"). */
-function checkpoint(analysis: PairAnalysis, serializeSorted: number[]): ParallelReport["checkpoint"] {
-  const tasks = analysis.tasks;
+function checkpoint(analysis: PairAnalysis, serializeSorted: readonly number[]): ParallelReport["checkpoint"] {
+  const { tasks, n } = analysis;
   const idOf = (i: number): string => (tasks[i] as NormalizedTask).id;
   const shared = sharedFiles(analysis);
-  const sharedFilesOut: SharedFile[] = shared.slice(0, MAX_CHECKPOINT_ITEMS).map((s) => {
-    const mitigation =
+  const sharedOut: SharedFile[] = shared.slice(0, MAX_CHECKPOINT_ITEMS).map((s) => ({
+    key: s.key,
+    writers: s.w.slice(0, MAX_LISTED_IDS).map(idOf),
+    readers: s.r.slice(0, MAX_LISTED_IDS).map(idOf),
+    writer_count: s.w.length,
+    reader_count: s.r.length,
+    mitigation:
       s.w.length >= 2
         ? `${s.w.length} writers: sequence them or assign section boundaries; each takes a write lock`
-        : `${idOf(s.w[0] as number)} writes first (write lock); ${s.r.length} reader(s) wait for it`;
-    return {
-      key: s.key,
-      writers: s.w.slice(0, MAX_LISTED_IDS).map(idOf),
-      readers: s.r.slice(0, MAX_LISTED_IDS).map(idOf),
-      writer_count: s.w.length,
-      reader_count: s.r.length,
-      mitigation,
-    };
-  });
+        : `${idOf(s.w[0] as number)} writes it first (write lock); its ${s.r.length} reader(s) wait`,
+  }));
 
   const anticipated = serializeSorted.slice(0, MAX_CHECKPOINT_ITEMS).map((pk) => {
-    const acc = analysis.pairs.get(pk) as PairAcc;
-    const n = analysis.n;
+    const bits = analysis.pairs.get(pk);
     const i = Math.floor(pk / n);
     const a = idOf(i);
     const b = idOf(pk - i * n);
-    const reasons = reasonTypesOf(acc)
+    const reasons = reasonTypesOf(bits)
       .filter((r) => r !== "resource_contention")
       .join(", ");
-    return { tasks: [a, b] as [string, string], sequencing: sequencing(a, b, pairOrderOf(acc), reasons) };
+    return { tasks: [a, b] as [string, string], sequencing: sequencing(a, b, pairOrderOf(bits), reasons) };
   });
 
-  // Shared interfaces: integration points and artifacts passed between tasks.
-  const ips = tasks.filter((t) => t.integrationPoint);
-  const interfaces: string[] = ips.slice(0, 3).map((t) => `integration point ${t.id} [${t.tags.join(", ")}]`);
-  let ifaceTotal = ips.length;
+  // Shared interfaces: integration points, and artifacts passed from one task to another.
+  const interfaces: string[] = [];
+  let interfaceTotal = 0;
+  for (const t of tasks) {
+    if (!t.integrationPoint) continue;
+    interfaceTotal++;
+    if (interfaces.length < 3) interfaces.push(`integration point ${t.id} [${t.tags.join(", ")}]`);
+  }
   const consumers = new Map<string, string[]>();
-  for (const t of tasks) for (const x of t.inputs) consumers.set(x, [...(consumers.get(x) ?? []), t.id]);
+  for (const t of tasks) {
+    for (const x of t.inputs) {
+      const list = consumers.get(x);
+      if (list === undefined) consumers.set(x, [t.id]);
+      else list.push(t.id);
+    }
+  }
   const seenArtifacts = new Set<string>();
   for (const t of tasks) {
     for (const x of t.outputs) {
       const users = consumers.get(x);
       if (users === undefined || seenArtifacts.has(x)) continue;
       seenArtifacts.add(x);
-      ifaceTotal++;
-      if (interfaces.length < 6) interfaces.push(`"${x}" defined by ${t.id}, used by ${users.slice(0, 3).join(", ")}`);
+      interfaceTotal++;
+      if (interfaces.length < 6) interfaces.push(`"${x}" from ${t.id} to ${users.slice(0, 3).join(", ")}`);
     }
   }
 
   const filesLine =
     shared.length === 0
       ? "none"
-      : andMore(
+      : `${andMore(
           shared.slice(0, 3).map((s) => `${s.key} (${s.w.length} writer(s), ${s.r.length} reader(s))`),
           shared.length,
-        ) + " - sequence writers or assign section boundaries";
+        )}: sequence writers or assign section boundaries`;
   const conflictsLine =
     serializeSorted.length === 0
       ? "none"
@@ -1188,10 +1434,10 @@ function checkpoint(analysis: PairAnalysis, serializeSorted: number[]): Parallel
   const text = [
     "**S2 Pre-Parallel Check**:",
     `- Shared files: ${filesLine}`,
-    `- Shared interfaces: ${interfaces.length === 0 ? "none" : andMore(interfaces, ifaceTotal)}`,
+    `- Shared interfaces: ${interfaces.length === 0 ? "none" : andMore(interfaces, interfaceTotal)}`,
     "- Conventions: first agent establishes; the others follow it",
     `- Anticipated conflicts: ${conflictsLine}`,
   ].join("\n");
 
-  return { shared_files: sharedFilesOut, anticipated_conflicts: anticipated, text };
+  return { shared_files: sharedOut, anticipated_conflicts: anticipated, text };
 }

@@ -9,14 +9,15 @@
 import type { DomainMap } from "./domains.js";
 import {
   analyzePairs,
+  conflictBeyondDependency,
   conflictGraph,
   flowDirBits,
   hasDependency,
   layer,
   pairOrderOf,
   reasonTypesOf,
+  sortPairKeys,
   type NormalizedTask,
-  type PairAcc,
 } from "./parallel.js";
 import type { PairOrder, ReasonType, TaskSpec } from "./tasks.js";
 
@@ -112,7 +113,7 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
 
   // Soft order edges: producer before consumer, unless the pair is a direct dependency
   // (the dependency decides) or the flow reasons disagree.
-  const graph = conflictGraph(analysis, (acc) => (hasDependency(acc) ? 0 : flowDirBits(acc)));
+  const graph = conflictGraph(analysis, (bits) => (hasDependency(bits) ? 0 : flowDirBits(bits)));
   const layering = layer({
     n,
     hardPreds: tasks.map((t) => t.blockedBy),
@@ -146,14 +147,11 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
     integration_point: list.some((t) => t.integrationPoint),
   }));
 
-  // Conflicts: non-PARALLEL pairs with a reason other than the dependency itself.
-  const conflictKeys = graph.conflictKeys.filter((pk) => {
-    const acc = pairs.get(pk) as PairAcc;
-    return reasonTypesOf(acc).some((r) => r !== "dependency" && r !== "resource_contention");
-  });
-  const sorted = Array.from(Float64Array.from(conflictKeys).sort());
-  const conflicts: WaveConflict[] = sorted.slice(0, MAX_WAVE_CONFLICTS).map((pk) => {
-    const acc = pairs.get(pk) as PairAcc;
+  // Conflicts: non-PARALLEL pairs with a CRITICAL reason other than the dependency itself.
+  const conflictKeys = graph.conflictKeys.filter((pk) => conflictBeyondDependency(pairs.get(pk)));
+  const listed = (pairs.ordered ? conflictKeys : sortPairKeys(conflictKeys)).slice(0, MAX_WAVE_CONFLICTS);
+  const conflicts: WaveConflict[] = listed.map((pk) => {
+    const bits = pairs.get(pk);
     const i = Math.floor(pk / n);
     const j = pk - i * n;
     const a = tasks[i] as NormalizedTask;
@@ -161,8 +159,8 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
     return {
       a: a.id,
       b: b.id,
-      reasons: reasonTypesOf(acc),
-      order: pairOrderOf(acc),
+      reasons: reasonTypesOf(bits),
+      order: pairOrderOf(bits),
       placed: `${a.id} in wave ${(waveOf[i] as number) + 1}, ${b.id} in wave ${(waveOf[j] as number) + 1}`,
     };
   });
@@ -170,7 +168,8 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
   let dependencyCount = 0;
   for (const t of tasks) dependencyCount += t.blockedBy.length;
 
-  const body: WavePlanBody = {
+  return {
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
     waves,
     conflicts,
     conflicts_total: conflictKeys.length,
@@ -181,6 +180,4 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
     feature_count: n,
     dependency_count: dependencyCount,
   };
-  if (opts.name !== undefined) body.name = opts.name;
-  return body;
 }

@@ -11,11 +11,7 @@
  * | database     | key                          | value                      |
  * |--------------|------------------------------|----------------------------|
  * | `meta`       | name                         | schema version, counters   |
- * | `locks`      | lock_id                      | {@link LockRecord}         |
- * | `held`       | `${key}\0${lock_id}`         | lock_id (live locks only)  |
- * | `agentLocks` | `${agent_id}\0${lock_id}`    | key (live locks only)      |
- * | `waiters`    | request seq (number)         | {@link WaiterRecord}       |
- * | `queue`      | `${key}\0${seq, 12 digits}`  | request seq                |
+ * | `lockTable`  | see `lock-table.ts`          | locks, indexes, waiters    |
  * | `decisions`  | sequence number (number)     | {@link DecisionRecord}     |
  * | `plans`      | plan_id                      | stored wave plan           |
  * | `planIndex`  | plan seq (number)            | plan summary               |
@@ -25,7 +21,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
-import { prefixEnd } from "../paths.js";
 
 /** Version of the layout above; a store written by a newer layout is refused. */
 export const SCHEMA_VERSION = 1;
@@ -85,11 +80,8 @@ export interface Store {
   readonly dir: string;
   readonly env: RootDatabase;
   readonly meta: Database<unknown, string>;
-  readonly locks: Database<LockRecord, string>;
-  readonly held: Database<string, string>;
-  readonly agentLocks: Database<string, string>;
-  readonly waiters: Database<WaiterRecord, number>;
-  readonly queue: Database<number, string>;
+  /** Locks, their indexes, waiters and lock counters: one database (lock-table.ts). */
+  readonly lockTable: Database<unknown, string>;
   readonly decisions: Database<DecisionRecord, number>;
   readonly plans: Database<unknown, string>;
   readonly planIndex: Database<unknown, number>;
@@ -113,11 +105,7 @@ export function openStore(dir: string, options: { mapSize?: number } = {}): Stor
     dir,
     env,
     meta: env.openDB({ name: "meta" }),
-    locks: env.openDB({ name: "locks" }),
-    held: env.openDB({ name: "held" }),
-    agentLocks: env.openDB({ name: "agentLocks" }),
-    waiters: env.openDB({ name: "waiters" }),
-    queue: env.openDB({ name: "queue" }),
+    lockTable: env.openDB({ name: "lockTable" }),
     decisions: env.openDB({ name: "decisions" }),
     plans: env.openDB({ name: "plans" }),
     planIndex: env.openDB({ name: "planIndex" }),
@@ -145,11 +133,4 @@ export function nextCounter(store: Store, name: string): number {
   const value = ((store.meta.get(name) as number | undefined) ?? 0) + 1;
   store.meta.putSync(name, value);
   return value;
-}
-
-/** All values of a string-keyed database whose key starts with `prefix`. */
-export function* scanPrefix<V>(db: Database<V, string>, prefix: string): Generator<{ key: string; value: V }> {
-  for (const { key, value } of db.getRange({ start: prefix, end: prefixEnd(prefix) })) {
-    yield { key, value };
-  }
 }

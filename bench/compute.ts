@@ -1,0 +1,216 @@
+/**
+ * Section 3: the two computations an orchestrator waits on.
+ * - check_parallel over all changes of the real fastapi-template history with
+ *   its domain map (core function, and once through the stdio client);
+ * - plan_waves over a seeded synthetic DAG of 10,000 features / 30,000 edges.
+ * Floor: one trivial pass over the same input (normalise every key, build the
+ * key -> writers/readers index and the id index, resolve every blocked_by).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseConfig, defaultConfig } from "../src/config.js";
+import { DomainMap } from "../src/domains.js";
+import { checkParallel } from "../src/parallel.js";
+import { normalizeKeys } from "../src/paths.js";
+import type { TaskSpec } from "../src/tasks.js";
+import { planWaves } from "../src/waves.js";
+import { EXAMPLES, median, prng, startServer, tempDir, timeSync } from "./lib.js";
+
+export interface ComputeResult {
+  check_parallel: {
+    tasks: number;
+    pairs_total: number;
+    serialize_pairs: number;
+    converge_pairs: number;
+    groups: number;
+    core_ms: number;
+    core_runs_ms: number[];
+    floor_ms: number;
+    ratio: number;
+    goal_ms: number;
+    stdio_cold_ms: number;
+    stdio_warm_ms: number;
+    stdio_ratio_vs_core: number;
+    response_bytes: number;
+  };
+  plan_waves: {
+    features: number;
+    dependencies: number;
+    files_pool: number;
+    write_keys: number;
+    read_keys: number;
+    waves: number;
+    conflicts_total: number;
+    critical_path_length: number;
+    core_ms: number;
+    core_runs_ms: number[];
+    floor_ms: number;
+    ratio: number;
+    goal_ms: number;
+  };
+}
+
+/** The trivial pass used as floor: what any implementation must at least do with the input. */
+export function inputPass(tasks: readonly TaskSpec[], root: string): number {
+  const byId = new Map<string, number>();
+  tasks.forEach((t, i) => byId.set(t.id, i));
+  const index = new Map<string, { w: number[]; r: number[] }>();
+  let edges = 0;
+  tasks.forEach((t, i) => {
+    for (const k of normalizeKeys(t.writes ?? [], root, "writes")) {
+      let e = index.get(k);
+      if (!e) index.set(k, (e = { w: [], r: [] }));
+      e.w.push(i);
+    }
+    for (const k of normalizeKeys(t.reads ?? [], root, "reads")) {
+      let e = index.get(k);
+      if (!e) index.set(k, (e = { w: [], r: [] }));
+      e.r.push(i);
+    }
+    for (const dep of t.blocked_by ?? []) {
+      if (byId.get(dep) === undefined) throw new Error(`unknown ${dep}`);
+      edges++;
+    }
+  });
+  return index.size + edges;
+}
+
+/** 10,000 features, exactly 30,000 blocked_by edges to earlier features, writes/reads from a pool of files. */
+export function syntheticFeatures(
+  n = 10_000,
+  deps = 30_000,
+  pool = 20_000,
+  seed = 20260101,
+): { features: TaskSpec[]; writeKeys: number; readKeys: number } {
+  const rnd = prng(seed);
+  const int = (k: number) => Math.floor(rnd() * k);
+  const file = (k: number) => `pkg${k % 20}/mod${Math.floor(k / 20) % 50}/f${k}.ts`;
+  const id = (i: number) => `F${String(i).padStart(5, "0")}`;
+  const depSets: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
+  let total = 0;
+  for (let i = 1; i < n; i++) {
+    const want = Math.min(i, 3);
+    while ((depSets[i] as Set<number>).size < want) (depSets[i] as Set<number>).add(int(i));
+    total += want;
+  }
+  while (total < deps) {
+    const i = 4 + int(n - 4);
+    const s = depSets[i] as Set<number>;
+    const before = s.size;
+    s.add(int(i));
+    total += s.size - before;
+  }
+  let writeKeys = 0;
+  let readKeys = 0;
+  const features = depSets.map((s, i): TaskSpec => {
+    const writes = Array.from({ length: 1 + int(4) }, () => file(int(pool)));
+    const reads = Array.from({ length: int(3) }, () => file(int(pool)));
+    writeKeys += writes.length;
+    readKeys += reads.length;
+    return { id: id(i), writes, reads, blocked_by: [...s].sort((a, b) => a - b).map(id) };
+  });
+  return { features, writeKeys, readKeys };
+}
+
+export async function benchCompute(): Promise<ComputeResult> {
+  const root = tempDir("signalbox-bench-root-");
+  const store = tempDir("signalbox-bench-store-");
+  try {
+    // --- check_parallel over the real history ---
+    const history = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "fastapi-template-history.json"), "utf8")) as {
+      tasks: { id: string; writes?: string[] }[];
+    };
+    const configJson: unknown = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "fastapi-template.signalbox.json"), "utf8"));
+    const tasks: TaskSpec[] = history.tasks.map((t) => ({ id: t.id, writes: t.writes ?? [] }));
+    const config = parseConfig(configJson);
+    const cpRuns: number[] = [];
+    const cpFloor: number[] = [];
+    let report: ReturnType<typeof checkParallel> | undefined;
+    for (let r = 0; r < 5; r++) {
+      cpFloor.push(timeSync(() => inputPass(tasks, root.dir)).ms);
+      const domains = new DomainMap(config); // fresh per run: its key cache starts cold, as on a first request
+      const t = timeSync(() => checkParallel(tasks, { root: root.dir, domains }));
+      cpRuns.push(t.ms);
+      report = t.value;
+    }
+    if (!report) throw new Error("no check_parallel report");
+
+    // Once through the stdio client (cold = first request of the server, warm = second).
+    // Some commits write more files than the default keys_per_request (256): raise it in the temp root's config.
+    const maxKeys = Math.max(...tasks.map((t) => t.writes?.length ?? 0));
+    const withLimit = { ...(configJson as object), limits: { keys_per_request: Math.max(256, maxKeys) } };
+    fs.writeFileSync(path.join(root.dir, "signalbox.config.json"), JSON.stringify(withLimit));
+    const s = await startServer(root.dir, store.dir);
+    let coldMs: number;
+    let warmMs: number;
+    let bytes: number;
+    try {
+      let t0 = performance.now();
+      await s.call("check_parallel", { tasks });
+      coldMs = performance.now() - t0;
+      t0 = performance.now();
+      const r = await s.client.callTool({ name: "check_parallel", arguments: { tasks } }, undefined, { timeout: 120_000 });
+      warmMs = performance.now() - t0;
+      bytes = Buffer.byteLength(JSON.stringify(r));
+    } finally {
+      await s.close();
+    }
+
+    // --- plan_waves over the synthetic DAG ---
+    const syn = syntheticFeatures();
+    const dependencies = syn.features.reduce((a, f) => a + (f.blocked_by?.length ?? 0), 0);
+    const pwRuns: number[] = [];
+    const pwFloor: number[] = [];
+    let plan: ReturnType<typeof planWaves> | undefined;
+    const defaults = defaultConfig();
+    for (let r = 0; r < 3; r++) {
+      pwFloor.push(timeSync(() => inputPass(syn.features, root.dir)).ms);
+      const domains = new DomainMap(defaults);
+      const t = timeSync(() => planWaves(syn.features, { root: root.dir, domains }));
+      pwRuns.push(t.ms);
+      plan = t.value;
+    }
+    if (!plan) throw new Error("no plan");
+
+    const cpMs = median(cpRuns);
+    const cpFloorMs = median(cpFloor);
+    const pwMs = median(pwRuns);
+    const pwFloorMs = median(pwFloor);
+    return {
+      check_parallel: {
+        tasks: tasks.length,
+        pairs_total: report.summary.pairs_total,
+        serialize_pairs: report.summary.serialize_pairs,
+        converge_pairs: report.summary.converge_pairs,
+        groups: report.groups.length,
+        core_ms: cpMs,
+        core_runs_ms: cpRuns,
+        floor_ms: cpFloorMs,
+        ratio: cpMs / cpFloorMs,
+        goal_ms: 1000,
+        stdio_cold_ms: coldMs,
+        stdio_warm_ms: warmMs,
+        stdio_ratio_vs_core: warmMs / cpMs,
+        response_bytes: bytes,
+      },
+      plan_waves: {
+        features: syn.features.length,
+        dependencies,
+        files_pool: 20_000,
+        write_keys: syn.writeKeys,
+        read_keys: syn.readKeys,
+        waves: plan.waves.length,
+        conflicts_total: plan.conflicts_total,
+        critical_path_length: plan.critical_path.length,
+        core_ms: pwMs,
+        core_runs_ms: pwRuns,
+        floor_ms: pwFloorMs,
+        ratio: pwMs / pwFloorMs,
+        goal_ms: 1000,
+      },
+    };
+  } finally {
+    root.cleanup();
+    store.cleanup();
+  }
+}
