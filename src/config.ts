@@ -8,7 +8,9 @@
  * - `integration_points`: `pattern -> tag`; a task touching a matching key gets
  *   the tag and becomes an integration point (Level 3).
  * - `locks`: lease and wait defaults and ceilings, in milliseconds.
- * - `limits`: sizes enforced on every request.
+ * - `limits`: sizes enforced on every request: keys in one lock request,
+ *   keys in one task of `check_parallel`/`plan_waves` (a real commit can
+ *   write hundreds of files), tasks per call, bytes per free-text field.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -36,6 +38,7 @@ const LockSettings = z.object({
 
 const Limits = z.object({
   keys_per_request: z.number().int().positive().default(256),
+  keys_per_task: z.number().int().positive().default(10_000),
   tasks_per_check: z.number().int().positive().default(20_000),
   string_bytes: z.number().int().positive().default(16_384),
 });

@@ -201,3 +201,12 @@ describe("bad input names the field", () => {
     expect(msg).toMatch(field);
   });
 });
+
+describe("the exact-schema check itself", () => {
+  it("flags a field the schema does not declare, and passes a declared one", async () => {
+    const { undeclaredFields } = await import("./helpers/client.js");
+    const schema = { type: "object", properties: { a: { type: "array", items: { type: "object", properties: { b: {} } } } } };
+    expect(undeclaredFields({ a: [{ b: 1 }] }, schema)).toEqual([]);
+    expect(undeclaredFields({ a: [{ b: 1, c: 2 }], d: 3 }, schema)).toEqual(["$.a[0].c", "$.d"]);
+  });
+});

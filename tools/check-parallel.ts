@@ -45,7 +45,14 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
         checkpoint: z
           .object({
             shared_files: z.array(
-              z.object({ key: z.string(), writers: z.array(z.string()), readers: z.array(z.string()), mitigation: z.string() }),
+              z.object({
+                key: z.string(),
+                writers: z.array(z.string()).describe("Writing tasks (at most 20 listed)"),
+                readers: z.array(z.string()).describe("Reading tasks (at most 20 listed)"),
+                writer_count: z.number().int(),
+                reader_count: z.number().int(),
+                mitigation: z.string(),
+              }),
             ),
             anticipated_conflicts: z.array(z.object({ tasks: z.tuple([z.string(), z.string()]), sequencing: z.string() })),
             text: z.string(),

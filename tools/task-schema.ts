@@ -9,7 +9,7 @@ import { keyString } from "./common.js";
 
 /** Zod schema of one task, with list sizes bounded by the config. */
 export function taskSchema(config: Config) {
-  const list = (item: z.ZodString, what: string) => z.array(item).max(config.limits.keys_per_request).optional().describe(what);
+  const list = (item: z.ZodString, what: string) => z.array(item).max(config.limits.keys_per_task).optional().describe(what);
   const name = z.string().min(1).max(1024);
   return z.object({
     id: z.string().min(1).max(200).describe("Unique task id"),

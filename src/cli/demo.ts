@@ -37,7 +37,7 @@ interface ParallelReport {
   summary: Record<string, number> & { by_reason: Record<string, number> };
   pairs: Pair[];
   groups: string[][];
-  checkpoint: { shared_files: { key: string; writers: string[]; readers: string[]; mitigation: string }[]; text: string };
+  checkpoint: { shared_files: { key: string; writer_count: number; mitigation: string }[]; text: string };
 }
 interface Plan {
   plan_id: string;
@@ -150,11 +150,11 @@ async function fastapiHistory(work: string): Promise<void> {
       .filter(([, n]) => n > 0)
       .sort((a, b) => b[1] - a[1]);
     console.log(table(["conflict reason", "pairs"], reasons));
-    console.log("hottest files (written by the most changes):");
+    console.log("hottest files (the most conflicting pairs):");
     console.log(
       table(
-        ["file", "writers", "mitigation"],
-        report.checkpoint.shared_files.slice(0, 10).map((f) => [f.key, f.writers.length, f.mitigation.slice(0, 60)]),
+        ["file", "changes writing it", "mitigation"],
+        report.checkpoint.shared_files.slice(0, 10).map((f) => [f.key, f.writer_count, f.mitigation.slice(0, 60)]),
       ),
     );
 

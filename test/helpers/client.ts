@@ -20,6 +20,44 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema | JsonSchema[];
+  prefixItems?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  additionalProperties?: boolean | JsonSchema;
+};
+
+/**
+ * Undeclared fields in `value` under `schema`: structuredContent must be built
+ * exactly to the outputSchema, not merely pass the SDK's lenient check.
+ */
+export function undeclaredFields(value: unknown, schema: JsonSchema | undefined, at = "$"): string[] {
+  if (!schema || value === null || typeof value !== "object") return [];
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants) {
+    const results = variants.map((v) => undeclaredFields(value, v, at));
+    const best = results.reduce((a, b) => (b.length < a.length ? b : a), results[0] ?? []);
+    return best;
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((item, i) => {
+      const itemSchema = schema.prefixItems?.[i] ?? (Array.isArray(schema.items) ? schema.items[i] : schema.items);
+      return undeclaredFields(item, itemSchema, `${at}[${i}]`);
+    });
+  }
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const declared = schema.properties?.[k];
+    if (declared) out.push(...undeclaredFields(v, declared, `${at}.${k}`));
+    else if (typeof schema.additionalProperties === "object") out.push(...undeclaredFields(v, schema.additionalProperties, `${at}.${k}`));
+    else out.push(`${at}.${k}`);
+  }
+  return out;
+}
+
 export async function connect(opts: ContextOptions = {}): Promise<Harness> {
   const rootDir = tempDir("signalbox-root-");
   const storeDir = tempDir("signalbox-store-");
@@ -28,8 +66,17 @@ export async function connect(opts: ContextOptions = {}): Promise<Harness> {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "signalbox-test", version: "0.0.0" });
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  const call = async (name: string, args: Record<string, unknown>) =>
-    (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const outputSchemas = new Map(
+    (await client.listTools()).tools.map((t) => [t.name, t.outputSchema as JsonSchema | undefined]),
+  );
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    if (!r.isError) {
+      const extra = undeclaredFields(r.structuredContent, outputSchemas.get(name));
+      if (extra.length > 0) throw new Error(`${name}: structuredContent has fields its outputSchema does not declare: ${extra.join(", ")}`);
+    }
+    return r;
+  };
   return {
     client,
     ctx,
