@@ -33,17 +33,22 @@ export interface TaskSpec {
   estimate?: number;
 }
 
-/** Why two tasks may not simply run side by side. */
-export type ReasonType =
-  | "same_file"
-  | "write_write"
-  | "write_read"
-  | "data_flow"
-  | "schema"
-  | "dependency"
-  | "serialized_domain"
-  | "integration_point"
-  | "resource_contention";
+/**
+ * Why two tasks may not simply run side by side (parallelism-framework.md
+ * Levels 1-3, parallel-execution-protocol.md §5.1), in the order reports list them.
+ */
+export const REASON_TYPES = [
+  "same_file",
+  "write_write",
+  "write_read",
+  "data_flow",
+  "schema",
+  "dependency",
+  "serialized_domain",
+  "integration_point",
+  "resource_contention",
+] as const;
+export type ReasonType = (typeof REASON_TYPES)[number];
 
 /** CRITICAL reasons force SERIALIZE or CONVERGE; a WARNING leaves the pair PARALLEL. */
 export type Severity = "CRITICAL" | "WARNING";

@@ -7,18 +7,10 @@
  * Pure: the caller assigns the plan id and stores the plan.
  */
 import type { DomainMap } from "./domains.js";
-import {
-  analyzePairs,
-  conflictBeyondDependency,
-  conflictGraph,
-  flowDirBits,
-  hasDependency,
-  layer,
-  pairOrderOf,
-  reasonTypesOf,
-  sortPairKeys,
-  type NormalizedTask,
-} from "./parallel.js";
+import { layerTasks } from "./layering.js";
+import { analyzePairs } from "./pairs.js";
+import { conflictBeyondDependency, flowDirBits, hasDependency, pairOrderOf, reasonTypesOf } from "./reasons.js";
+import type { NormalizedTask } from "./task-input.js";
 import type { PairOrder, ReasonType, TaskSpec } from "./tasks.js";
 
 /** One execution wave (parallel-execution-protocol.md §2.1). */
@@ -83,7 +75,7 @@ export const MAX_WAVE_CONFLICTS = 500;
  *   rules, with DIRECT dependencies only) never share a wave. Producers go
  *   before consumers (write_read, data_flow) where that closes no cycle with
  *   the dependencies: edges that would are dropped one by one, deterministically
- *   (see `layer` in parallel.ts) and stay exclusions. An integration point is
+ *   (see `layer` in layering.ts) and stay exclusions. An integration point is
  *   alone in its wave. `maxParallel` caps the features per wave.
  * - Features are placed in topological order, ties broken by the longest
  *   remaining path (critical path first), then input order.
@@ -113,18 +105,11 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
 
   // Soft order edges: producer before consumer, unless the pair is a direct dependency
   // (the dependency decides) or the flow reasons disagree.
-  const graph = conflictGraph(analysis, (bits) => (hasDependency(bits) ? 0 : flowDirBits(bits)));
-  const layering = layer({
-    n,
-    hardPreds: tasks.map((t) => t.blockedBy),
-    softFrom: graph.softFrom,
-    softTo: graph.softTo,
-    conflictOffsets: graph.offsets,
-    conflictTargets: graph.targets,
-    alone: tasks.map((t) => t.integrationPoint),
-    weights: tasks.map((t) => t.estimate),
+  const { graph, layering } = layerTasks(
+    analysis,
+    (bits) => (hasDependency(bits) ? 0 : flowDirBits(bits)),
     maxParallel,
-  });
+  );
   const waveOf = layering.layer;
 
   const members: NormalizedTask[][] = Array.from({ length: layering.layerCount }, () => []);
@@ -149,7 +134,7 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
 
   // Conflicts: non-PARALLEL pairs with a CRITICAL reason other than the dependency itself.
   const conflictKeys = graph.conflictKeys.filter((pk) => conflictBeyondDependency(pairs.get(pk)));
-  const listed = (pairs.ordered ? conflictKeys : sortPairKeys(conflictKeys)).slice(0, MAX_WAVE_CONFLICTS);
+  const listed = pairs.inOrder(conflictKeys).slice(0, MAX_WAVE_CONFLICTS);
   const conflicts: WaveConflict[] = listed.map((pk) => {
     const bits = pairs.get(pk);
     const i = Math.floor(pk / n);

@@ -3,8 +3,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defaultConfig, parseConfig, type Config } from "../src/config.js";
 import { DomainMap } from "../src/domains.js";
-import { checkParallel, isCanonicalKey, REASON_TYPES, type ParallelReport } from "../src/parallel.js";
+import { checkParallel, type ParallelReport } from "../src/parallel.js";
 import { KeyError, keysOverlap, normalizeKey } from "../src/paths.js";
+import { REASON_TYPES } from "../src/reasons.js";
+import { isCanonicalKey } from "../src/task-input.js";
 import type { PairOrder, PairResult, ReasonType, TaskSpec } from "../src/tasks.js";
 
 const ROOT = "/repo";

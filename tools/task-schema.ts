@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../src/config.js";
+import { REASON_TYPES } from "../src/tasks.js";
 import { keyString } from "./common.js";
 
 /** Zod schema of one task, with list sizes bounded by the config. */
@@ -26,17 +27,7 @@ export function taskSchema(config: Config) {
   });
 }
 
-export const reasonType = z.enum([
-  "same_file",
-  "write_write",
-  "write_read",
-  "data_flow",
-  "schema",
-  "dependency",
-  "serialized_domain",
-  "integration_point",
-  "resource_contention",
-]);
+export const reasonType = z.enum(REASON_TYPES);
 export const pairOrder = z.enum(["a_first", "b_first", "either", "none"]).describe("a_first: a must finish before b starts");
 export const verdict = z.enum(["PARALLEL", "SERIALIZE", "CONVERGE"]);
 
