@@ -233,6 +233,25 @@ describe("checkParallel pair rules", () => {
     expect(report.groups).toEqual([["A"], ["B"], ["C"]]);
   });
 
+  it("stays silent on tasks the protocol lets run side by side", () => {
+    // Read-read on one file, one domain with different files, different tables,
+    // disjoint artifacts, no tags, no shared resources: no reason may fire.
+    const report = check(
+      [
+        { id: "a", reads: ["lib/shared.ts"], writes: ["app/a.ts"], outputs: ["a.json"], schema_changes: ["posts"] },
+        { id: "b", reads: ["lib/shared.ts"], writes: ["app/b.ts"], inputs: ["c.json"], schema_changes: ["profiles"] },
+        { id: "c", reads: ["lib/"], writes: ["docs/c.md"], shared_resources: ["mailer"] },
+      ],
+      fastapiConfig(),
+    );
+    expect(report.verdict).toBe("PARALLEL");
+    expect(report.pairs).toEqual([]);
+    expect(report.summary.parallel_pairs).toBe(3);
+    expect(Object.values(report.summary.by_reason).every((n) => n === 0)).toBe(true);
+    expect(report.groups).toEqual([["a", "b", "c"]]);
+    expect(report.checkpoint.shared_files).toEqual([]);
+  });
+
   it("serializes tasks writing into a parallel:none domain", () => {
     const report = check(
       [
