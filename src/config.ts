@@ -8,6 +8,9 @@
  * - `integration_points`: `pattern -> tag`; a task touching a matching key gets
  *   the tag and becomes an integration point (Level 3).
  * - `locks`: lease and wait defaults and ceilings, in milliseconds.
+ * - `control`: the control layer's limits, in milliseconds or counts
+ *   (heartbeat, acknowledgement, audit-coverage grace, oscillation window,
+ *   bottleneck thresholds, page size).
  * - `limits`: sizes enforced on every request: keys in one lock request,
  *   keys in one task of `check_parallel`/`plan_waves` (a real commit can
  *   write hundreds of files), tasks per call, bytes per free-text field.
@@ -43,18 +46,39 @@ const Limits = z.object({
   string_bytes: z.number().int().positive().default(16_384),
 });
 
+const ControlSettings = z.object({
+  /** An agent silent (no report_status) longer than this is unavailable, ms. */
+  heartbeat_ms: z.number().int().positive().default(300_000),
+  /** A message unacknowledged longer than this is a communication delay, ms. */
+  ack_limit_ms: z.number().int().positive().default(600_000),
+  /** Coders of a phase without an auditor are warned about once this has passed since their dispatch, ms. */
+  audit_grace_ms: z.number().int().nonnegative().default(60_000),
+  /** A, B, A, B write grants on one key within this window are an oscillation, ms. */
+  oscillation_window_ms: z.number().int().positive().default(600_000),
+  /** A lock held longer than this is a bottleneck, ms. */
+  lock_held_limit_ms: z.number().int().positive().default(1_800_000),
+  /** A key with at least this many queued requests is a bottleneck. */
+  queue_limit: z.number().int().positive().default(3),
+  /** An agent with more active features than this is overloaded. */
+  agent_task_limit: z.number().int().positive().default(3),
+  /** Default page size of lists in tool results and resources. */
+  page_size: z.number().int().positive().max(1000).default(50),
+});
+
 export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
     integration_points: z.array(IntegrationRule).default([]),
     locks: LockSettings.prefault({}),
     limits: Limits.prefault({}),
+    control: ControlSettings.prefault({}),
   })
   .strict();
 
 /** The validated configuration with every default filled in. */
 export type Config = z.infer<typeof ConfigSchema>;
 export type DomainRuleT = z.infer<typeof DomainRule>;
+export type ControlSettingsT = z.infer<typeof ControlSettings>;
 export type IntegrationRuleT = z.infer<typeof IntegrationRule>;
 
 /** Parse a config object; throws an Error naming each bad field. */

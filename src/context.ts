@@ -4,6 +4,7 @@
  */
 import { loadConfig, type Config } from "./config.js";
 import { DomainMap } from "./domains.js";
+import { controlLockHooks } from "./control/hooks.js";
 import { LockManager } from "./locks.js";
 import { stderrLogger, type Logger } from "./logger.js";
 import { resolveRoot, resolveStoreDir } from "./root.js";
@@ -45,7 +46,7 @@ export function createContext(opts: ContextOptions = {}): Context {
   const store = openStore(opts.storeDir ?? resolveStoreDir(root));
   const clock = opts.clock ?? systemClock();
   const logger = opts.logger ?? stderrLogger();
-  const locks = new LockManager(store, clock, config.locks);
+  const locks = new LockManager(store, clock, config.locks, controlLockHooks({ store, clock, config }));
   locks.sweep();
   const sweepMs = opts.sweepMs ?? 60_000;
   const timer = sweepMs > 0 ? setInterval(() => safeSweep(locks, logger), sweepMs) : null;

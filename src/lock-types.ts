@@ -60,13 +60,43 @@ export interface QueuedAhead {
   enqueued_at: string;
 }
 
+/**
+ * Why a write lock is refused before any conflict check: an open pausing
+ * audit signal (reason `paused`) or an open integration checkpoint (reason
+ * `checkpoint`). Produced by the control layer (src/control/stops.ts).
+ */
+export interface LockStop {
+  kind: "audit_signal" | "checkpoint";
+  /** signal_id or checkpoint name. */
+  id: string;
+  summary: string;
+  raised_by: string;
+}
+
+/** Why a request was not granted. */
+export type RefusalReason = "conflict" | "deadlock" | "timeout" | "paused" | "checkpoint";
+
+/**
+ * Control-layer hooks the lock manager calls inside its write transactions,
+ * so a refusal or a detector's finding commits atomically with the decision.
+ * Hooks must not await and must only read and write the store.
+ */
+export interface LockHooks {
+  /** Before conflicts are checked: a stop refuses the request. */
+  admit?(req: AcquireRequest): LockStop | null;
+  /** After a request is decided (granted or refused), in the same transaction. */
+  decided?(req: AcquireRequest, result: AcquireResult): void;
+}
+
 /** The outcome of `LockManager.acquire`; a refusal is a normal result. */
 export type AcquireResult =
   | { granted: true; locks: GrantedLock[]; waited_ms: number }
   | {
       granted: false;
-      reason: "conflict" | "deadlock" | "timeout";
+      reason: RefusalReason;
       message: string;
+      /** For `paused` and `checkpoint`: what stops the request. */
+      stop: LockStop | null;
       holders: Holder[];
       queued_ahead: QueuedAhead[];
       /** For a deadlock: the wait-for cycle, first agent repeated at the end. */

@@ -33,11 +33,13 @@ import type {
   AcquireResult,
   GrantedLock,
   Holder,
+  LockHooks,
   LockMode,
   LockSettings,
   LockStatus,
   LockView,
   QueuedAhead,
+  RefusalReason,
   ReleaseResult,
   RenewResult,
   VerifyResult,
@@ -88,6 +90,7 @@ export class LockManager {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly settings: LockSettings,
+    private readonly hooks: LockHooks = {},
   ) {
     this.wake.setMaxListeners(0);
     this.table = new LockTable(store.lockTable);
@@ -152,47 +155,79 @@ export class LockManager {
 
   /** One read-check-write step of an acquire, in a single write transaction. */
   private attempt(req: AcquireRequest, lease: number, seq: number | null, deadline: number, start: number): Attempt {
-    const { store, clock } = this;
+    const { store } = this;
     let removedWaiter = false;
     const out = store.env.transactionSync((): Attempt => {
-      const now = clock.monoMs();
-      const b = this.blockersOf(req.agent_id, req.mode, req.keys, seq ?? Number.POSITIVE_INFINITY, true);
-      const waited = Math.round(now - start);
-      if (b.holders.length === 0 && b.waiters.length === 0) {
-        if (seq !== null) removedWaiter = this.removeWaiter(seq);
-        return { kind: "done", result: { granted: true, locks: this.grant(req, lease, now), waited_ms: waited } };
-      }
-      const refuse = (reason: "conflict" | "deadlock" | "timeout", message: string, cycle: string[] | null): Attempt => {
-        if (seq !== null) removedWaiter = this.removeWaiter(seq);
-        return {
-          kind: "done",
-          result: {
-            granted: false,
-            reason,
-            message,
-            holders: b.holders.map(({ rec, requested }) => this.holderView(rec, requested)),
-            queued_ahead: uniqueWaiters(b).map((w) => this.waiterAheadView(w)),
-            cycle,
-            waited_ms: waited,
-          },
-        };
-      };
-      if (now >= deadline) {
-        const what = describeBlockers(b);
-        return seq === null
-          ? refuse("conflict", `not granted: ${what}`, null)
-          : refuse("timeout", `not granted within ${Math.round(deadline - start)} ms: ${what}`, null);
-      }
-      const cycle = this.findCycle(req.agent_id, b);
-      if (cycle) {
-        return refuse("deadlock", `deadlock: waiting would close the wait-for cycle ${cycle.join(" -> ")}`, cycle);
-      }
-      let mySeq = seq;
-      if (mySeq === null) mySeq = this.enqueue(req, now, deadline);
-      return { kind: "waiting", seq: mySeq, blockerAgents: blockerAgents(b) };
+      const decided = this.decide(req, lease, seq, deadline, start, () => (removedWaiter = true));
+      if (decided.kind === "done") this.hooks.decided?.(req, decided.result);
+      return decided;
     });
     if (removedWaiter) this.wake.emit("change");
     return out;
+  }
+
+  /** The decision of one attempt; runs inside the attempt's transaction. */
+  private decide(
+    req: AcquireRequest,
+    lease: number,
+    seq: number | null,
+    deadline: number,
+    start: number,
+    onRemoved: () => void,
+  ): Attempt {
+    const { clock } = this;
+    const removeWaiter = () => {
+      if (seq !== null && this.removeWaiter(seq)) onRemoved();
+    };
+    const now = clock.monoMs();
+    const waited = Math.round(now - start);
+    const stop = this.hooks.admit?.(req) ?? null;
+    if (stop) {
+      removeWaiter();
+      const reason: RefusalReason = stop.kind === "audit_signal" ? "paused" : "checkpoint";
+      const why =
+        stop.kind === "audit_signal"
+          ? `paused by audit signal ${stop.id} from ${stop.raised_by} (${stop.summary}); write locks are refused until it is resolved (resolve_audit_signal)`
+          : `checkpoint "${stop.id}" is open (${stop.summary}, requested by ${stop.raised_by}); reach_checkpoint and wait for resume_checkpoint`;
+      return {
+        kind: "done",
+        result: { granted: false, reason, message: why, stop, holders: [], queued_ahead: [], cycle: null, waited_ms: waited },
+      };
+    }
+    const b = this.blockersOf(req.agent_id, req.mode, req.keys, seq ?? Number.POSITIVE_INFINITY, true);
+    if (b.holders.length === 0 && b.waiters.length === 0) {
+      removeWaiter();
+      return { kind: "done", result: { granted: true, locks: this.grant(req, lease, now), waited_ms: waited } };
+    }
+    const refuse = (reason: RefusalReason, message: string, cycle: string[] | null): Attempt => {
+      removeWaiter();
+      return {
+        kind: "done",
+        result: {
+          granted: false,
+          reason,
+          message,
+          stop: null,
+          holders: b.holders.map(({ rec, requested }) => this.holderView(rec, requested)),
+          queued_ahead: uniqueWaiters(b).map((w) => this.waiterAheadView(w)),
+          cycle,
+          waited_ms: waited,
+        },
+      };
+    };
+    if (now >= deadline) {
+      const what = describeBlockers(b);
+      return seq === null
+        ? refuse("conflict", `not granted: ${what}`, null)
+        : refuse("timeout", `not granted within ${Math.round(deadline - start)} ms: ${what}`, null);
+    }
+    const cycle = this.findCycle(req.agent_id, b);
+    if (cycle) {
+      return refuse("deadlock", `deadlock: waiting would close the wait-for cycle ${cycle.join(" -> ")}`, cycle);
+    }
+    let mySeq = seq;
+    if (mySeq === null) mySeq = this.enqueue(req, now, deadline);
+    return { kind: "waiting", seq: mySeq, blockerAgents: blockerAgents(b) };
   }
 
   /** Write the grant for every key. Call inside the write transaction. */
@@ -457,6 +492,29 @@ export class LockManager {
       return out;
     });
     if (result.released.length > 0 || result.stale.length > 0) this.wake.emit("change");
+    return result;
+  }
+
+  /**
+   * Release every lock `agent` holds for `featureId` (on completing or
+   * failing the feature, parallel-execution-protocol §4.2 "Release all
+   * locks"). Joins the caller's write transaction if one is open.
+   */
+  releaseFeature(agent: string, featureId: string): ReleaseResult {
+    const result = this.store.env.transactionSync((): ReleaseResult => {
+      const out: ReleaseResult = { released: [], stale: [], not_held: [] };
+      for (const rec of this.agentLocks(agent)) {
+        if (rec.feature_id !== featureId) continue;
+        if (this.isLive(rec)) {
+          this.endLock(rec, "released");
+          out.released.push({ key: rec.key, mode: rec.mode, fencing_token: rec.fencing_token });
+        } else if (rec.state === "held") {
+          this.endLock(rec, "expired");
+        }
+      }
+      return out;
+    });
+    if (result.released.length > 0) this.wake.emit("change");
     return result;
   }
 

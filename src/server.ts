@@ -6,6 +6,11 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { registerDecisionResource } from "../resources/decisions.js";
 import { registerLockResource } from "../resources/locks.js";
 import { registerWaveResources } from "../resources/waves.js";
+import { registerAgentTools } from "../tools/agents/index.js";
+import { registerAuditTools } from "../tools/audit/index.js";
+import { registerCheckpointTools } from "../tools/checkpoints/index.js";
+import { registerFeatureTools } from "../tools/features/index.js";
+import { registerMessageTools } from "../tools/messages/index.js";
 import { registerAcquireLock } from "../tools/acquire-lock.js";
 import { registerCheckParallel } from "../tools/check-parallel.js";
 import { registerPlanWaves } from "../tools/plan-waves.js";
@@ -46,5 +51,10 @@ export function createServer(ctx: Context): { server: McpServer; close: () => Pr
   registerWaveResources(server, ctx);
   registerDecisionResource(server, ctx);
   registerLockResource(server, ctx);
+  registerFeatureTools(server, ctx);
+  registerAgentTools(server, ctx);
+  registerAuditTools(server, ctx);
+  registerMessageTools(server, ctx);
+  registerCheckpointTools(server, ctx);
   return { server, close: () => server.close() };
 }

@@ -15,15 +15,35 @@ afterEach(async () => {
 });
 
 const TOOLS = [
+  "acknowledge",
   "acquire_lock",
+  "audit_handoff",
+  "check_conventions",
   "check_parallel",
+  "complete_feature",
+  "cross_agent_handoff",
+  "dispatch_agents",
+  "emit_audit_signal",
+  "fail_feature",
+  "get_inbox",
   "plan_waves",
+  "reach_checkpoint",
+  "reassign_feature",
   "record_decision",
   "release_lock",
   "renew_lease",
+  "report_status",
+  "request_checkpoint",
+  "resolve_audit_signal",
+  "resume_checkpoint",
   "server_info",
+  "set_convention",
+  "start_feature",
   "verify_lock",
 ];
+
+/** The whole tools/list answer must stay under this many characters (about 6,000 tokens). */
+const TOOLS_LIST_BUDGET = 24_000;
 
 describe("tool surface", () => {
   it("lists every tool with title, description, described fields, output schema and all four annotations", async () => {
@@ -47,9 +67,24 @@ describe("tool surface", () => {
     expect(byName.release_lock!.annotations!.destructiveHint).toBe(true);
   });
 
+  it(`keeps the whole tools/list answer under ${TOOLS_LIST_BUDGET} characters`, async () => {
+    const answer = await h.client.listTools();
+    const size = JSON.stringify(answer).length;
+    expect(size, `tools/list is ${size} characters`).toBeLessThan(TOOLS_LIST_BUDGET);
+  });
+
   it("lists the resources and the wave-plan template", async () => {
     const { resources } = await h.client.listResources();
-    expect(resources.map((r) => r.uri).sort()).toEqual(["signalbox://decisions", "signalbox://locks", "signalbox://waves"]);
+    expect(resources.map((r) => r.uri).sort()).toEqual([
+      "signalbox://agents",
+      "signalbox://audit",
+      "signalbox://conventions",
+      "signalbox://decisions",
+      "signalbox://locks",
+      "signalbox://metrics",
+      "signalbox://state",
+      "signalbox://waves",
+    ]);
     const { resourceTemplates } = await h.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(["signalbox://waves/{plan_id}"]);
   });

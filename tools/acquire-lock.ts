@@ -58,7 +58,19 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
             }),
           )
           .describe("Granted locks (empty when refused)"),
-        reason: z.enum(["conflict", "deadlock", "timeout"]).nullable().describe("Why not granted (null when granted)"),
+        reason: z
+          .enum(["conflict", "deadlock", "timeout", "paused", "checkpoint"])
+          .nullable()
+          .describe("Why not granted (null when granted); paused: a RED audit signal; checkpoint: an open checkpoint"),
+        stop: z
+          .object({
+            kind: z.enum(["audit_signal", "checkpoint"]),
+            id: z.string().describe("signal_id or checkpoint name"),
+            summary: z.string(),
+            raised_by: z.string(),
+          })
+          .nullable()
+          .describe("What refuses a paused/checkpoint request"),
         message: z.string().describe("One line for the agent"),
         holders: z.array(holder).describe("Conflicting holders"),
         queued_ahead: z
@@ -93,6 +105,7 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
           granted: true,
           locks: r.locks,
           reason: null,
+          stop: null,
           message: `granted ${args.mode} on ${keys.length} key(s)`,
           holders: [],
           queued_ahead: [],
@@ -106,6 +119,7 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
         granted: false,
         locks: [],
         reason: r.reason,
+        stop: r.stop,
         message: r.message,
         holders: r.holders,
         queued_ahead: r.queued_ahead,

@@ -1,7 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
-import { DECISION_TYPES, recordDecision } from "../src/decisions.js";
+import { recordDecisionResolving } from "../src/control/escalations.js";
+import { DECISION_TYPES } from "../src/decisions.js";
 import { agentId, isoTime, result } from "./common.js";
 
 /** `record_decision`: append to the decision log. */
@@ -12,7 +13,7 @@ export function registerRecordDecision(server: McpServer, ctx: Context): void {
     {
       title: "Record decision",
       description:
-        "Append a decision to the shared, append-only decision log (interface arbitration, convention, conflict resolution, reallocation, integration, lock break). Later agents read it as signalbox://decisions. Returns its sequence number.",
+        "Append a decision to the shared, append-only decision log (interface arbitration, convention, conflict resolution, reallocation, integration, lock break). Later agents read it as signalbox://decisions. Refs naming an escalation (esc-N) resolve it. Returns its sequence number.",
       inputSchema: {
         type: z.enum(DECISION_TYPES).describe("Kind of decision"),
         decided_by: agentId.describe("Agent or person who decided"),
@@ -24,11 +25,12 @@ export function registerRecordDecision(server: McpServer, ctx: Context): void {
       outputSchema: {
         seq: z.number().int().describe("Sequence number in the log (1, 2, ...)"),
         recorded_at: isoTime,
+        resolved_escalations: z.array(z.string()).describe("Escalation ids this decision resolved"),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args) => {
-      const entry = recordDecision(ctx.store, ctx.clock, {
+      const { entry, resolved } = recordDecisionResolving(ctx, {
         type: args.type,
         decided_by: args.decided_by,
         context: args.context,
@@ -36,7 +38,9 @@ export function registerRecordDecision(server: McpServer, ctx: Context): void {
         rationale: args.rationale ?? null,
         refs: args.refs ?? [],
       });
-      return result({ seq: entry.seq, recorded_at: entry.recorded_at }, `decision #${entry.seq} recorded`);
+      const ids = resolved.map((e) => e.escalation_id);
+      const text = `decision #${entry.seq} recorded${ids.length ? `; resolved ${ids.join(", ")}` : ""}`;
+      return result({ seq: entry.seq, recorded_at: entry.recorded_at, resolved_escalations: ids }, text);
     },
   );
 }

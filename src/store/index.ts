@@ -15,6 +15,13 @@
  * | `decisions`  | sequence number (number)     | {@link DecisionRecord}     |
  * | `plans`      | plan_id                      | stored wave plan           |
  * | `planIndex`  | plan seq (number)            | plan summary               |
+ * | `features`   | see control/records.ts       | feature lifecycle          |
+ * | `agents`     | see control/records.ts       | registry, phases           |
+ * | `signals`    | see control/records.ts       | audit signals, handoffs    |
+ * | `messages`   | see control/records.ts       | inboxes                    |
+ * | `conventions`| see control/records.ts       | conventions, escalations   |
+ * | `checkpoints`| see control/records.ts       | integration checkpoints    |
+ * | `metrics`    | see control/records.ts       | counters, samples, history |
  *
  * The NUL separator is safe because keys holding NUL are refused (paths.ts).
  */
@@ -23,12 +30,12 @@ import path from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 
 /** Version of the layout above; a store written by a newer layout is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Options every process opens the environment with (Store rules: same options everywhere). */
 export const ENV_OPTIONS = {
   overlappingSync: false,
-  maxDbs: 16,
+  maxDbs: 32,
   maxReaders: 254,
 } as const;
 
@@ -85,6 +92,14 @@ export interface Store {
   readonly decisions: Database<DecisionRecord, number>;
   readonly plans: Database<unknown, string>;
   readonly planIndex: Database<unknown, number>;
+  /** Control layer (src/control/records.ts documents each key layout). */
+  readonly features: Database<unknown, string>;
+  readonly agents: Database<unknown, string>;
+  readonly signals: Database<unknown, string>;
+  readonly messages: Database<unknown, string>;
+  readonly conventions: Database<unknown, string>;
+  readonly checkpoints: Database<unknown, string>;
+  readonly metrics: Database<unknown, string>;
   /** Id of the last committed write transaction by any process (poll it to learn of changes). */
   lastTxnId(): number;
   close(): Promise<void>;
@@ -109,12 +124,20 @@ export function openStore(dir: string, options: { mapSize?: number } = {}): Stor
     decisions: env.openDB({ name: "decisions" }),
     plans: env.openDB({ name: "plans" }),
     planIndex: env.openDB({ name: "planIndex" }),
+    features: env.openDB({ name: "features" }),
+    agents: env.openDB({ name: "agents" }),
+    signals: env.openDB({ name: "signals" }),
+    messages: env.openDB({ name: "messages" }),
+    conventions: env.openDB({ name: "conventions" }),
+    checkpoints: env.openDB({ name: "checkpoints" }),
+    metrics: env.openDB({ name: "metrics" }),
     lastTxnId: () => (env.getStats() as { lastTxnId: number }).lastTxnId,
     close: () => env.close(),
   };
   env.transactionSync(() => {
     const version = store.meta.get("schema_version");
-    if (version === undefined) {
+    if (version === undefined || (typeof version === "number" && version < SCHEMA_VERSION)) {
+      // Version 2 only adds databases; an older store is upgraded in place.
       store.meta.putSync("schema_version", SCHEMA_VERSION);
     } else if (typeof version !== "number" || version > SCHEMA_VERSION) {
       throw new Error(

@@ -1,0 +1,20 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Context } from "../src/context.js";
+import { statusBoard } from "../src/control/agents.js";
+import { jsonContents } from "./common.js";
+
+/** `signalbox://agents`: the status board. */
+export function registerAgentsResource(server: McpServer, ctx: Context): void {
+  server.registerResource(
+    "agents",
+    "signalbox://agents",
+    {
+      title: "Agents",
+      description:
+        "Status board: each agent's role, feature, status, progress, availability (heartbeat) and pauses; audit coverage per phase; " +
+        "features of unavailable agents ready for reallocation. First 200 agents, `omitted` counts the rest.",
+      mimeType: "application/json",
+    },
+    async (uri) => jsonContents(uri.href, statusBoard(ctx)),
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * Escalations: questions only the orchestrator (or the architect, or the
+ * user) may settle. A convention clash (coordination-skill.md, "Convention
+ * Drift Check": escalate, don't silently change) and an oscillation (S2
+ * "Anti-Oscillation Protocol": pause both, diagnose, resolve, document) open
+ * one. Recording a decision whose `refs` name the escalation id resolves it
+ * ("Document: record resolution, then resume"), and with it the
+ * non-algedonic signals it raised. Key layout: records.ts (`conventions`, `E`).
+ */
+import { appendDecision, type DecisionInput } from "../decisions.js";
+import type { DecisionRecord } from "../store/index.js";
+import { nextCounter } from "../store/index.js";
+import { orchestratorInboxes } from "./agents.js";
+import { nowIso, type ControlEnv } from "./env.js";
+import { deliver } from "./inbox.js";
+import { seq12, type EscalationRecord } from "./records.js";
+import { autoResolveSignals } from "./signals.js";
+
+/** What opens an escalation. */
+export interface EscalationInput {
+  kind: EscalationRecord["kind"];
+  opened_by: string;
+  summary: string;
+  detail?: Record<string, unknown>;
+  agents?: string[];
+}
+
+/** One escalation by id (`esc-<n>`), or undefined. */
+export function getEscalation(env: ControlEnv, id: string): EscalationRecord | undefined {
+  const m = /^esc-(\d{1,12})$/.exec(id);
+  if (!m) return undefined;
+  return env.store.conventions.get(`E${seq12(Number(m[1]))}`) as EscalationRecord | undefined;
+}
+
+/**
+ * Open an escalation and deliver it to the orchestrator's inbox (kind
+ * `escalation`, high priority). Runs in the caller's write transaction.
+ */
+export function openEscalation(env: ControlEnv, input: EscalationInput): EscalationRecord {
+  const { store, clock } = env;
+  return store.env.transactionSync(() => {
+    const seq = nextCounter(store, "escalation_seq");
+    const rec: EscalationRecord = {
+      escalation_id: `esc-${seq}`,
+      seq,
+      kind: input.kind,
+      opened_by: input.opened_by,
+      summary: input.summary,
+      detail: input.detail ?? {},
+      agents: input.agents ?? [],
+      status: "open",
+      opened_at: nowIso(env),
+      opened_mono: clock.monoMs(),
+      resolved_at: null,
+      resolved_mono: null,
+      decision_seq: null,
+    };
+    store.conventions.putSync(`E${seq12(seq)}`, rec);
+    deliver(env, orchestratorInboxes(env), {
+      from: input.opened_by,
+      kind: "escalation",
+      priority: "high",
+      summary: `${rec.escalation_id} (${rec.kind}): ${rec.summary}; record_decision with refs ["${rec.escalation_id}"] to resolve`,
+      body: { escalation_id: rec.escalation_id, kind: rec.kind, detail: rec.detail, agents: rec.agents },
+      ref: { kind: "escalation", id: rec.escalation_id },
+    });
+    return rec;
+  });
+}
+
+/**
+ * Resolve every open escalation named in `decision.refs`, and auto-resolve the
+ * non-algedonic signals raised with them. Call in the transaction that
+ * appended the decision. Returns the escalations resolved.
+ */
+export function resolveByDecision(env: ControlEnv, decision: DecisionRecord): EscalationRecord[] {
+  const out: EscalationRecord[] = [];
+  for (const ref of decision.refs) {
+    const rec = getEscalation(env, ref);
+    if (!rec || rec.status !== "open") continue;
+    const done: EscalationRecord = {
+      ...rec,
+      status: "resolved",
+      resolved_at: nowIso(env),
+      resolved_mono: env.clock.monoMs(),
+      decision_seq: decision.seq,
+    };
+    env.store.conventions.putSync(`E${seq12(rec.seq)}`, done);
+    autoResolveSignals(env, (s) => s.escalation_id === rec.escalation_id, decision.decided_by, `decision #${decision.seq}: ${decision.decision}`);
+    out.push(done);
+  }
+  return out;
+}
+
+/** Escalations, newest first; `openOnly` skips resolved ones. Read-only. */
+export function listEscalations(env: ControlEnv, opts: { openOnly?: boolean; limit?: number } = {}): { escalations: EscalationRecord[]; open: number } {
+  const limit = opts.limit ?? env.config.control.page_size;
+  const escalations: EscalationRecord[] = [];
+  let open = 0;
+  for (const { value } of env.store.conventions.getRange({ start: "F", end: "E", reverse: true })) {
+    const rec = value as EscalationRecord;
+    if (rec.status === "open") open++;
+    if (opts.openOnly && rec.status !== "open") continue;
+    if (escalations.length < limit) escalations.push(rec);
+  }
+  return { escalations, open };
+}
+
+/**
+ * Append a decision and, in the same transaction, resolve the escalations its
+ * `refs` name (see {@link resolveByDecision}).
+ */
+export function recordDecisionResolving(env: ControlEnv, input: DecisionInput): { entry: DecisionRecord; resolved: EscalationRecord[] } {
+  return env.store.env.transactionSync(() => {
+    const entry = appendDecision(env.store, env.clock, input);
+    return { entry, resolved: resolveByDecision(env, entry) };
+  });
+}

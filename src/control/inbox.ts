@@ -1,0 +1,175 @@
+/**
+ * Agent inboxes: handoffs, audit signals, pause/resume and checkpoint
+ * instructions, convention updates and escalations are delivered here in the
+ * same write transaction as the change they announce, and stay until the
+ * recipient acknowledges them (coordination-skill.md, "Cross-Agent Discovery
+ * Handoff"; execution-template.md, "Communication Delays").
+ *
+ * A message unacknowledged longer than `control.ack_limit_ms` is a
+ * communication delay. Key layout: control/records.ts (`messages`).
+ */
+import { nextCounter } from "../store/index.js";
+import { nowIso, type ControlEnv } from "./env.js";
+import { paginate, type Page } from "./page.js";
+import { seq12, type MessageKind, type MessagePriority, type MessageRecord } from "./records.js";
+
+/** What a sender supplies; the inbox adds id, recipient and times. */
+export interface Outgoing {
+  from: string;
+  kind: MessageKind;
+  priority?: MessagePriority;
+  summary: string;
+  body?: Record<string, unknown>;
+  ref?: { kind: string; id: string } | null;
+}
+
+/** A message as its recipient sees it: `delayed` when unacknowledged past the limit. */
+export type MessageView = Omit<MessageRecord, "seq" | "created_mono" | "to"> & { delayed: boolean };
+
+const PRIORITY_RANK: Record<MessagePriority, number> = { algedonic: 0, high: 1, normal: 2 };
+
+/**
+ * Deliver one message to each of `recipients` (duplicates collapse). Call
+ * inside a write transaction so the message commits with its cause.
+ * Returns the shared `message_id` (`m-<seq>`) and who got it.
+ */
+export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outgoing): { message_id: string; delivered_to: string[] } {
+  const { store, clock } = env;
+  const to = [...new Set(recipients)];
+  const seq = nextCounter(store, "message_seq");
+  const message_id = `m-${seq}`;
+  const created_at = nowIso(env);
+  const created_mono = clock.monoMs();
+  for (const agent of to) {
+    const rec: MessageRecord = {
+      message_id,
+      seq,
+      to: agent,
+      from: msg.from,
+      kind: msg.kind,
+      priority: msg.priority ?? "normal",
+      summary: msg.summary,
+      body: msg.body ?? {},
+      ref: msg.ref ?? null,
+      created_at,
+      created_mono,
+      acked_at: null,
+    };
+    store.messages.putSync(`I${agent}\0${seq12(seq)}`, rec);
+    store.messages.putSync(`U${seq12(seq)}\0${agent}`, created_mono);
+  }
+  return { message_id, delivered_to: to };
+}
+
+function* inboxRecords(env: ControlEnv, agent: string): Generator<MessageRecord> {
+  const prefix = `I${agent}\0`;
+  for (const { value } of env.store.messages.getRange({ start: prefix, end: `I${agent}\x01` })) {
+    yield value as MessageRecord;
+  }
+}
+
+function isDelayed(env: ControlEnv, m: MessageRecord): boolean {
+  return m.acked_at === null && env.clock.monoMs() - m.created_mono > env.config.control.ack_limit_ms;
+}
+
+function view(env: ControlEnv, m: MessageRecord): MessageView {
+  const { seq: _seq, created_mono: _mono, to: _to, ...rest } = m;
+  return { ...rest, delayed: isDelayed(env, m) };
+}
+
+/** How many messages `agent` has not acknowledged. Read inside or outside a transaction. */
+export function unreadCount(env: ControlEnv, agent: string): number {
+  let n = 0;
+  for (const m of inboxRecords(env, agent)) if (m.acked_at === null) n++;
+  return n;
+}
+
+/**
+ * The inbox of `agent`: algedonic first, then high, then normal priority,
+ * oldest first within a priority. Read-only.
+ */
+export function listInbox(
+  env: ControlEnv,
+  agent: string,
+  opts: { unread_only?: boolean; cursor?: string | null; limit?: number } = {},
+): Page<MessageView> & { unread: number; delayed: number } {
+  env.store.env.resetReadTxn();
+  const all: MessageRecord[] = [];
+  let unread = 0;
+  let delayed = 0;
+  for (const m of inboxRecords(env, agent)) {
+    if (m.acked_at === null) unread++;
+    if (isDelayed(env, m)) delayed++;
+    if (opts.unread_only && m.acked_at !== null) continue;
+    all.push(m);
+  }
+  all.sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.seq - b.seq);
+  const page = paginate(all, opts.cursor, opts.limit ?? env.config.control.page_size);
+  return { ...page, items: page.items.map((m) => view(env, m)), unread, delayed };
+}
+
+/** The outcome of {@link acknowledgeMessages}: every id lands in exactly one list. */
+export interface AckResult {
+  acknowledged: MessageRecord[];
+  already: string[];
+  unknown: string[];
+}
+
+/**
+ * Mark `message_ids` of `agent`'s inbox acknowledged. Call inside a write
+ * transaction; ids not in this agent's inbox come back as `unknown`.
+ * @throws Error naming `message_ids[i]` if an id is not of the form `m-<n>`.
+ */
+export function acknowledgeMessages(env: ControlEnv, agent: string, ids: string[]): AckResult {
+  const out: AckResult = { acknowledged: [], already: [], unknown: [] };
+  const at = nowIso(env);
+  ids.forEach((id, i) => {
+    const m = /^m-(\d{1,12})$/.exec(id);
+    if (!m) throw new Error(`message_ids[${i}]: expected a message id like m-12, got "${id}"`);
+    const seq = Number(m[1]);
+    const key = `I${agent}\0${seq12(seq)}`;
+    const rec = env.store.messages.get(key) as MessageRecord | undefined;
+    if (!rec) out.unknown.push(id);
+    else if (rec.acked_at !== null) out.already.push(id);
+    else {
+      const acked = { ...rec, acked_at: at };
+      env.store.messages.putSync(key, acked);
+      env.store.messages.removeSync(`U${seq12(seq)}\0${agent}`);
+      out.acknowledged.push(acked);
+    }
+  });
+  return out;
+}
+
+/** An unacknowledged message older than the limit: a communication delay (execution-template.md, "Bottleneck Types"). */
+export interface DelayedMessage {
+  message_id: string;
+  to: string;
+  kind: MessageKind;
+  summary: string;
+  created_at: string;
+  waiting_ms: number;
+}
+
+/** Every unacknowledged message older than `control.ack_limit_ms`, oldest first. Read-only. */
+export function delayedMessages(env: ControlEnv): DelayedMessage[] {
+  const now = env.clock.monoMs();
+  const limit = env.config.control.ack_limit_ms;
+  const out: DelayedMessage[] = [];
+  for (const { key, value } of env.store.messages.getRange({ start: "U", end: "V" })) {
+    const created = value as number;
+    if (now - created <= limit) continue;
+    const [seqPart, agent] = (key as string).slice(1).split("\0") as [string, string];
+    const rec = env.store.messages.get(`I${agent}\0${seqPart}`) as MessageRecord | undefined;
+    if (!rec) continue;
+    out.push({
+      message_id: rec.message_id,
+      to: agent,
+      kind: rec.kind,
+      summary: rec.summary,
+      created_at: rec.created_at,
+      waiting_ms: Math.round(now - created),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,252 @@
+/**
+ * The control layer's stored records and their key layouts: the contract
+ * every control module reads and writes. Each read-check-write on these
+ * records happens in one LMDB write transaction (DESIGN.md, "Store rules").
+ *
+ * Times: `*_at` are ISO-8601 strings (display); `*_mono` are monotonic ms of
+ * the boot `boot` (decisions). Sequence numbers come from `nextCounter` in the
+ * same transaction that writes the record, so processes never share one.
+ *
+ * Key layouts (NUL-separated; ids holding NUL are refused by the tool schemas):
+ *
+ * | database      | key                          | value                         |
+ * |---------------|------------------------------|-------------------------------|
+ * | `agents`      | `A` agent_id                 | {@link AgentRecord}           |
+ * |               | `P` phase `\0` agent_id      | role (phase membership)       |
+ * |               | `F` feature_id `\0` agent_id | role (agents on a feature)    |
+ * |               | `C` phase                    | {@link PhaseCoverageRecord}   |
+ * | `features`    | `F` feature_id               | {@link FeatureRecord}         |
+ * | `signals`     | `S` seq12                    | {@link SignalRecord}          |
+ * |               | `O` seq12                    | 1: open and pausing (RED or algedonic) |
+ * |               | `H` seq12                    | {@link AuditHandoffRecord}    |
+ * |               | `h` feature_id `\0` seq12    | 1: audit handoffs by feature  |
+ * | `messages`    | `I` agent_id `\0` seq12      | {@link MessageRecord}         |
+ * |               | `U` seq12 `\0` agent_id      | created_mono: unacknowledged  |
+ * | `conventions` | `C` scope `\0` key           | {@link ConventionRecord}      |
+ * |               | `E` seq12                    | {@link EscalationRecord}      |
+ * | `checkpoints` | `K` name                     | {@link CheckpointRecord}      |
+ * |               | `O` name                     | 1: open checkpoints           |
+ * | `metrics`     | owned by control/metrics.ts and control/detectors.ts |    |
+ *
+ * `seq12` is the sequence number zero-padded to 12 digits, so keys sort in
+ * creation order.
+ */
+
+/** Zero-pad a sequence number to 12 digits for ordered string keys. */
+export function seq12(n: number): string {
+  return String(n).padStart(12, "0");
+}
+
+/**
+ * Roles an agent is dispatched with (coordination-skill.md, "Agent
+ * Assignment"; DESIGN.md "Agent"). `other` is any specialist not listed.
+ */
+export const ROLES = ["coder", "auditor", "test_engineer", "architect", "orchestrator", "other"] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Roles a RED signal pauses when they work on its feature: everyone who
+ * writes source. Auditors and test engineers are read-only on source files
+ * (coordination-skill.md, "Parallel Audit Rules"); the orchestrator arbitrates.
+ */
+export function isPausableRole(role: Role): boolean {
+  return role !== "auditor" && role !== "test_engineer" && role !== "orchestrator";
+}
+
+/** Statuses an agent reports (execution-template.md, "Status Broadcasting System") plus `dispatched`. */
+export const AGENT_STATUSES = ["dispatched", "working", "blocked", "completed", "error", "paused"] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+/** One agent in the registry. Written by dispatch_agents, report_status, start_feature, reassign_feature. */
+export interface AgentRecord {
+  agent_id: string;
+  role: Role;
+  domain: string | null;
+  /** The feature the agent is assigned to now, if any. */
+  feature_id: string | null;
+  /** Phase it was dispatched in (e.g. CODE), if any. */
+  phase: string | null;
+  /** Dispatch batch number (one per dispatch_agents call). */
+  batch: number | null;
+  status: AgentStatus;
+  current_task: string | null;
+  progress_percentage: number | null;
+  estimated_completion: string | null;
+  blocking_issues: string[];
+  outputs_ready: string[];
+  dispatched_at: string;
+  last_seen_at: string;
+  last_seen_mono: number;
+  boot: string;
+}
+
+/**
+ * Audit coverage bookkeeping of one phase: when its earliest coder without a
+ * concurrent auditor was dispatched, and whether the orchestrator was warned.
+ */
+export interface PhaseCoverageRecord {
+  phase: string;
+  /** Dispatch time (mono) of the first coder while the phase had no auditor; null once covered. */
+  uncovered_since_mono: number | null;
+  uncovered_since_boot: string | null;
+  /** True once the warning message went to the orchestrator (sent at most once per uncovered spell). */
+  warned: boolean;
+}
+
+/** A schema change recorded at completion (parallel-execution-protocol §4.1 `schema_changes`). */
+export interface SchemaChange {
+  feature_id: string;
+  table: string;
+  operation: string;
+  committed: boolean;
+}
+
+/** Feature lifecycle record (parallel-execution-protocol §4.2 "State Update Protocol"). */
+export interface FeatureRecord {
+  feature_id: string;
+  plan_id: string | null;
+  status: "active" | "completed" | "failed";
+  agent_id: string;
+  blocked_by: string[];
+  shared_resources: string[];
+  started_at: string;
+  ended_at: string | null;
+  schema_changes: SchemaChange[];
+  outputs: string[];
+  failure_reason: string | null;
+  /** How many times the feature was started (a failed feature may be started again). */
+  attempts: number;
+}
+
+export const SIGNAL_LEVELS = ["GREEN", "YELLOW", "RED"] as const;
+export type SignalLevel = (typeof SIGNAL_LEVELS)[number];
+
+/** An S3* audit signal (coordination-skill.md, "Audit Signals", "Signal Format"). */
+export interface SignalRecord {
+  signal_id: string;
+  seq: number;
+  level: SignalLevel;
+  summary: string;
+  observation: string | null;
+  concern: string | null;
+  recommendation: string | null;
+  feature_id: string | null;
+  files: string[];
+  /** Security or ethics: straight to the orchestrator, never auto-resolved. */
+  algedonic: boolean;
+  emitted_by: string;
+  emitted_at: string;
+  emitted_mono: number;
+  /** `agent` for emit_audit_signal, `oscillation_detector` for the S2 detector. */
+  source: "agent" | "oscillation_detector";
+  /** Agents paused by name (besides the pausable agents on `feature_id`). */
+  target_agents: string[];
+  /** `open` pauses (RED or algedonic) until resolved; GREEN and YELLOW are `noted`. */
+  status: "open" | "resolved" | "noted";
+  resolved_by: string | null;
+  resolution: string | null;
+  resolved_at: string | null;
+  resolved_mono: number | null;
+  escalation_id: string | null;
+}
+
+/** The S3* audit handoff to the test phase (coordination-skill.md, "S3* Audit Handoff Format"). */
+export interface AuditHandoffRecord {
+  handoff_id: string;
+  seq: number;
+  feature_id: string;
+  from_agent: string;
+  concerns: { priority: string; concern: string; location: string | null }[];
+  extra_coverage: { area: string; reason: string }[];
+  test_strategy: string[];
+  focus: string[];
+  created_at: string;
+  delivered_to: string[];
+  /** The test engineer who acknowledged it; the feature's test phase starts then. */
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+}
+
+/** Kinds of inbox message. */
+export const MESSAGE_KINDS = [
+  "handoff",
+  "audit_signal",
+  "audit_handoff",
+  "pause",
+  "resume",
+  "checkpoint",
+  "convention",
+  "escalation",
+  "reassignment",
+  "coverage",
+  "notice",
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+/** Algedonic messages sort above everything else in an inbox. */
+export type MessagePriority = "algedonic" | "high" | "normal";
+
+/** One inbox entry. A message sent to several agents is one record per recipient sharing `message_id`. */
+export interface MessageRecord {
+  message_id: string;
+  seq: number;
+  to: string;
+  from: string;
+  kind: MessageKind;
+  priority: MessagePriority;
+  summary: string;
+  body: Record<string, unknown>;
+  /** The record the message is about, e.g. `{kind: "audit_handoff", id: "ah-3"}`. */
+  ref: { kind: string; id: string } | null;
+  created_at: string;
+  created_mono: number;
+  acked_at: string | null;
+}
+
+/** A convention (coordination-skill.md, "Convention Authority": first agent's choice = standard). */
+export interface ConventionRecord {
+  scope: string;
+  key: string;
+  value: string;
+  set_by: string;
+  set_at: string;
+  rationale: string | null;
+  decision_seq: number;
+}
+
+/** A question for the orchestrator: a convention clash or an oscillation (S2 anti-oscillation). */
+export interface EscalationRecord {
+  escalation_id: string;
+  seq: number;
+  kind: "convention_clash" | "oscillation";
+  opened_by: string;
+  summary: string;
+  detail: Record<string, unknown>;
+  agents: string[];
+  status: "open" | "resolved";
+  opened_at: string;
+  opened_mono: number;
+  resolved_at: string | null;
+  resolved_mono: number | null;
+  decision_seq: number | null;
+}
+
+/** A Level 3 integration checkpoint (parallelism-framework.md, "handle_integration_point"). */
+export interface CheckpointRecord {
+  name: string;
+  requested_by: string;
+  reason: string;
+  /** The integration feature whose work continues while the checkpoint is open. */
+  feature_id: string | null;
+  status: "open" | "resumed";
+  /** Agents active when it was requested: each must reach it. */
+  expected: string[];
+  arrived: { agent_id: string; at: string }[];
+  requested_at: string;
+  requested_mono: number;
+  resumed_at: string | null;
+  resumed_by: string | null;
+}
+
+/** What refuses a write lock before conflicts are checked (defined with the lock API). */
+export type { LockStop as Stop } from "../lock-types.js";

@@ -1,0 +1,202 @@
+/**
+ * S3* audit signals: storing, delivering and resolving them
+ * (coordination-skill.md, "Audit Signals", "RED Signal Response Flow").
+ *
+ * - GREEN and YELLOW are noted (status `noted`); RED is `open` and pauses
+ *   every pausable agent on its feature plus any agent it names, until
+ *   resolved (the lock manager refuses their write locks, stops.ts).
+ * - `algedonic` (security or ethics, S5 bypass) goes to the orchestrator
+ *   above everything else, always pauses, and is never auto-resolved: only
+ *   `resolveSignal` by an orchestrator ends it.
+ *
+ * Every function here runs inside the caller's write transaction (or opens
+ * one; nested transactions join the outer one). Key layout: records.ts.
+ */
+import { nextCounter } from "../store/index.js";
+import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
+import { nowIso, type ControlEnv } from "./env.js";
+import { deliver } from "./inbox.js";
+import { isPausableRole, seq12, type SignalLevel, type SignalRecord } from "./records.js";
+
+/** What an emitter supplies. */
+export interface SignalInput {
+  level: SignalLevel;
+  summary: string;
+  observation?: string | null;
+  concern?: string | null;
+  recommendation?: string | null;
+  feature_id?: string | null;
+  files?: string[];
+  algedonic?: boolean;
+  emitted_by: string;
+  source?: SignalRecord["source"];
+  target_agents?: string[];
+  escalation_id?: string | null;
+}
+
+/** Does a signal of this level/algedonic flag pause? */
+export function isPausing(level: SignalLevel, algedonic: boolean): boolean {
+  return level === "RED" || algedonic;
+}
+
+/** One signal by id (`sig-<n>`), or undefined. */
+export function getSignal(env: ControlEnv, signalId: string): SignalRecord | undefined {
+  const m = /^sig-(\d{1,12})$/.exec(signalId);
+  if (!m) return undefined;
+  return env.store.signals.get(`S${seq12(Number(m[1]))}`) as SignalRecord | undefined;
+}
+
+/**
+ * Store a signal and deliver it, in one write transaction. Pausing signals go
+ * to the agents they pause (kind `pause`) and to the orchestrator; YELLOW to
+ * the orchestrator and the feature's agents; GREEN is only recorded.
+ * Returns the record and who was told.
+ */
+export function createSignal(env: ControlEnv, input: SignalInput): { signal: SignalRecord; paused: string[]; notified: string[] } {
+  const { store, clock } = env;
+  return store.env.transactionSync(() => {
+    const seq = nextCounter(store, "signal_seq");
+    const algedonic = input.algedonic ?? false;
+    const pausing = isPausing(input.level, algedonic);
+    const rec: SignalRecord = {
+      signal_id: `sig-${seq}`,
+      seq,
+      level: input.level,
+      summary: input.summary,
+      observation: input.observation ?? null,
+      concern: input.concern ?? null,
+      recommendation: input.recommendation ?? null,
+      feature_id: input.feature_id ?? null,
+      files: input.files ?? [],
+      algedonic,
+      emitted_by: input.emitted_by,
+      emitted_at: nowIso(env),
+      emitted_mono: clock.monoMs(),
+      source: input.source ?? "agent",
+      target_agents: input.target_agents ?? [],
+      status: pausing ? "open" : "noted",
+      resolved_by: null,
+      resolution: null,
+      resolved_at: null,
+      resolved_mono: null,
+      escalation_id: input.escalation_id ?? null,
+    };
+    store.signals.putSync(`S${seq12(seq)}`, rec);
+    if (pausing) store.signals.putSync(`O${seq12(seq)}`, 1);
+    const onFeature = rec.feature_id ? agentsOnFeature(env, rec.feature_id) : [];
+    const paused = pausing
+      ? [...new Set([...onFeature.filter((a) => isPausableRole(a.role)).map((a) => a.agent_id), ...rec.target_agents])]
+      : [];
+    const body = { signal_id: rec.signal_id, level: rec.level, feature_id: rec.feature_id, files: rec.files, concern: rec.concern, recommendation: rec.recommendation };
+    const notified = new Set<string>();
+    const send = (to: string[], kind: "pause" | "audit_signal") => {
+      if (to.length === 0) return;
+      deliver(env, to, {
+        from: rec.emitted_by,
+        kind,
+        priority: algedonic ? "algedonic" : pausing ? "high" : "normal",
+        summary: `${rec.level}${algedonic ? " ALGEDONIC" : ""} ${rec.signal_id}: ${rec.summary}`,
+        body,
+        ref: { kind: "audit_signal", id: rec.signal_id },
+      });
+      to.forEach((a) => notified.add(a));
+    };
+    if (pausing) {
+      send(paused.filter((a) => a !== rec.emitted_by), "pause");
+      send(orchestratorInboxes(env).filter((a) => !notified.has(a)), "audit_signal");
+    } else if (rec.level === "YELLOW") {
+      const to = [...orchestratorInboxes(env), ...onFeature.map((a) => a.agent_id)].filter((a) => a !== rec.emitted_by);
+      send([...new Set(to)], "audit_signal");
+    }
+    return { signal: rec, paused, notified: [...notified] };
+  });
+}
+
+/**
+ * Resolve an open signal: the pause lifts and the paused agents are told
+ * (kind `resume`). One write transaction.
+ * @throws Error if `signal_id` is unknown or not open (naming its status and
+ *         who resolved it), or if an algedonic signal is resolved by an agent
+ *         whose role is not `orchestrator`.
+ */
+export function resolveSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string): SignalRecord {
+  const { store } = env;
+  return store.env.transactionSync(() => {
+    const rec = getSignal(env, signalId);
+    if (!rec) throw new Error(`signal_id: no signal "${signalId}" (ids look like sig-3; see signalbox://audit)`);
+    if (rec.status !== "open") {
+      const who = rec.resolved_by ? ` by ${rec.resolved_by}` : "";
+      throw new Error(`signal_id: ${signalId} is ${rec.status}${who}; only open RED or algedonic signals are resolved`);
+    }
+    if (rec.algedonic && getAgent(env, agentId)?.role !== "orchestrator") {
+      throw new Error(
+        `agent_id: ${signalId} is algedonic (security/ethics); only an agent dispatched with role orchestrator may resolve it`,
+      );
+    }
+    return endSignal(env, rec, agentId, resolution);
+  });
+}
+
+/** Mark `rec` resolved, drop it from the open index and tell who it paused. Inside a write transaction. */
+function endSignal(env: ControlEnv, rec: SignalRecord, by: string, resolution: string): SignalRecord {
+  const { store, clock } = env;
+  const done: SignalRecord = {
+    ...rec,
+    status: "resolved",
+    resolved_by: by,
+    resolution,
+    resolved_at: nowIso(env),
+    resolved_mono: clock.monoMs(),
+  };
+  store.signals.putSync(`S${seq12(rec.seq)}`, done);
+  store.signals.removeSync(`O${seq12(rec.seq)}`);
+  const onFeature = rec.feature_id ? agentsOnFeature(env, rec.feature_id) : [];
+  const resumed = [...new Set([...onFeature.filter((a) => isPausableRole(a.role)).map((a) => a.agent_id), ...rec.target_agents])];
+  if (resumed.length > 0) {
+    deliver(env, resumed, {
+      from: by,
+      kind: "resume",
+      priority: "high",
+      summary: `${rec.signal_id} resolved by ${by}: ${resolution}`,
+      body: { signal_id: rec.signal_id, resolution },
+      ref: { kind: "audit_signal", id: rec.signal_id },
+    });
+  }
+  return done;
+}
+
+/**
+ * Resolve, on the system's behalf, every open non-algedonic signal matching
+ * `match` (e.g. on a failed feature, or once an escalation's decision is
+ * recorded). Algedonic signals are never auto-resolved. Inside a write
+ * transaction; returns the signals resolved.
+ */
+export function autoResolveSignals(env: ControlEnv, match: (s: SignalRecord) => boolean, by: string, resolution: string): SignalRecord[] {
+  const out: SignalRecord[] = [];
+  const open: SignalRecord[] = [];
+  for (const { key } of env.store.signals.getRange({ start: "O", end: "P" })) {
+    const rec = env.store.signals.get(`S${(key as string).slice(1)}`) as SignalRecord | undefined;
+    if (rec && rec.status === "open") open.push(rec);
+  }
+  for (const rec of open) {
+    if (rec.algedonic || !match(rec)) continue;
+    out.push(endSignal(env, rec, by, resolution));
+  }
+  return out;
+}
+
+/** Signals newest first, optionally only open ones, for the audit resource. Read-only. */
+export function listSignals(env: ControlEnv, opts: { openOnly?: boolean; limit?: number } = {}): { signals: SignalRecord[]; total: number } {
+  const limit = opts.limit ?? env.config.control.page_size;
+  const signals: SignalRecord[] = [];
+  const total = (env.store.meta.get("signal_seq") as number | undefined) ?? 0;
+  const range = opts.openOnly
+    ? env.store.signals.getRange({ start: "P", end: "O", reverse: true })
+    : env.store.signals.getRange({ start: "T", end: "S", reverse: true });
+  for (const { key, value } of range) {
+    if (signals.length >= limit) break;
+    const rec = opts.openOnly ? (env.store.signals.get(`S${(key as string).slice(1)}`) as SignalRecord | undefined) : (value as SignalRecord);
+    if (rec) signals.push(rec);
+  }
+  return { signals, total };
+}

@@ -1,0 +1,102 @@
+/**
+ * What stops an agent right now: open pausing audit signals (S3* "RED Signal
+ * Response Flow": pause affected coders) and open integration checkpoints
+ * (parallelism-framework.md, Level 3: all streams pause at a safe point).
+ *
+ * These reads run inside the lock manager's acquire transaction (a write
+ * lock is refused while a stop applies) and inside report_status, so the
+ * answer an agent gets and the grant it is refused always agree.
+ */
+import type { AcquireRequest } from "../lock-types.js";
+import type { ControlEnv } from "./env.js";
+import {
+  isPausableRole,
+  type AgentRecord,
+  type CheckpointRecord,
+  type SignalRecord,
+  type Stop,
+} from "./records.js";
+
+/** Open signals that pause (RED or algedonic, not yet resolved), oldest first. */
+export function openPausingSignals(env: ControlEnv): SignalRecord[] {
+  const out: SignalRecord[] = [];
+  for (const { key } of env.store.signals.getRange({ start: "O", end: "P" })) {
+    const rec = env.store.signals.get(`S${(key as string).slice(1)}`) as SignalRecord | undefined;
+    if (rec && rec.status === "open") out.push(rec);
+  }
+  return out;
+}
+
+/** Open checkpoints, by name. */
+export function openCheckpoints(env: ControlEnv): CheckpointRecord[] {
+  const out: CheckpointRecord[] = [];
+  for (const { key } of env.store.checkpoints.getRange({ start: "O", end: "P" })) {
+    const rec = env.store.checkpoints.get(`K${(key as string).slice(1)}`) as CheckpointRecord | undefined;
+    if (rec && rec.status === "open") out.push(rec);
+  }
+  return out;
+}
+
+/** The features `agent` works on: its assignment plus the `feature_id` of the request, if any. */
+function featuresOf(agent: AgentRecord | undefined, requestFeature: string | null | undefined): Set<string> {
+  const set = new Set<string>();
+  if (agent?.feature_id) set.add(agent.feature_id);
+  if (requestFeature) set.add(requestFeature);
+  return set;
+}
+
+/**
+ * Does open signal `s` pause `agentId`? Yes if it names the agent, or if it
+ * is about a feature the agent works on and the agent's role writes source
+ * (an unregistered agent counts as a coder).
+ */
+export function signalPauses(s: SignalRecord, agentId: string, agent: AgentRecord | undefined, requestFeature?: string | null): boolean {
+  if (s.target_agents.includes(agentId)) return true;
+  if (s.feature_id === null) return false;
+  if (agent && !isPausableRole(agent.role)) return false;
+  return featuresOf(agent, requestFeature).has(s.feature_id);
+}
+
+/** The open pausing signals that apply to `agentId` (optionally working on `requestFeature`). */
+export function pausesFor(env: ControlEnv, agentId: string, requestFeature?: string | null): SignalRecord[] {
+  const agent = env.store.agents.get(`A${agentId}`) as AgentRecord | undefined;
+  return openPausingSignals(env).filter((s) => signalPauses(s, agentId, agent, requestFeature));
+}
+
+/**
+ * Is `agentId` (working on `requestFeature`) part of checkpoint `c`'s
+ * integration work? The requester, and work on the checkpoint's feature, go on.
+ */
+export function isIntegrationWork(c: CheckpointRecord, agentId: string, agent: AgentRecord | undefined, requestFeature?: string | null): boolean {
+  if (c.requested_by === agentId) return true;
+  if (c.feature_id === null) return false;
+  return featuresOf(agent, requestFeature).has(c.feature_id);
+}
+
+/** The stop view of a signal, for refusals. */
+export function signalStop(s: SignalRecord): Stop {
+  return { kind: "audit_signal", id: s.signal_id, summary: `${s.level}${s.algedonic ? " (algedonic)" : ""}: ${s.summary}`, raised_by: s.emitted_by };
+}
+
+/** The stop view of a checkpoint, for refusals. */
+export function checkpointStop(c: CheckpointRecord): Stop {
+  return { kind: "checkpoint", id: c.name, summary: c.reason, raised_by: c.requested_by };
+}
+
+/**
+ * Admission of a lock request, called inside the acquire transaction before
+ * conflicts are checked. Read locks are always admitted (auditors and test
+ * engineers read while coders are paused). A write lock is refused while a
+ * pausing signal applies to the agent, or while a checkpoint is open and the
+ * request is not part of its integration work.
+ */
+export function admitLock(env: ControlEnv, req: AcquireRequest): Stop | null {
+  if (req.mode !== "write") return null;
+  const signals = openPausingSignals(env);
+  const checkpoints = openCheckpoints(env);
+  if (signals.length === 0 && checkpoints.length === 0) return null;
+  const agent = env.store.agents.get(`A${req.agent_id}`) as AgentRecord | undefined;
+  for (const s of signals) if (signalPauses(s, req.agent_id, agent, req.feature_id)) return signalStop(s);
+  for (const c of checkpoints) if (!isIntegrationWork(c, req.agent_id, agent, req.feature_id)) return checkpointStop(c);
+  return null;
+}

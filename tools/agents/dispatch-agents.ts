@@ -1,0 +1,50 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { dispatchAgents } from "../../src/control/agents.js";
+import { ROLES } from "../../src/control/records.js";
+import { agentId, featureId, result } from "../common.js";
+import { agentView, coverage } from "./shapes.js";
+
+/** `dispatch_agents`: register a batch in one transaction; audit coverage per phase. */
+export function registerDispatchAgents(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "dispatch_agents",
+    {
+      title: "Dispatch agents",
+      description:
+        "Register a batch of agents (one transaction) before starting them. Returns the phase's audit coverage: coders without a concurrent auditor " +
+        "warn only after a grace window, so a coder and an auditor dispatched in one batch or in two calls of one phase never warn.",
+      inputSchema: {
+        agents: z
+          .array(
+            z.object({
+              agent_id: agentId,
+              role: z.enum(ROLES),
+              domain: z.string().min(1).max(200).optional().describe("Domain it owns, e.g. backend"),
+              feature_id: featureId.optional(),
+            }),
+          )
+          .min(1)
+          .max(ctx.config.limits.keys_per_request)
+          .describe("The batch"),
+        phase: z.string().min(1).max(100).optional().describe("Phase, default CODE"),
+      },
+      outputSchema: {
+        batch: z.number().describe("Batch number"),
+        phase: z.string(),
+        agents: z.array(agentView),
+        audit_coverage: coverage,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      const r = dispatchAgents(ctx, args.agents, args.phase);
+      const cov = r.audit_coverage;
+      const text =
+        `batch ${r.batch}: ${r.agents.length} agent(s) in ${r.phase}; audit coverage ${cov.status}` +
+        (cov.warning ? ` - WARNING: ${cov.warning}` : cov.decides_at ? ` (no auditor yet; warns at ${cov.decides_at})` : "");
+      return result({ ...r }, text);
+    },
+  );
+}

@@ -1,0 +1,14 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Context } from "../../src/context.js";
+import { registerAgentsResource } from "../../resources/agents.js";
+import { registerDispatchAgents } from "./dispatch-agents.js";
+import { registerReassignFeature } from "./reassign-feature.js";
+import { registerReportStatus } from "./report-status.js";
+
+/** Agents: dispatch_agents, report_status, reassign_feature and signalbox://agents. */
+export function registerAgentTools(server: McpServer, ctx: Context): void {
+  registerDispatchAgents(server, ctx);
+  registerReportStatus(server, ctx);
+  registerReassignFeature(server, ctx);
+  registerAgentsResource(server, ctx);
+}

@@ -1,0 +1,56 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { reportStatus } from "../../src/control/agents.js";
+import { agentId, isoTime, result } from "../common.js";
+
+const text = (max: number) => z.string().min(1).max(max);
+
+/** `report_status`: the status broadcast and heartbeat; answers what the agent must know now. */
+export function registerReportStatus(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "report_status",
+    {
+      title: "Report status",
+      description:
+        "Broadcast your status; also your heartbeat (silent past the limit = unavailable, work reassignable). " +
+        "The answer says whether you are paused (stop writing), your unread inbox count and any checkpoint to reach.",
+      inputSchema: {
+        agent_id: agentId,
+        status: z.enum(["working", "blocked", "completed", "error", "paused"]).describe("Your state"),
+        current_task: text(500).optional().describe("What you are doing"),
+        progress_percentage: z.number().min(0).max(100).optional().describe("0-100"),
+        estimated_completion: isoTime.optional(),
+        blocking_issues: z.array(text(500)).max(50).optional().describe("What blocks you"),
+        outputs_ready: z.array(text(500)).max(200).optional().describe("Deliverables done"),
+      },
+      outputSchema: {
+        agent_id: z.string(),
+        status: z.string(),
+        paused: z.boolean().describe("Stop writing"),
+        paused_by: z.array(
+          z.object({
+            signal_id: z.string(),
+            level: z.string(),
+            summary: z.string(),
+            emitted_by: z.string(),
+            feature_id: z.string().nullable(),
+          }),
+        ),
+        unread: z.number().describe("Unacknowledged inbox messages"),
+        checkpoint: z
+          .object({ name: z.string(), reason: z.string(), requested_by: z.string(), reached: z.boolean() })
+          .nullable(),
+        instruction: z.string().describe("What to do next"),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      if (args.estimated_completion !== undefined && Number.isNaN(Date.parse(args.estimated_completion))) {
+        throw new Error(`estimated_completion: expected an ISO-8601 time, got "${args.estimated_completion}"`);
+      }
+      const r = reportStatus(ctx, args);
+      return result({ ...r }, `${r.paused ? "PAUSED" : "ok"}: ${r.instruction}`);
+    },
+  );
+}
