@@ -53,8 +53,8 @@ const ControlSettings = z.object({
   ack_limit_ms: z.number().int().positive().default(600_000),
   /** Coders of a phase without an auditor are warned about once this has passed since their dispatch, ms. */
   audit_grace_ms: z.number().int().nonnegative().default(60_000),
-  /** A, B, A, B write grants on one key within this window are an oscillation, ms. */
-  oscillation_window_ms: z.number().int().positive().default(600_000),
+  /** A, B, A, B write grants on one key within this window are an oscillation, ms; 0 turns the detector off. */
+  oscillation_window_ms: z.number().int().nonnegative().default(600_000),
   /** A lock held longer than this is a bottleneck, ms. */
   lock_held_limit_ms: z.number().int().positive().default(1_800_000),
   /** A key with at least this many queued requests is a bottleneck. */

@@ -4,6 +4,9 @@
  */
 import { loadConfig, type Config } from "./config.js";
 import { DomainMap } from "./domains.js";
+import { settleAllCoverage } from "./control/agents.js";
+import type { ControlEnv } from "./control/env.js";
+import { pruneHolderHistories } from "./control/detectors.js";
 import { controlLockHooks } from "./control/hooks.js";
 import { LockManager } from "./locks.js";
 import { stderrLogger, type Logger } from "./logger.js";
@@ -47,9 +50,10 @@ export function createContext(opts: ContextOptions = {}): Context {
   const clock = opts.clock ?? systemClock();
   const logger = opts.logger ?? stderrLogger();
   const locks = new LockManager(store, clock, config.locks, controlLockHooks({ store, clock, config }));
+  const env: ControlEnv = { store, clock, config };
   locks.sweep();
   const sweepMs = opts.sweepMs ?? 60_000;
-  const timer = sweepMs > 0 ? setInterval(() => safeSweep(locks, logger), sweepMs) : null;
+  const timer = sweepMs > 0 ? setInterval(() => safeSweep(env, locks, logger), sweepMs) : null;
   timer?.unref();
   let closed = false;
   return {
@@ -69,10 +73,15 @@ export function createContext(opts: ContextOptions = {}): Context {
   };
 }
 
-function safeSweep(locks: LockManager, logger: Logger): void {
+/** Housekeeping: expire lapsed locks, judge audit coverage whose grace window ended, prune oscillation histories. */
+function safeSweep(env: ControlEnv, locks: LockManager, logger: Logger): void {
   try {
     locks.sweep();
+    env.store.env.transactionSync(() => {
+      settleAllCoverage(env);
+      pruneHolderHistories(env, env.clock.monoMs());
+    });
   } catch (err) {
-    logger.log("warn", "lock sweep failed", { error: (err as Error).message });
+    logger.log("warn", "housekeeping failed", { error: (err as Error).message });
   }
 }

@@ -2,10 +2,16 @@
  * Stored wave plans (parallel-execution-protocol §2.1 "Execution Waves").
  * A plan is written once with its id and never changed; the index keyed by
  * creation sequence lists plans newest first without loading their bodies.
+ *
+ * Beside each plan, under `plans` key `<plan_id>\0spec`, the features' specs
+ * as the planner normalised them (dependencies, shared resources, tables,
+ * writes, tags): the feature lifecycle (§4.2 "State Update Protocol") checks
+ * prerequisites against them. The plan body itself stays light.
  */
 import { customAlphabet } from "nanoid";
 import type { Clock } from "./store/clock.js";
 import { nextCounter, type Store } from "./store/index.js";
+import type { NormalizedTask } from "./task-input.js";
 import type { WavePlanBody } from "./waves.js";
 
 const planId = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
@@ -23,8 +29,52 @@ export interface PlanSummary {
   feature_count: number;
 }
 
-/** Store a plan in one write transaction; returns it with its new `plan_id`. */
-export function savePlan(store: Store, clock: Clock, body: WavePlanBody): StoredPlan {
+/**
+ * One feature of a plan as the planner saw it (keys normalised relative to the
+ * root, `table:`/`resource:` prefixes stripped, derived integration tags added).
+ */
+export interface FeatureSpec {
+  /** Feature ids that must complete before this one starts (§4.2). */
+  blocked_by: string[];
+  shared_resources: string[];
+  /** Tables the feature declared it creates or modifies. */
+  schema_changes: string[];
+  writes: string[];
+  tags: string[];
+}
+
+/** feature_id -> spec, for every feature of one plan. */
+export type PlanSpec = Map<string, FeatureSpec>;
+
+/** The specs of a normalised feature list (input order), ready for {@link savePlan}. */
+export function planSpecOf(tasks: readonly NormalizedTask[]): PlanSpec {
+  const spec: PlanSpec = new Map();
+  for (const t of tasks) {
+    spec.set(t.id, {
+      blocked_by: t.blockedBy.map((i) => (tasks[i] as NormalizedTask).id),
+      shared_resources: [...t.resources],
+      schema_changes: [...t.tables],
+      writes: [...t.writes],
+      tags: [...t.tags],
+    });
+  }
+  return spec;
+}
+
+/** Key of a plan's spec in the `plans` database. */
+function specKey(planId: string): string {
+  return `${planId}\0spec`;
+}
+
+/** Stored form of a spec: entries in input order (ids such as `__proto__` stay plain data). */
+type StoredSpec = { features: [string, FeatureSpec][] };
+
+/**
+ * Store a plan in one write transaction; returns it with its new `plan_id`.
+ * `spec` (from {@link planSpecOf}) is stored in the same transaction under
+ * `<plan_id>\0spec`.
+ */
+export function savePlan(store: Store, clock: Clock, body: WavePlanBody, spec?: PlanSpec): StoredPlan {
   return store.env.transactionSync(() => {
     const seq = nextCounter(store, "plan_seq");
     const plan: StoredPlan = { ...body, plan_id: `plan_${planId()}`, created_at: new Date(clock.wallMs()).toISOString(), seq };
@@ -37,6 +87,7 @@ export function savePlan(store: Store, clock: Clock, body: WavePlanBody): Stored
       feature_count: body.feature_count,
     };
     store.plans.putSync(plan.plan_id, plan);
+    if (spec) store.plans.putSync(specKey(plan.plan_id), { features: [...spec] } satisfies StoredSpec);
     store.planIndex.putSync(seq, summary);
     return plan;
   });
@@ -52,4 +103,28 @@ export function listPlans(store: Store, limit = 100): PlanSummary[] {
 export function getPlan(store: Store, id: string): StoredPlan | undefined {
   store.env.resetReadTxn();
   return store.plans.get(id) as StoredPlan | undefined;
+}
+
+/**
+ * The feature specs stored with plan `planId`, or undefined (unknown plan, or
+ * a plan stored before specs were kept). Reads in the caller's transaction
+ * if one is open.
+ */
+export function getPlanSpec(store: Store, planId: string): PlanSpec | undefined {
+  const raw = store.plans.get(specKey(planId)) as StoredSpec | undefined;
+  return raw ? new Map(raw.features) : undefined;
+}
+
+/**
+ * The newest plan (by creation sequence) whose spec contains `featureId`,
+ * scanning the plan index newest first; undefined if none does. Reads in the
+ * caller's transaction if one is open.
+ */
+export function newestPlanWith(store: Store, featureId: string): { plan_id: string; spec: PlanSpec } | undefined {
+  for (const { value } of store.planIndex.getRange({ reverse: true })) {
+    const planId = (value as PlanSummary).plan_id;
+    const spec = getPlanSpec(store, planId);
+    if (spec?.has(featureId)) return { plan_id: planId, spec };
+  }
+  return undefined;
 }

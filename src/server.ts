@@ -13,6 +13,7 @@ import { registerFeatureTools } from "../tools/features/index.js";
 import { registerMessageTools } from "../tools/messages/index.js";
 import { registerAcquireLock } from "../tools/acquire-lock.js";
 import { registerCheckParallel } from "../tools/check-parallel.js";
+import { compactToolList } from "../tools/compact-list.js";
 import { registerPlanWaves } from "../tools/plan-waves.js";
 import { registerRecordDecision } from "../tools/record-decision.js";
 import { registerReleaseLock } from "../tools/release-lock.js";
@@ -56,5 +57,6 @@ export function createServer(ctx: Context): { server: McpServer; close: () => Pr
   registerAuditTools(server, ctx);
   registerMessageTools(server, ctx);
   registerCheckpointTools(server, ctx);
+  compactToolList(server);
   return { server, close: () => server.close() };
 }

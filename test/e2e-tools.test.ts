@@ -71,6 +71,10 @@ describe("tool surface", () => {
     const answer = await h.client.listTools();
     const size = JSON.stringify(answer).length;
     expect(size, `tools/list is ${size} characters`).toBeLessThan(TOOLS_LIST_BUDGET);
+    // The compaction (tools/compact-list.ts) is in effect: no draft marker, no safe-integer bounds.
+    const text = JSON.stringify(answer);
+    expect(text).not.toContain("$schema");
+    expect(text).not.toContain(String(Number.MAX_SAFE_INTEGER));
   });
 
   it("lists the resources and the wave-plan template", async () => {
@@ -243,5 +247,8 @@ describe("the exact-schema check itself", () => {
     const schema = { type: "object", properties: { a: { type: "array", items: { type: "object", properties: { b: {} } } } } };
     expect(undeclaredFields({ a: [{ b: 1 }] }, schema)).toEqual([]);
     expect(undeclaredFields({ a: [{ b: 1, c: 2 }], d: 3 }, schema)).toEqual(["$.a[0].c", "$.d"]);
+    // Free-form maps (z.record(z.string(), z.unknown())) admit anything below them.
+    const free = { type: "object", properties: { body: { type: "object", additionalProperties: {} } } };
+    expect(undeclaredFields({ body: { x: { y: [1] } } }, free)).toEqual([]);
   });
 });

@@ -2,16 +2,16 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { normalizeKeys } from "../src/paths.js";
-import { agentId, featureId, isoTime, keyString, lockMode, result } from "./common.js";
+import { agentId, featureId, KEY_SYNTAX, keyString, lockMode, result } from "./common.js";
 
 const holder = z.object({
-  key: z.string().describe("Key the holder holds"),
-  requested: z.string().describe("Requested key it conflicts with"),
-  agent_id: z.string().describe("Holding agent"),
+  key: z.string(),
+  requested: z.string().describe("Requested key it overlaps"),
+  agent_id: z.string(),
   mode: lockMode,
-  feature_id: z.string().nullable().describe("Holder's feature, if given"),
-  fencing_token: z.number().int().describe("Holder's fencing token"),
-  expires_at: isoTime.describe("When the holder's lease ends unless renewed"),
+  feature_id: z.string().nullable(),
+  fencing_token: z.number(),
+  expires_at: z.string(),
 });
 
 /** `acquire_lock`: shared/exclusive leases on keys, all or nothing, FIFO waiting, deadlock refusal. */
@@ -22,70 +22,35 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
     {
       title: "Acquire lock",
       description:
-        "Lock files, folders (`dir/`), tables (`table:x`) or shared resources (`resource:x`) before writing or reading them. " +
-        "read = shared, write = exclusive; all keys or none. With wait_ms the request queues first-in first-out. " +
-        "A refusal is a normal answer (granted: false) naming each holder; a grant returns per key a secret lock_id, a fencing_token and the lease expiry. Renew before expires_at.",
+        "Lock keys before writing (write = exclusive) or reading (read = shared); all or none. wait_ms queues first-in first-out. " +
+        "Refusal is granted: false with reason and holders. A grant gives per key a secret lock_id, a fencing_token and expires_at. " +
+        KEY_SYNTAX,
       inputSchema: {
         agent_id: agentId,
         paths: z.array(keyString).min(1).max(limits.keys_per_request).describe("Keys to lock together"),
-        mode: lockMode,
+        mode: lockMode.describe("read or write"),
         feature_id: featureId.optional(),
-        lease_ms: z
-          .number()
-          .int()
-          .positive()
-          .max(settings.max_lease_ms)
-          .optional()
-          .describe(`Lease length in ms (default ${settings.default_lease_ms})`),
-        wait_ms: z
-          .number()
-          .int()
-          .nonnegative()
-          .max(settings.max_wait_ms)
-          .optional()
-          .describe(`How long to queue for the keys in ms (default ${settings.default_wait_ms}: refuse at once)`),
+        lease_ms: z.number().int().positive().max(settings.max_lease_ms).optional().describe(`Lease, default ${settings.default_lease_ms}`),
+        wait_ms: z.number().int().nonnegative().max(settings.max_wait_ms).optional().describe(`Queue time, default ${settings.default_wait_ms}`),
       },
       outputSchema: {
-        granted: z.boolean().describe("True when every key was granted"),
-        locks: z
-          .array(
-            z.object({
-              key: z.string().describe("Normalised key"),
-              mode: lockMode,
-              lock_id: z.string().describe("Secret id of this grant: keep it to release, renew or verify"),
-              fencing_token: z.number().int().describe("Strictly increasing across the store; pass it with every write"),
-              expires_at: isoTime.describe("Lease end"),
-            }),
-          )
-          .describe("Granted locks (empty when refused)"),
+        granted: z.boolean(),
+        locks: z.array(z.object({ key: z.string(), mode: lockMode, lock_id: z.string(), fencing_token: z.number(), expires_at: z.string() })),
         reason: z
           .enum(["conflict", "deadlock", "timeout", "paused", "checkpoint"])
           .nullable()
-          .describe("Why not granted (null when granted); paused: a RED audit signal; checkpoint: an open checkpoint"),
+          .describe("paused: RED audit signal; checkpoint: open checkpoint"),
         stop: z
-          .object({
-            kind: z.enum(["audit_signal", "checkpoint"]),
-            id: z.string().describe("signal_id or checkpoint name"),
-            summary: z.string(),
-            raised_by: z.string(),
-          })
+          .object({ kind: z.enum(["audit_signal", "checkpoint"]), id: z.string(), summary: z.string(), raised_by: z.string() })
           .nullable()
-          .describe("What refuses a paused/checkpoint request"),
-        message: z.string().describe("One line for the agent"),
-        holders: z.array(holder).describe("Conflicting holders"),
-        queued_ahead: z
-          .array(
-            z.object({
-              agent_id: z.string(),
-              mode: lockMode,
-              keys: z.array(z.string()),
-              feature_id: z.string().nullable(),
-              enqueued_at: isoTime,
-            }),
-          )
-          .describe("Earlier conflicting requests still queued"),
-        cycle: z.array(z.string()).nullable().describe("For a deadlock: the wait-for cycle of agent ids"),
-        waited_ms: z.number().int().describe("Time spent queued, ms"),
+          .describe("What pauses you"),
+        message: z.string(),
+        holders: z.array(holder),
+        queued_ahead: z.array(
+          z.object({ agent_id: z.string(), mode: lockMode, keys: z.array(z.string()), feature_id: z.string().nullable(), enqueued_at: z.string() }),
+        ),
+        cycle: z.array(z.string()).nullable().describe("Deadlock: the wait-for cycle"),
+        waited_ms: z.number(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

@@ -11,22 +11,22 @@ export const agentId = z
   .min(1)
   .max(128)
   .regex(/^[\w.:@/+-]+$/, "letters, digits and . _ - : @ / + only")
-  .describe("Id of the calling agent, e.g. implementor-1; every mutating call names its agent");
+  .describe("Your agent id");
 
 /** An optional feature id. */
-export const featureId = z.string().min(1).max(200).describe("Feature (task) id this work belongs to");
+export const featureId = z.string().min(1).max(200).describe("Feature id");
 
 /** A resource key as the caller writes it (normalised by the core). */
-export const keyString = z
-  .string()
-  .max(1024)
-  .describe("File path relative to the root, `dir/` (covers everything below), `table:name` or `resource:name`");
+export const keyString = z.string().max(1024);
+
+/** What a key may be, said once per tool description. */
+export const KEY_SYNTAX = "Keys: path, `dir/` (all below), `table:x`, `resource:x`.";
 
 /** Lock mode. */
-export const lockMode = z.enum(["read", "write"]).describe('"read" is shared, "write" is exclusive');
+export const lockMode = z.enum(["read", "write"]);
 
 /** ISO-8601 instant. */
-export const isoTime = z.string().describe("ISO-8601 time");
+export const isoTime = z.string().describe("ISO time");
 
 /**
  * Build a tool result whose `structuredContent` is exactly `data` (matching

@@ -1,7 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
-import { savePlan } from "../src/plans.js";
+import { planSpecOf, savePlan } from "../src/plans.js";
+import { normalizeTasks } from "../src/task-input.js";
 import { planWaves } from "../src/waves.js";
 import { isoTime, result } from "./common.js";
 import { pairOrder, reasonType, taskSchema } from "./task-schema.js";
@@ -61,7 +62,10 @@ export function registerPlanWaves(server: McpServer, ctx: Context): void {
         ...(args.max_parallel !== undefined ? { maxParallel: args.max_parallel } : {}),
         ...(args.name !== undefined ? { name: args.name } : {}),
       });
-      const plan = savePlan(ctx.store, ctx.clock, body);
+      // The planner accepted the features, so normalising them again cannot throw; the specs
+      // (as the planner saw them) are stored with the plan for start_feature's prerequisite check.
+      const spec = planSpecOf(normalizeTasks(args.features, { root: ctx.root, domains: ctx.domains, field: "features", noun: "feature" }));
+      const plan = savePlan(ctx.store, ctx.clock, body, spec);
       const data = {
         plan_id: plan.plan_id,
         name: plan.name ?? null,

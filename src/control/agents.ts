@@ -20,6 +20,7 @@
  */
 import { appendDecision } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
+import { deliverPendingHandoffs } from "./audit.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver, unreadCount } from "./inbox.js";
 import { openCheckpoints, pausesFor } from "./stops.js";
@@ -102,9 +103,14 @@ export function agentsOnFeature(env: ControlEnv, featureId: string): AgentRecord
   const out: AgentRecord[] = [];
   for (const { key: k } of env.store.agents.getRange({ start: `F${featureId}\0`, end: `F${featureId}\x01` })) {
     const rec = getAgent(env, (k as string).slice(featureId.length + 2));
-    if (rec && rec.feature_id === featureId) out.push(rec);
+    if (rec) out.push(rec);
   }
   return out;
+}
+
+/** Is `agentId` registered on `featureId`? One read. */
+export function isOnFeature(env: ControlEnv, agentId: string, featureId: string): boolean {
+  return env.store.agents.get(`F${featureId}\0${agentId}`) !== undefined;
 }
 
 /** Agents whose domain is `domain`. */
@@ -152,19 +158,53 @@ export function agentView(env: ControlEnv, rec: AgentRecord, signals?: SignalRec
   };
 }
 
+/** Is `featureId` an active feature held by `agentId`? */
+function holdsActive(env: ControlEnv, agentId: string, featureId: string): boolean {
+  const f = env.store.features.get(`F${featureId}`) as FeatureRecord | undefined;
+  return f?.status === "active" && f.agent_id === agentId;
+}
+
 /**
- * Point `agentId` at `featureId` (or nothing), keeping the feature index in
- * step. Call inside a write transaction. Unknown agents are registered with
- * `role` (default `coder`: starting a feature means coding it).
+ * Make `featureId` the agent's current feature and register the agent on it.
+ * The previous assignment is dropped unless it is an active feature the agent
+ * still holds (an agent may work on several; `control.agent_task_limit` flags
+ * overload). Call inside a write transaction. Unknown agents are registered
+ * with `role` (default `coder`: starting a feature means coding it).
  */
-export function assignFeature(env: ControlEnv, agentId: string, featureId: string | null, role: Role = "coder"): AgentRecord {
+export function assignFeature(env: ControlEnv, agentId: string, featureId: string, role: Role = "coder"): AgentRecord {
   const { store } = env;
   const prev = getAgent(env, agentId) ?? newAgent(env, agentId, role);
-  if (prev.feature_id && prev.feature_id !== featureId) store.agents.removeSync(`F${prev.feature_id}\0${agentId}`);
+  if (prev.feature_id && prev.feature_id !== featureId && !holdsActive(env, agentId, prev.feature_id)) {
+    store.agents.removeSync(`F${prev.feature_id}\0${agentId}`);
+  }
   const next: AgentRecord = { ...prev, feature_id: featureId };
   store.agents.putSync(key(agentId), next);
-  if (featureId) store.agents.putSync(`F${featureId}\0${agentId}`, next.role);
+  store.agents.putSync(`F${featureId}\0${agentId}`, next.role);
   return next;
+}
+
+/**
+ * Take `agentId` off `featureId` (completed, failed or reassigned). If it was
+ * the current feature, the agent's current feature becomes another active one
+ * it holds, or none. Call inside a write transaction.
+ */
+export function unassignFeature(env: ControlEnv, agentId: string, featureId: string): void {
+  const { store } = env;
+  store.agents.removeSync(`F${featureId}\0${agentId}`);
+  const rec = getAgent(env, agentId);
+  if (!rec || rec.feature_id !== featureId) return;
+  const other = activeFeaturesOf(env, agentId).find((f) => f !== featureId) ?? null;
+  store.agents.putSync(key(agentId), { ...rec, feature_id: other });
+}
+
+/** Active features held by `agentId`, by feature id. Scans the features database. */
+export function activeFeaturesOf(env: ControlEnv, agentId: string): string[] {
+  const out: string[] = [];
+  for (const { value } of env.store.features.getRange({ start: "F", end: "G" })) {
+    const f = value as FeatureRecord;
+    if (f.status === "active" && f.agent_id === agentId) out.push(f.feature_id);
+  }
+  return out;
 }
 
 function newAgent(env: ControlEnv, agentId: string, role: Role): AgentRecord {
@@ -328,7 +368,13 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
       };
       store.agents.putSync(key(e.agent_id), rec);
       store.agents.putSync(`P${phase}\0${e.agent_id}`, e.role);
-      registered.push(e.feature_id !== undefined ? assignFeature(env, e.agent_id, e.feature_id) : rec);
+      if (e.feature_id) {
+        registered.push(assignFeature(env, e.agent_id, e.feature_id));
+        // A test engineer arriving after the audit handoff still gets it (S3* handoff must be acknowledged).
+        deliverPendingHandoffs(env, e.agent_id, e.feature_id);
+      } else {
+        registered.push(rec);
+      }
     }
     const coverage = settleCoverage(env, phase);
     return { batch, phase, agents: registered.map((r) => agentView(env, r)), audit_coverage: coverage };
@@ -473,7 +519,7 @@ export function reassignFeature(env: ControlEnv, r: Reassignment): {
     }
     if (feature?.status === "completed") throw new Error(`feature_id: ${r.feature_id} is already completed`);
     const fromAvailable = from ? isAvailable(env, from) : false;
-    if (from?.feature_id === r.feature_id) assignFeature(env, r.from_agent, null);
+    unassignFeature(env, r.from_agent, r.feature_id);
     assignFeature(env, r.to_agent, r.feature_id);
     if (feature) store.features.putSync(`F${r.feature_id}`, { ...feature, agent_id: r.to_agent });
     const decision = appendDecision(store, clock, {

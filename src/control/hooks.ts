@@ -3,14 +3,26 @@
  * inside the lock manager's write transactions, so a pause or checkpoint
  * refusal, and every detector finding about a grant, commit atomically with
  * the decision they concern.
+ *
+ * - `admit`: pauses and checkpoints refuse write locks (stops.ts).
+ * - `decided`: every decided request is counted (metrics.ts); every granted
+ *   write key feeds the S2 oscillation detector (detectors.ts).
  */
 import type { LockHooks } from "../lock-types.js";
+import { recordWriteGrant } from "./detectors.js";
 import type { ControlEnv } from "./env.js";
+import { recordAcquire } from "./metrics.js";
 import { admitLock } from "./stops.js";
 
 /** Hooks for `new LockManager(store, clock, settings, hooks)`. */
 export function controlLockHooks(env: ControlEnv): LockHooks {
   return {
     admit: (req) => admitLock(env, req),
+    decided: (req, result) => {
+      recordAcquire(env, req, result);
+      if (result.granted && req.mode === "write") {
+        for (const lock of result.locks) recordWriteGrant(env, req.agent_id, lock.key);
+      }
+    },
   };
 }

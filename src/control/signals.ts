@@ -189,7 +189,9 @@ export function autoResolveSignals(env: ControlEnv, match: (s: SignalRecord) => 
 export function listSignals(env: ControlEnv, opts: { openOnly?: boolean; limit?: number } = {}): { signals: SignalRecord[]; total: number } {
   const limit = opts.limit ?? env.config.control.page_size;
   const signals: SignalRecord[] = [];
-  const total = (env.store.meta.get("signal_seq") as number | undefined) ?? 0;
+  const total = opts.openOnly
+    ? env.store.signals.getKeysCount({ start: "O", end: "P" })
+    : ((env.store.meta.get("signal_seq") as number | undefined) ?? 0);
   const range = opts.openOnly
     ? env.store.signals.getRange({ start: "P", end: "O", reverse: true })
     : env.store.signals.getRange({ start: "T", end: "S", reverse: true });

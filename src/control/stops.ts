@@ -37,12 +37,12 @@ export function openCheckpoints(env: ControlEnv): CheckpointRecord[] {
   return out;
 }
 
-/** The features `agent` works on: its assignment plus the `feature_id` of the request, if any. */
-function featuresOf(agent: AgentRecord | undefined, requestFeature: string | null | undefined): Set<string> {
-  const set = new Set<string>();
-  if (agent?.feature_id) set.add(agent.feature_id);
-  if (requestFeature) set.add(requestFeature);
-  return set;
+/**
+ * Does `agentId` work on `featureId`: registered on it (agents database `F`
+ * index: dispatch, start_feature, reassignment) or asking on its behalf?
+ */
+function worksOn(env: ControlEnv, agentId: string, featureId: string, requestFeature: string | null | undefined): boolean {
+  return requestFeature === featureId || env.store.agents.get(`F${featureId}\0${agentId}`) !== undefined;
 }
 
 /**
@@ -50,27 +50,33 @@ function featuresOf(agent: AgentRecord | undefined, requestFeature: string | nul
  * is about a feature the agent works on and the agent's role writes source
  * (an unregistered agent counts as a coder).
  */
-export function signalPauses(s: SignalRecord, agentId: string, agent: AgentRecord | undefined, requestFeature?: string | null): boolean {
+export function signalPauses(
+  env: ControlEnv,
+  s: SignalRecord,
+  agentId: string,
+  agent: AgentRecord | undefined,
+  requestFeature?: string | null,
+): boolean {
   if (s.target_agents.includes(agentId)) return true;
   if (s.feature_id === null) return false;
   if (agent && !isPausableRole(agent.role)) return false;
-  return featuresOf(agent, requestFeature).has(s.feature_id);
+  return worksOn(env, agentId, s.feature_id, requestFeature);
 }
 
 /** The open pausing signals that apply to `agentId` (optionally working on `requestFeature`). */
 export function pausesFor(env: ControlEnv, agentId: string, requestFeature?: string | null): SignalRecord[] {
   const agent = env.store.agents.get(`A${agentId}`) as AgentRecord | undefined;
-  return openPausingSignals(env).filter((s) => signalPauses(s, agentId, agent, requestFeature));
+  return openPausingSignals(env).filter((s) => signalPauses(env, s, agentId, agent, requestFeature));
 }
 
 /**
  * Is `agentId` (working on `requestFeature`) part of checkpoint `c`'s
  * integration work? The requester, and work on the checkpoint's feature, go on.
  */
-export function isIntegrationWork(c: CheckpointRecord, agentId: string, agent: AgentRecord | undefined, requestFeature?: string | null): boolean {
+export function isIntegrationWork(env: ControlEnv, c: CheckpointRecord, agentId: string, requestFeature?: string | null): boolean {
   if (c.requested_by === agentId) return true;
   if (c.feature_id === null) return false;
-  return featuresOf(agent, requestFeature).has(c.feature_id);
+  return worksOn(env, agentId, c.feature_id, requestFeature);
 }
 
 /** The stop view of a signal, for refusals. */
@@ -96,7 +102,7 @@ export function admitLock(env: ControlEnv, req: AcquireRequest): Stop | null {
   const checkpoints = openCheckpoints(env);
   if (signals.length === 0 && checkpoints.length === 0) return null;
   const agent = env.store.agents.get(`A${req.agent_id}`) as AgentRecord | undefined;
-  for (const s of signals) if (signalPauses(s, req.agent_id, agent, req.feature_id)) return signalStop(s);
-  for (const c of checkpoints) if (!isIntegrationWork(c, req.agent_id, agent, req.feature_id)) return checkpointStop(c);
+  for (const s of signals) if (signalPauses(env, s, req.agent_id, agent, req.feature_id)) return signalStop(s);
+  for (const c of checkpoints) if (!isIntegrationWork(env, c, req.agent_id, req.feature_id)) return checkpointStop(c);
   return null;
 }

@@ -14,6 +14,7 @@
  * | `lockTable`  | see `lock-table.ts`          | locks, indexes, waiters    |
  * | `decisions`  | sequence number (number)     | {@link DecisionRecord}     |
  * | `plans`      | plan_id                      | stored wave plan           |
+ * |              | plan_id `\0spec`             | feature specs (plans.ts)   |
  * | `planIndex`  | plan seq (number)            | plan summary               |
  * | `features`   | see control/records.ts       | feature lifecycle          |
  * | `agents`     | see control/records.ts       | registry, phases           |

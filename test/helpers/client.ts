@@ -36,6 +36,8 @@ type JsonSchema = {
  */
 export function undeclaredFields(value: unknown, schema: JsonSchema | undefined, at = "$"): string[] {
   if (!schema || value === null || typeof value !== "object") return [];
+  // A schema that constrains nothing (e.g. the values of z.record(z.string(), z.unknown())) admits any value.
+  if (Object.keys(schema).every((k) => k === "description")) return [];
   const variants = schema.anyOf ?? schema.oneOf;
   if (variants) {
     const results = variants.map((v) => undeclaredFields(value, v, at));

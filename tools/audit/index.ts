@@ -1,8 +1,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Context } from "../../src/context.js";
+import { registerAuditResource } from "../../resources/audit.js";
+import { registerAuditHandoff } from "./audit-handoff.js";
+import { registerEmitAuditSignal } from "./emit-audit-signal.js";
+import { registerResolveAuditSignal } from "./resolve-audit-signal.js";
 
 /** S3* audit: emit_audit_signal, resolve_audit_signal, audit_handoff and signalbox://audit. */
 export function registerAuditTools(server: McpServer, ctx: Context): void {
-  void server;
-  void ctx;
+  registerEmitAuditSignal(server, ctx);
+  registerResolveAuditSignal(server, ctx);
+  registerAuditHandoff(server, ctx);
+  registerAuditResource(server, ctx);
 }

@@ -1,8 +1,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Context } from "../../src/context.js";
+import { registerMetricsResource } from "../../resources/metrics.js";
+import { registerReachCheckpoint } from "./reach-checkpoint.js";
+import { registerRequestCheckpoint } from "./request-checkpoint.js";
+import { registerResumeCheckpoint } from "./resume-checkpoint.js";
 
 /** Level 3 checkpoints and S3 metrics: request_checkpoint, reach_checkpoint, resume_checkpoint, signalbox://metrics. */
 export function registerCheckpointTools(server: McpServer, ctx: Context): void {
-  void server;
-  void ctx;
+  registerRequestCheckpoint(server, ctx);
+  registerReachCheckpoint(server, ctx);
+  registerResumeCheckpoint(server, ctx);
+  registerMetricsResource(server, ctx);
 }

@@ -1,8 +1,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Context } from "../../src/context.js";
+import { registerStateResource } from "../../resources/state.js";
+import { registerCompleteFeature } from "./complete-feature.js";
+import { registerFailFeature } from "./fail-feature.js";
+import { registerStartFeature } from "./start-feature.js";
 
 /** Feature lifecycle: start_feature, complete_feature, fail_feature and signalbox://state. */
 export function registerFeatureTools(server: McpServer, ctx: Context): void {
-  void server;
-  void ctx;
+  registerStartFeature(server, ctx);
+  registerCompleteFeature(server, ctx);
+  registerFailFeature(server, ctx);
+  registerStateResource(server, ctx);
 }

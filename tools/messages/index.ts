@@ -1,8 +1,18 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Context } from "../../src/context.js";
+import { registerConventionsResource } from "../../resources/conventions.js";
+import { registerAcknowledge } from "./acknowledge.js";
+import { registerCheckConventions } from "./check-conventions.js";
+import { registerCrossAgentHandoff } from "./cross-agent-handoff.js";
+import { registerGetInbox } from "./get-inbox.js";
+import { registerSetConvention } from "./set-convention.js";
 
 /** Discoveries and conventions: cross_agent_handoff, get_inbox, acknowledge, set_convention, check_conventions, signalbox://conventions. */
 export function registerMessageTools(server: McpServer, ctx: Context): void {
-  void server;
-  void ctx;
+  registerCrossAgentHandoff(server, ctx);
+  registerGetInbox(server, ctx);
+  registerAcknowledge(server, ctx);
+  registerSetConvention(server, ctx);
+  registerCheckConventions(server, ctx);
+  registerConventionsResource(server, ctx);
 }

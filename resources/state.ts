@@ -1,0 +1,20 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Context } from "../src/context.js";
+import { coordinationState } from "../src/control/features.js";
+import { jsonContents } from "./common.js";
+
+/** `signalbox://state`: the coordination state of parallel-execution-protocol §4.1. */
+export function registerStateResource(server: McpServer, ctx: Context): void {
+  server.registerResource(
+    "state",
+    "signalbox://state",
+    {
+      title: "Coordination state",
+      description:
+        "Per plan (newest 10): current wave and completed, active, failed, blocked (with because) and ready features (50 each, counts for all); " +
+        "committed schema changes; shared resources in use; open checkpoints with who is missing; count of open pausing signals.",
+      mimeType: "application/json",
+    },
+    async (uri) => jsonContents(uri.href, coordinationState(ctx)),
+  );
+}

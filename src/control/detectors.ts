@@ -1,0 +1,133 @@
+/**
+ * The S2 oscillation detector (coordination-skill.md, "Anti-Oscillation
+ * Protocol": Detect agents undoing each other's work, Pause both, Diagnose,
+ * Resolve, Document, then resume).
+ *
+ * Detect: run from the lock manager's `decided` hook inside the grant
+ * transaction, so the finding commits with the grant. For each granted write
+ * key the detector keeps the last holders (holder CHANGES only; the same
+ * agent acquiring again only updates its time). When the last four holders
+ * alternate A, B, A, B (A != B) within `control.oscillation_window_ms`
+ * (first to last of the four), it fires once:
+ * - Pause: a RED signal (source `oscillation_detector`) naming both agents,
+ *   so both are refused write locks with reason `paused` (stops.ts);
+ * - an escalation of kind `oscillation` goes to the orchestrator's inbox;
+ *   recording a decision with refs [escalation id] resolves it and the signal
+ *   (escalations.ts `resolveByDecision`): Document, then resume;
+ * - the key's history is cleared, so the same alternation fires once.
+ *
+ * Silent on: A then B (a handover); A, B, A; A, B, A, B spread beyond the window.
+ *
+ * Key layout (database `metrics`): `o` lockKey -> {@link HolderChange}[]
+ * (oldest first, at most {@link OSCILLATION_HISTORY}).
+ */
+import type { ControlEnv } from "./env.js";
+import { openEscalation } from "./escalations.js";
+import type { EscalationRecord, SignalRecord } from "./records.js";
+import { createSignal } from "./signals.js";
+
+/** How many holder changes are kept per key. */
+export const OSCILLATION_HISTORY = 4;
+/** Who emits detector signals and opens detector escalations. */
+export const DETECTOR_ID = "signalbox";
+
+/** One change of write holder on a key: agent and monotonic ms of its latest grant. */
+export interface HolderChange {
+  agent: string;
+  mono: number;
+}
+
+/** What the detector raised for one key. */
+export interface OscillationFinding {
+  key: string;
+  agents: [string, string];
+  signal: SignalRecord;
+  escalation: EscalationRecord;
+}
+
+function historyKey(lockKey: string): string {
+  return `o${lockKey}`;
+}
+
+/** The stored holder history of `lockKey`, oldest first. Read-only. */
+export function holderHistory(env: ControlEnv, lockKey: string): HolderChange[] {
+  return (env.store.metrics.get(historyKey(lockKey)) as HolderChange[] | undefined) ?? [];
+}
+
+/**
+ * Record that `agent` was granted a write lock on `lockKey` now, and raise
+ * the oscillation signal and escalation if the last four holders alternate
+ * within the window. Call inside the grant's write transaction.
+ * Returns the finding, or null.
+ */
+export function recordWriteGrant(env: ControlEnv, agent: string, lockKey: string): OscillationFinding | null {
+  if (env.config.control.oscillation_window_ms === 0) return null;
+  const now = env.clock.monoMs();
+  const hist = holderHistory(env, lockKey);
+  const last = hist[hist.length - 1];
+  if (last && last.agent === agent) {
+    env.store.metrics.putSync(historyKey(lockKey), [...hist.slice(0, -1), { agent, mono: now }]);
+    return null;
+  }
+  const next = [...hist, { agent, mono: now }].slice(-OSCILLATION_HISTORY);
+  const [h0, h1, h2, h3] = next;
+  const fires =
+    h0 !== undefined &&
+    h1 !== undefined &&
+    h2 !== undefined &&
+    h3 !== undefined &&
+    h0.agent === h2.agent &&
+    h1.agent === h3.agent &&
+    h0.agent !== h1.agent &&
+    h3.mono - h0.mono <= env.config.control.oscillation_window_ms;
+  if (!fires) {
+    env.store.metrics.putSync(historyKey(lockKey), next);
+    return null;
+  }
+  env.store.metrics.removeSync(historyKey(lockKey));
+  const a = h0.agent;
+  const b = h1.agent;
+  const spanS = Math.round((h3.mono - h0.mono) / 1000);
+  const escalation = openEscalation(env, {
+    kind: "oscillation",
+    opened_by: DETECTOR_ID,
+    summary:
+      `oscillation on ${lockKey}: the write lock went ${a} -> ${b} -> ${a} -> ${b} within ${spanS} s; both are paused. ` +
+      `Diagnose: technical disagreement (architect arbitrates) or requirements ambiguity (user clarifies)`,
+    detail: { key: lockKey, sequence: [a, b, a, b], span_ms: Math.round(h3.mono - h0.mono), window_ms: env.config.control.oscillation_window_ms },
+    agents: [a, b],
+  });
+  const { signal } = createSignal(env, {
+    level: "RED",
+    summary: `${a} and ${b} keep taking ${lockKey} from each other (oscillation)`,
+    observation: `write lock on ${lockKey} granted ${a}, ${b}, ${a}, ${b} within ${spanS} s`,
+    concern: "the two agents may be undoing each other's work or claiming the same interface",
+    recommendation: `stop writing; the orchestrator resolves ${escalation.escalation_id} with record_decision`,
+    files: [lockKey],
+    emitted_by: DETECTOR_ID,
+    source: "oscillation_detector",
+    target_agents: [a, b],
+    escalation_id: escalation.escalation_id,
+  });
+  return { key: lockKey, agents: [a, b], signal, escalation };
+}
+
+/**
+ * Housekeeping: drop holder histories whose latest change is older than the
+ * oscillation window (they can no longer contribute to a finding), or from
+ * another boot (a time ahead of `now`, ms monotonic). Inside a write
+ * transaction; returns how many were removed.
+ */
+export function pruneHolderHistories(env: ControlEnv, now: number): number {
+  const window = env.config.control.oscillation_window_ms;
+  let n = 0;
+  for (const { key, value } of env.store.metrics.getRange({ start: "o", end: "p" })) {
+    const history = value as HolderChange[];
+    const last = history[history.length - 1];
+    if (!last || last.mono > now || now - last.mono > window) {
+      env.store.metrics.removeSync(key);
+      n++;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,65 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { emitAuditSignal, formatSignal } from "../../src/control/audit.js";
+import { cap } from "../../src/control/page.js";
+import { SIGNAL_LEVELS } from "../../src/control/records.js";
+import { normalizeKeys } from "../../src/paths.js";
+import { agentId, featureId, keyString, result } from "../common.js";
+
+/** `emit_audit_signal`: an S3* audit signal (coordination-skill.md, "Audit Signals", "Signal Format"). */
+export function registerEmitAuditSignal(server: McpServer, ctx: Context): void {
+  const { limits, control } = ctx.config;
+  const text = z.string().min(1).max(limits.string_bytes);
+  server.registerTool(
+    "emit_audit_signal",
+    {
+      title: "Emit audit signal",
+      description:
+        "S3* audit signal. RED pauses the feature's coders (write locks refused) until resolve_audit_signal; YELLOW goes to the orchestrator " +
+        "and the feature's agents; GREEN is recorded. algedonic (security/ethics): to the orchestrator above all else.",
+      inputSchema: {
+        agent_id: agentId,
+        level: z.enum(SIGNAL_LEVELS).describe("GREEN, YELLOW or RED"),
+        summary: z.string().min(1).max(500).describe("One-line summary"),
+        observation: text.optional().describe("What you found"),
+        concern: text.optional().describe("Why it matters"),
+        recommendation: text.optional().describe("Suggested action"),
+        feature_id: featureId.optional().describe("Feature concerned; required for RED (its coders are paused)"),
+        files: z.array(keyString).max(limits.keys_per_request).optional().describe("Keys concerned"),
+        algedonic: z.boolean().optional().describe("Security/ethics finding (S5 bypass); always pauses"),
+      },
+      outputSchema: {
+        signal_id: z.string(),
+        level: z.enum(SIGNAL_LEVELS),
+        status: z.enum(["open", "noted"]).describe("open: pausing until resolved"),
+        paused: z.array(z.string()),
+        notified: z.array(z.string()).describe("Inboxes that got it"),
+        omitted: z.number().describe("Ids left out of paused/notified"),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const files = args.files ? normalizeKeys(args.files, ctx.root, "files") : [];
+      const r = emitAuditSignal(ctx, { ...args, files });
+      const s = r.signal;
+      const paused = cap(r.paused, control.page_size);
+      const notified = cap(r.notified, control.page_size);
+      const data = {
+        signal_id: s.signal_id,
+        level: s.level,
+        status: s.status === "open" ? ("open" as const) : ("noted" as const),
+        paused: paused.items,
+        notified: notified.items,
+        omitted: paused.omitted + notified.omitted,
+      };
+      const who = (l: string[]) => (l.length > 0 ? l.join(", ") : "none");
+      const tail =
+        `${s.signal_id} ${s.status}` +
+        (s.status === "open" ? `; paused: ${who(r.paused)}` : "") +
+        `; notified: ${who(r.notified)}` +
+        (s.files.length > 0 ? `; files: ${s.files.join(", ")}` : "");
+      return result(data, `${formatSignal(s)}\n\n${tail}`);
+    },
+  );
+}

@@ -1,0 +1,55 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { resolveAuditSignal } from "../../src/control/audit.js";
+import { cap } from "../../src/control/page.js";
+import { SIGNAL_LEVELS } from "../../src/control/records.js";
+import { agentId, result } from "../common.js";
+
+/** `resolve_audit_signal`: end a RED or algedonic pause (coordination-skill.md, "RED Signal Response Flow"). */
+export function registerResolveAuditSignal(server: McpServer, ctx: Context): void {
+  const { limits, control } = ctx.config;
+  server.registerTool(
+    "resolve_audit_signal",
+    {
+      title: "Resolve audit signal",
+      description:
+        "After triage, resolve an open RED or algedonic signal: the pause lifts and paused agents get a resume message. " +
+        "Algedonic only by an orchestrator; never by an agent the signal pauses.",
+      inputSchema: {
+        signal_id: z.string().min(1).max(40).describe("Signal id, e.g. sig-3"),
+        agent_id: agentId,
+        resolution: z.string().min(1).max(limits.string_bytes).describe("What was decided or fixed"),
+      },
+      outputSchema: {
+        signal_id: z.string(),
+        level: z.enum(SIGNAL_LEVELS),
+        feature_id: z.string().nullable(),
+        resolved_at: z.string(),
+        resumed: z.array(z.string()).describe("Agents it paused that may write again"),
+        still_paused: z.array(z.string()).describe("Agents it paused that another open signal still pauses"),
+        omitted: z.number().describe("Ids left out of both lists"),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const r = resolveAuditSignal(ctx, args.signal_id, args.agent_id, args.resolution);
+      const s = r.signal;
+      const resumed = cap(r.resumed, control.page_size);
+      const still = cap(r.still_paused, control.page_size);
+      const data = {
+        signal_id: s.signal_id,
+        level: s.level,
+        feature_id: s.feature_id,
+        resolved_at: s.resolved_at ?? "",
+        resumed: resumed.items,
+        still_paused: still.items,
+        omitted: resumed.omitted + still.omitted,
+      };
+      const text =
+        `${s.signal_id} resolved by ${args.agent_id}: ${args.resolution}; resumed: ${r.resumed.join(", ") || "none"}` +
+        (r.still_paused.length > 0 ? `; still paused by other signals: ${r.still_paused.join(", ")}` : "");
+      return result(data, text);
+    },
+  );
+}

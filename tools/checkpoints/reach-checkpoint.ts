@@ -1,0 +1,25 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Context } from "../../src/context.js";
+import { reachCheckpoint } from "../../src/control/checkpoints.js";
+import { agentId, result } from "../common.js";
+import { checkpointData, checkpointLine, checkpointName, checkpointShape } from "./request-checkpoint.js";
+
+/** `reach_checkpoint`: an agent has stopped at a safe point. */
+export function registerReachCheckpoint(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "reach_checkpoint",
+    {
+      title: "Reach checkpoint",
+      description:
+        "Say you stopped at a safe point for an open checkpoint (idempotent); the requester is told when all arrived. " +
+        "Do not write until resume_checkpoint.",
+      inputSchema: { agent_id: agentId, name: checkpointName },
+      outputSchema: checkpointShape,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      const { checkpoint: c } = reachCheckpoint(ctx, args.agent_id, args.name);
+      return result(checkpointData(c), checkpointLine(c));
+    },
+  );
+}

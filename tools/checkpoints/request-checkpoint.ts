@@ -1,0 +1,63 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { CHECKPOINT_NAME_MAX, requestCheckpoint, type CheckpointView } from "../../src/control/checkpoints.js";
+import { agentId, featureId, result } from "../common.js";
+
+/** A checkpoint name as tools take it (the core refuses NUL). */
+export const checkpointName = z.string().min(1).max(CHECKPOINT_NAME_MAX).describe("Checkpoint name");
+
+/** What every checkpoint tool returns: a compact CheckpointView (src/control/checkpoints.ts). */
+export const checkpointShape = {
+  name: z.string(),
+  status: z.enum(["open", "resumed"]),
+  expected: z.number().describe("Agents that must arrive"),
+  arrived: z.array(z.string()),
+  missing: z.array(z.string()).describe("Not arrived (after resume: never arrived)"),
+  omitted: z.number().describe("Ids left out (100 per list)"),
+  all_arrived: z.boolean(),
+};
+
+/** The compact tool answer of a checkpoint view, built exactly to {@link checkpointShape}. */
+export function checkpointData(c: CheckpointView) {
+  return {
+    name: c.name,
+    status: c.status,
+    expected: c.expected,
+    arrived: c.arrived,
+    missing: c.missing,
+    omitted: c.omitted,
+    all_arrived: c.all_arrived,
+  };
+}
+
+/** One line describing a checkpoint view. */
+export function checkpointLine(c: CheckpointView): string {
+  const missing = c.missing.length > 0 ? `; missing: ${c.missing.join(", ")}${c.omitted ? ` (+${c.omitted})` : ""}` : "";
+  return `checkpoint "${c.name}" ${c.status}: ${c.arrived.length}/${c.expected} arrived${missing}`;
+}
+
+/** `request_checkpoint`: Level 3 integration point; every active stream pauses at a safe point. */
+export function registerRequestCheckpoint(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "request_checkpoint",
+    {
+      title: "Request checkpoint",
+      description:
+        "Open an integration checkpoint: active agents are told to stop at a safe point and reach_checkpoint; their write locks are refused " +
+        "until resume_checkpoint. Yours and work on feature_id go on.",
+      inputSchema: {
+        agent_id: agentId,
+        name: checkpointName,
+        reason: z.string().min(1).max(2000).describe("Why, e.g. run migration 0042"),
+        feature_id: featureId.optional().describe("Integration feature; its work continues"),
+      },
+      outputSchema: checkpointShape,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const { checkpoint: c } = requestCheckpoint(ctx, args);
+      return result(checkpointData(c), `${checkpointLine(c)}; told ${c.expected} agent(s)`);
+    },
+  );
+}

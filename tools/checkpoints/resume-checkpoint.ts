@@ -1,0 +1,24 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Context } from "../../src/context.js";
+import { resumeCheckpoint } from "../../src/control/checkpoints.js";
+import { agentId, result } from "../common.js";
+import { checkpointData, checkpointLine, checkpointName, checkpointShape } from "./request-checkpoint.js";
+
+/** `resume_checkpoint`: the integration is done; every stream resumes. */
+export function registerResumeCheckpoint(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "resume_checkpoint",
+    {
+      title: "Resume checkpoint",
+      description:
+        "Close an open checkpoint after the integration (requester or orchestrator only): writes are granted again and the agents told to resume.",
+      inputSchema: { agent_id: agentId, name: checkpointName },
+      outputSchema: checkpointShape,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const c = resumeCheckpoint(ctx, args.agent_id, args.name);
+      return result(checkpointData(c), checkpointLine(c));
+    },
+  );
+}

@@ -1,0 +1,53 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { startFeature } from "../../src/control/features.js";
+import { agentId, featureId, result } from "../common.js";
+
+/** `start_feature`: §4.2 "Before starting": prerequisites completed, else refused and logged (§5.2). */
+export function registerStartFeature(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "start_feature",
+    {
+      title: "Start feature",
+      description:
+        "Start a feature: only once every blocked_by feature of its plan is completed; else started:false names what is missing and the refusal " +
+        "is logged (dependency_violation). Assigns you to it. A failed feature may be restarted.",
+      inputSchema: {
+        feature_id: featureId,
+        agent_id: agentId,
+        plan_id: z.string().min(1).max(100).optional().describe("Default: newest plan containing the feature"),
+      },
+      outputSchema: {
+        started: z.boolean(),
+        plan_id: z.string().nullable().describe("null: in no plan, no dependencies"),
+        attempts: z.number(),
+        missing: z.array(z.object({ feature_id: z.string(), status: z.enum(["failed", "active", "not_started"]) })),
+        missing_total: z.number(),
+        decision_seq: z.number().nullable(),
+        instruction: z.string(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const r = startFeature(ctx, args);
+      const data = {
+        started: r.started,
+        plan_id: r.plan_id,
+        attempts: r.attempts,
+        missing: r.missing,
+        missing_total: r.missing_total,
+        decision_seq: r.decision_seq,
+        instruction: r.instruction,
+      };
+      const text = r.started
+        ? `${r.feature_id} started by ${r.agent_id} (plan ${r.plan_id ?? "none"}, attempt ${r.attempts}` +
+          `${r.shared_resources.length > 0 ? `, shared resources ${r.shared_resources.join(", ")}` : ""}): ${r.instruction}`
+        : `${r.feature_id} NOT started: missing ${r.missing
+            .slice(0, 20)
+            .map((m) => `${m.feature_id} (${m.status})`)
+            .join(", ")}; logged as decision #${r.decision_seq ?? "?"}. ${r.instruction}`;
+      return result(data, text);
+    },
+  );
+}

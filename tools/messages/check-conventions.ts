@@ -1,0 +1,42 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { conventionsFor } from "../../src/control/conventions.js";
+import { paginate } from "../../src/control/page.js";
+import { normalizeKey } from "../../src/paths.js";
+import { keyString, READ_ONLY, result } from "../common.js";
+import { conventionShape } from "./set-convention.js";
+
+/** `check_conventions`: the convention drift check before editing (coordination-skill.md, "Convention Drift Check"). */
+export function registerCheckConventions(server: McpServer, ctx: Context): void {
+  server.registerTool(
+    "check_conventions",
+    {
+      title: "Check conventions",
+      description:
+        "Before editing: the conventions covering a file or dir/, by key, most specific scope first. " +
+        "Follow them; to contest one, set_convention (it escalates).",
+      inputSchema: {
+        path: keyString.describe("File or dir/"),
+        cursor: z.string().max(20).optional().describe("From next_cursor"),
+      },
+      outputSchema: {
+        path: z.string(),
+        conventions: z.array(conventionShape),
+        next_cursor: z.string().nullable(),
+        total: z.number(),
+      },
+      annotations: READ_ONLY,
+    },
+    async (args) => {
+      const key = normalizeKey(args.path, ctx.root, "path");
+      const page = paginate(conventionsFor(ctx, key), args.cursor, ctx.config.control.page_size);
+      const lines = page.items.map((c) => `${c.key} = "${c.value}" (scope ${c.scope}, set by ${c.set_by})`);
+      const head = page.total === 0 ? `no conventions cover ${key}` : `${page.total} convention(s) cover ${key}`;
+      return result(
+        { path: key, conventions: page.items.map((c) => ({ ...c })), next_cursor: page.next_cursor, total: page.total },
+        [head, ...lines].join("\n"),
+      );
+    },
+  );
+}
