@@ -1,6 +1,6 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Context } from "../src/context.js";
-import { getPlan, listPlans } from "../src/plans.js";
+import { getPlan, listPlans, planCount } from "../src/plans.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://waves` (plans newest first) and `signalbox://waves/{plan_id}` (one plan) with list and completion. */
@@ -10,10 +10,10 @@ export function registerWaveResources(server: McpServer, ctx: Context): void {
     "signalbox://waves",
     {
       title: "Wave plans",
-      description: "Stored wave plans, newest first (id, name, time, wave and feature counts).",
+      description: "Stored wave plans, newest first (id, name, time, wave and feature counts): the latest 100, `total` counts all.",
       mimeType: "application/json",
     },
-    async (uri) => jsonContents(uri.href, { plans: listPlans(ctx.store) }),
+    async (uri) => jsonContents(uri.href, { plans: listPlans(ctx.store), total: planCount(ctx.store) }),
   );
 
   server.registerResource(

@@ -180,7 +180,8 @@ export class LockManager {
       if (seq !== null && this.removeWaiter(seq)) onRemoved();
     };
     const now = clock.monoMs();
-    const waited = Math.round(now - start);
+    // Only time spent queued counts as waiting (not a first attempt's wait for the write transaction).
+    const waited = seq === null ? 0 : Math.round(now - start);
     const stop = this.hooks.admit?.(req) ?? null;
     if (stop) {
       removeWaiter();

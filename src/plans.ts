@@ -128,3 +128,9 @@ export function newestPlanWith(store: Store, featureId: string): { plan_id: stri
   }
   return undefined;
 }
+
+/** How many plans are stored (the plan sequence counter). */
+export function planCount(store: Store): number {
+  store.env.resetReadTxn();
+  return (store.meta.get("plan_seq") as number | undefined) ?? 0;
+}

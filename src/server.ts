@@ -30,13 +30,21 @@ export const INSTRUCTIONS = [
   "Before writing a file: acquire_lock (mode write) with your agent_id; pass the fencing_token along, verify_lock before the write, release_lock after.",
   "Renew long leases with renew_lease; a stale lock must be acquired again.",
   "Record arbitrations in the decision log (record_decision); read signalbox://decisions first.",
+  "Orchestrator: dispatch_agents before starting agents; watch signalbox://state, signalbox://agents, signalbox://metrics and your inbox.",
+  "Agents: start_feature before a feature, complete_feature or fail_feature after; report_status is your heartbeat and says if you are paused; get_inbox, then acknowledge.",
+  "Auditors: emit_audit_signal (RED pauses the feature's coders until resolve_audit_signal). Before editing a file: check_conventions.",
+  "Every output field a tool declares is always present (null when it has no value).",
 ].join("\n");
 
 /**
  * Build the MCP server over `ctx`. `close()` closes the MCP server; the
- * context (store) is the caller's to close.
+ * context (store) is the caller's to close. `compactToolList: false` serves
+ * the SDK's full tool schemas (tests check results against them exactly).
  */
-export function createServer(ctx: Context): { server: McpServer; close: () => Promise<void> } {
+export function createServer(
+  ctx: Context,
+  options: { compactToolList?: boolean } = {},
+): { server: McpServer; close: () => Promise<void> } {
   const server = new McpServer(
     { name: "signalbox", title: "signalbox", version: VERSION },
     { capabilities: { logging: {}, resources: {}, tools: {} }, instructions: INSTRUCTIONS },
@@ -57,6 +65,6 @@ export function createServer(ctx: Context): { server: McpServer; close: () => Pr
   registerAuditTools(server, ctx);
   registerMessageTools(server, ctx);
   registerCheckpointTools(server, ctx);
-  compactToolList(server);
+  if (options.compactToolList !== false) compactToolList(server);
   return { server, close: () => server.close() };
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { compactSchemaJson } from "../tools/compact-list.js";
 import { connect, type Harness } from "./helpers/client.js";
 
 const example = JSON.parse(fs.readFileSync(new URL("../examples/protocol-example.json", import.meta.url), "utf8")) as {
@@ -52,6 +53,7 @@ describe("tool surface", () => {
     for (const t of tools) {
       expect(t.title, t.name).toBeTruthy();
       expect(t.description!.length, t.name).toBeGreaterThan(40);
+      expect(t.description!.length, t.name).toBeLessThanOrEqual(160);
       expect(t.outputSchema, t.name).toBeDefined();
       const a = t.annotations!;
       for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
@@ -93,6 +95,106 @@ describe("tool surface", () => {
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(["signalbox://waves/{plan_id}"]);
   });
 });
+
+describe("compactSchemaJson (the tools/list compaction rules)", () => {
+  const SAFE = Number.MAX_SAFE_INTEGER;
+
+  it("drops the draft marker, safe-integer bounds, additionalProperties: false and string propertyNames", () => {
+    const schema = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      type: "object",
+      properties: {
+        n: { type: "integer", minimum: -SAFE, maximum: SAFE },
+        m: { type: "object", propertyNames: { type: "string" }, additionalProperties: { type: "number" } },
+      },
+      additionalProperties: false,
+    };
+    expect(compactSchemaJson(schema)).toEqual({
+      type: "object",
+      properties: { n: { type: "integer" }, m: { type: "object", additionalProperties: { type: "number" } } },
+    });
+    expect(compactSchemaJson(schema, true)).toEqual({ type: "object", properties: { n: { type: "integer" }, m: { type: "object" } } });
+  });
+
+  it("input: drops pattern, minLength 1 and length/item bounds; keeps numeric bounds, enum, required and descriptions", () => {
+    const input = {
+      type: "object",
+      properties: {
+        agent_id: { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\w]+$", description: "Your agent id" },
+        code: { type: "string", minLength: 2, maxLength: 8, description: "Code" },
+        mode: { type: "string", enum: ["read", "write"], description: "Lock mode" },
+        n: { type: "integer", minimum: 1, maximum: 200, description: "Page size" },
+        keys: { type: "array", minItems: 1, maxItems: 256, items: { type: "string", minLength: 1, maxLength: 1024 }, description: "Keys" },
+        pattern: { type: "string", minLength: 1, description: "A field named pattern stays" },
+      },
+      required: ["agent_id", "mode"],
+    };
+    expect(compactSchemaJson(input)).toEqual({
+      type: "object",
+      properties: {
+        agent_id: { type: "string", description: "Your agent id" },
+        code: { type: "string", minLength: 2, description: "Code" },
+        mode: { type: "string", enum: ["read", "write"], description: "Lock mode" },
+        n: { type: "integer", minimum: 1, maximum: 200, description: "Page size" },
+        keys: { type: "array", items: { type: "string" }, description: "Keys" },
+        pattern: { type: "string", description: "A field named pattern stays" },
+      },
+      required: ["agent_id", "mode"],
+    });
+  });
+
+  it("output: lists each top-level field by name, type and enum; drops full required lists, descriptions and inner shapes", () => {
+    const output = {
+      type: "object",
+      properties: {
+        status: { type: "string", enum: ["open", "noted"], description: "open: pausing" },
+        locks: {
+          type: "array",
+          description: "Held locks",
+          items: { type: "object", properties: { key: { type: "string" } }, required: ["key"] },
+        },
+        checkpoint: { anyOf: [{ type: "object", properties: { name: { type: "string" } } }, { type: "null" }] },
+        mixed: { anyOf: [{ type: "string", enum: ["a"] }, { type: "null" }] },
+      },
+      required: ["status", "locks", "checkpoint", "mixed"],
+    };
+    expect(compactSchemaJson(output, true)).toEqual({
+      type: "object",
+      properties: {
+        status: { type: "string", enum: ["open", "noted"] },
+        locks: { type: "array" },
+        checkpoint: { type: ["object", "null"] },
+        // A variant with more than a type keeps the anyOf.
+        mixed: { anyOf: [{ type: "string", enum: ["a"] }, { type: "null" }] },
+      },
+    });
+    // A required list that names only some fields says something: it stays.
+    const partial = { type: "object", properties: { a: { type: "string" }, b: { type: "string" } }, required: ["a"] };
+    expect(compactSchemaJson(partial, true)).toEqual(partial);
+  });
+
+  it("is what tools/list serves: input bounds and enums survive, patterns and nested output descriptions do not", async () => {
+    const { tools } = await h.client.listTools();
+    const acquire = tools.find((t) => t.name === "acquire_lock")!;
+    const props = acquire.inputSchema.properties as Record<string, Record<string, unknown>>;
+    expect(props.mode!.enum).toEqual(["read", "write"]);
+    expect(props.wait_ms!.maximum).toBeGreaterThan(0);
+    expect(props.agent_id).not.toHaveProperty("pattern");
+    expect(props.agent_id).not.toHaveProperty("minLength");
+    for (const t of tools) expect(deepDescriptions(t.outputSchema, 0), t.name).toEqual([]);
+  });
+});
+
+/** Descriptions in an output schema below its top-level fields (depth counts schema levels, 1 = a top-level field). */
+function deepDescriptions(schema: unknown, depth: number): string[] {
+  if (schema === null || typeof schema !== "object") return [];
+  if (Array.isArray(schema)) return schema.flatMap((s) => deepDescriptions(s, depth));
+  const s = schema as Record<string, unknown>;
+  const here = depth >= 2 && typeof s.description === "string" ? [s.description] : [];
+  const props = Object.values((s.properties ?? {}) as Record<string, unknown>).flatMap((p) => deepDescriptions(p, depth + 1));
+  const below = [s.items, s.additionalProperties].flatMap((x) => deepDescriptions(x, depth + 1));
+  return [...here, ...props, ...below, ...deepDescriptions(s.anyOf ?? [], depth)];
+}
 
 describe("check_parallel and plan_waves on the protocol's worked example", () => {
   it("serializes P1 before P2 and runs P2 with P3 under a resource warning", async () => {

@@ -4,45 +4,15 @@
  * parallel) played through real MCP clients, each talking over stdio to its
  * own built server process, all three processes sharing one store.
  */
-import { fileURLToPath } from "node:url";
 import fs from "node:fs";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ServerProcess as Process } from "./helpers/process.js";
 import { tempDir } from "./helpers/store.js";
 
-const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
 const example = JSON.parse(fs.readFileSync(new URL("../examples/protocol-example.json", import.meta.url), "utf8")) as {
   features: { id: string; writes: string[] }[];
 };
 const writesOf = (id: string) => example.features.find((f) => f.id === id)!.writes;
-
-/** One server process and its client. */
-class Process {
-  readonly client = new Client({ name: "worked-example", version: "0.0.0" });
-  constructor(readonly name: string) {}
-  async start(env: Record<string, string>): Promise<void> {
-    await this.client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: "pipe" }));
-  }
-  async call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-    return (await this.client.callTool({ name, arguments: args })) as CallToolResult;
-  }
-  async ok<T = Record<string, unknown>>(name: string, args: Record<string, unknown>): Promise<T> {
-    const r = await this.call(name, args);
-    if (r.isError) throw new Error(`${this.name} ${name}: ${JSON.stringify(r.content)}`);
-    return r.structuredContent as T;
-  }
-  async fails(name: string, args: Record<string, unknown>): Promise<string> {
-    const r = await this.call(name, args);
-    if (!r.isError) throw new Error(`${this.name} ${name} should fail: ${JSON.stringify(r.structuredContent)}`);
-    return (r.content as { text: string }[]).map((c) => c.text).join("\n");
-  }
-  async read<T>(uri: string): Promise<T> {
-    const r = await this.client.readResource({ uri });
-    return JSON.parse((r.contents[0] as { text: string }).text) as T;
-  }
-}
 
 interface PlanState {
   plan_id: string;
@@ -292,7 +262,10 @@ describe("the protocol's worked example across three server processes", () => {
     const { locks: left } = await orchestrator.read<{ locks: unknown[] }>("signalbox://locks");
     expect(left).toEqual([]);
     const log = await orchestrator.read<{ decisions: { type: string }[] }>("signalbox://decisions");
-    expect(log.decisions.map((d) => d.type)).toEqual(expect.arrayContaining(["dependency_violation", "convention"]));
+    expect(log.decisions.map((d) => d.type)).toEqual(expect.arrayContaining(["dependency_violation", "convention", "conflict_resolution"]));
+    const board = await orchestrator.read<{ agents: { agent_id: string; status: string }[] }>("signalbox://agents");
+    const statusOf = (id: string) => board.agents.find((a) => a.agent_id === id)?.status;
+    expect([statusOf("implementor-1"), statusOf("implementor-2")]).toEqual(["completed", "completed"]);
     const conventions = await orchestrator.read<{ escalations: { escalation_id: string; status: string }[] }>("signalbox://conventions");
     expect(conventions.escalations).toEqual([expect.objectContaining({ escalation_id: clash.escalation_id, status: "open" })]);
   });

@@ -4,11 +4,12 @@ import type { Context } from "../src/context.js";
 import { normalizeKeys } from "../src/paths.js";
 import { agentId, featureId, KEY_SYNTAX, keyString, lockMode, result } from "./common.js";
 
+/** A lock in the way of a refused request (the requested key it overlaps in `requested`); mode is read or write. */
 const holder = z.object({
   key: z.string(),
-  requested: z.string().describe("Requested key it overlaps"),
+  requested: z.string(),
   agent_id: z.string(),
-  mode: lockMode,
+  mode: z.string(),
   feature_id: z.string().nullable(),
   fencing_token: z.number(),
   expires_at: z.string(),
@@ -22,34 +23,30 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
     {
       title: "Acquire lock",
       description:
-        "Lock keys before writing (write = exclusive) or reading (read = shared); all or none. wait_ms queues first-in first-out. " +
-        "Refusal is granted: false with reason and holders. A grant gives per key a secret lock_id, a fencing_token and expires_at. " +
-        KEY_SYNTAX,
+        "Lock keys: write is exclusive, read is shared; all or none. A refusal is granted: false with the reason. " + KEY_SYNTAX,
       inputSchema: {
         agent_id: agentId,
-        paths: z.array(keyString).min(1).max(limits.keys_per_request).describe("Keys to lock together"),
-        mode: lockMode.describe("read or write"),
+        paths: z.array(keyString).min(1).max(limits.keys_per_request).describe("Keys to lock"),
+        mode: lockMode.describe("Lock mode"),
         feature_id: featureId.optional(),
-        lease_ms: z.number().int().positive().max(settings.max_lease_ms).optional().describe(`Lease, default ${settings.default_lease_ms}`),
-        wait_ms: z.number().int().nonnegative().max(settings.max_wait_ms).optional().describe(`Queue time, default ${settings.default_wait_ms}`),
+        lease_ms: z.number().int().positive().max(settings.max_lease_ms).optional().describe(`Lease ms, default ${settings.default_lease_ms}`),
+        wait_ms: z.number().int().nonnegative().max(settings.max_wait_ms).optional().describe(`Queue ms, default ${settings.default_wait_ms}`),
       },
       outputSchema: {
         granted: z.boolean(),
-        locks: z.array(z.object({ key: z.string(), mode: lockMode, lock_id: z.string(), fencing_token: z.number(), expires_at: z.string() })),
-        reason: z
-          .enum(["conflict", "deadlock", "timeout", "paused", "checkpoint"])
-          .nullable()
-          .describe("paused: RED audit signal; checkpoint: open checkpoint"),
+        // Nested modes are read or write; stop.kind is audit_signal or checkpoint.
+        locks: z.array(z.object({ key: z.string(), mode: z.string(), lock_id: z.string(), fencing_token: z.number(), expires_at: z.string() })),
+        reason: z.enum(["conflict", "deadlock", "timeout", "paused", "checkpoint"]).nullable(),
         stop: z
-          .object({ kind: z.enum(["audit_signal", "checkpoint"]), id: z.string(), summary: z.string(), raised_by: z.string() })
+          .object({ kind: z.string(), id: z.string(), summary: z.string(), raised_by: z.string() })
           .nullable()
           .describe("What pauses you"),
         message: z.string(),
         holders: z.array(holder),
         queued_ahead: z.array(
-          z.object({ agent_id: z.string(), mode: lockMode, keys: z.array(z.string()), feature_id: z.string().nullable(), enqueued_at: z.string() }),
+          z.object({ agent_id: z.string(), mode: z.string(), keys: z.array(z.string()), feature_id: z.string().nullable(), enqueued_at: z.string() }),
         ),
-        cycle: z.array(z.string()).nullable().describe("Deadlock: the wait-for cycle"),
+        cycle: z.array(z.string()).nullable().describe("Deadlock wait-for cycle"),
         waited_ms: z.number(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

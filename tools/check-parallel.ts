@@ -12,12 +12,10 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
     {
       title: "Check parallel",
       description:
-        "May these tasks run side by side? Applies domains, file/data/schema/dependency conflicts, integration points and shared-resource warnings. " +
-        "Returns the verdict, non-parallel pairs with order and reasons, groups to run in order, and the S2 pre-parallel checkpoint. " +
-        KEY_SYNTAX,
+        "May these tasks run in parallel? Verdict, conflicting pairs with reasons, groups in order. " + KEY_SYNTAX,
       inputSchema: {
         tasks: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Tasks to check"),
-        max_pairs: z.number().int().positive().max(100_000).optional().describe("Pairs to list (default 500)"),
+        max_pairs: z.number().int().positive().max(100_000).optional().describe("Pairs to list, default 500"),
       },
       outputSchema: {
         verdict,
@@ -33,9 +31,9 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
         tasks: z.array(
           z.object({ id: z.string(), domains: z.array(z.string()), integration_tags: z.array(z.string()), integration_point: z.boolean() }),
         ),
-        pairs: z.array(pairSchema).describe("Non-parallel pairs, then parallel ones with warnings"),
-        pairs_truncated: z.number().describe("Pairs left out"),
-        groups: z.array(z.array(z.string())).describe("Run together, in order"),
+        pairs: z.array(pairSchema).describe("Non-parallel first, then warnings"),
+        pairs_truncated: z.number(),
+        groups: z.array(z.array(z.string())).describe("Run in order; each group together"),
         checkpoint: z.object({
           shared_files: z.array(
             z.object({

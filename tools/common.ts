@@ -19,13 +19,23 @@ export const featureId = z.string().min(1).max(200).describe("Feature id");
 /** A resource key as the caller writes it (normalised by the core). */
 export const keyString = z.string().max(1024);
 
-/** What a key may be, said once per tool description. */
-export const KEY_SYNTAX = "Keys: path, `dir/` (all below), `table:x`, `resource:x`.";
+/** What a key may be, said once in the description of each tool that takes keys. */
+export const KEY_SYNTAX = "Keys: path, dir/ (all below), table:x, resource:x.";
 
 /** Lock mode. */
 export const lockMode = z.enum(["read", "write"]);
 
-/** ISO-8601 instant. */
+/** A released lock: mode is read or write. */
+export const lockRef = z.object({ key: z.string(), mode: z.string(), fencing_token: z.number() });
+
+/**
+ * A lock that had already ended when released or renewed: status is one of
+ * expired, released, broken, unknown, token_mismatch (LockStatus in src/lock-types.ts);
+ * key is empty when the lock_id is unknown.
+ */
+export const staleLock = z.object({ key: z.string(), lock_id: z.string(), status: z.string() });
+
+/** ISO-8601 instant (input fields describe it; output fields are plain strings named `*_at`). */
 export const isoTime = z.string().describe("ISO time");
 
 /**

@@ -1,42 +1,121 @@
 /**
- * Agents pay for every tool schema in tokens (DESIGN.md, "Lessons"), so the
- * `tools/list` answer drops what the SDK's zod-to-JSON-Schema conversion adds
- * without saying anything a client needs:
- * - `$schema` (draft-07 marker on every input and output schema),
- * - zod's safe-integer bounds (`minimum: -2^53+1`, `maximum: 2^53-1`) on integers,
- * - `additionalProperties: false` (signalbox never sends undeclared fields;
- *   the end-to-end tests check it),
- * - `execution: {taskSupport: "forbidden"}`, which is the protocol's default;
- * - in output schemas, `required` lists naming every property: signalbox
- *   always sends every declared output field (null when there is no value),
- *   as the server instructions say.
- * Input validation is unchanged; the output schemas stay true of every result.
+ * Agents pay for every tool schema in tokens (DESIGN.md, "Lessons"; the whole
+ * `tools/list` answer must stay under 24,000 characters, test/e2e-tools.test.ts),
+ * so the answer drops what the SDK's zod-to-JSON-Schema conversion adds without
+ * saying anything a client needs. Rules, each applied to the LISTING only (the
+ * zod schemas in code stay exact: inputs are validated by them server-side and
+ * every result is built to them):
+ *
+ * Everywhere:
+ * 1. `$schema` (draft-07 marker on every input and output schema) is dropped.
+ * 2. zod's safe-integer bounds (`minimum: -2^53+1`, `maximum: 2^53-1`) are dropped.
+ * 3. `additionalProperties: false` is dropped (signalbox never sends undeclared
+ *    fields; the end-to-end harness checks every result against the listing).
+ * 4. `propertyNames: {type: "string"}` is dropped (JSON object keys are strings).
+ * 5. `execution: {taskSupport: "forbidden"}` is dropped: it is the protocol's default.
+ *
+ * Input schemas:
+ * 6. `pattern`, `minLength: 1`, `maxLength`, `maxItems` and `minItems` are
+ *    dropped. The server still enforces every one of them and its error names
+ *    the field and the bound (e.g. `paths: expected at most 256 items`);
+ *    `minimum`, `maximum`, `enum`, `required` and every description stay.
+ *
+ * Output schemas:
+ * 7. `required` lists naming every property are dropped: signalbox always sends
+ *    every declared output field (null when there is no value), as the server
+ *    instructions say.
+ * 8. Each top-level result field is listed with its name, `type` and `enum`
+ *    only (an `anyOf` of bare types becomes a `type` list), not its
+ *    description or inner shape: the tool description says what matters, the
+ *    README documents the shapes, and the zod schemas enforce them; the
+ *    end-to-end harness checks every result against them exactly
+ *    (createServer with `compactToolList: false`).
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ListToolsRequestSchema, type ListToolsResult } from "@modelcontextprotocol/sdk/types.js";
 
 type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
+type Json = Record<string, unknown>;
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
+/** Keywords kept by rule 8 on each top-level output field. */
+const FIELD_OUTPUT_KEEP = new Set(["type", "anyOf", "enum"]);
+/** Input keywords dropped by rule 6 (the server enforces them). */
+const INPUT_BOUNDS = new Set(["pattern", "maxLength", "maxItems", "minItems"]);
+
 /**
- * A JSON Schema without the noise listed above; with `output`, also without
- * `required` lists that name every property.
+ * A JSON Schema (an input or output schema from `tools/list`) compacted by the
+ * rules in this file's header: rules 1-6 when `output` is false, 1-5 and 7-8
+ * when it is true. Returns a new value; the argument is not changed. Values
+ * that are not schemas (arrays of names, enums, numbers) pass through.
  */
 export function compactSchemaJson(value: unknown, output = false): unknown {
-  if (Array.isArray(value)) return value.map((v) => compactSchemaJson(v, output));
+  return compact(value, output, 0);
+}
+
+/**
+ * `depth` counts schema levels: 0 is the tool's input/output object, 1 its
+ * top-level fields (and their `anyOf` variants), 2 and more anything inside them.
+ */
+function compact(value: unknown, output: boolean, depth: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => compact(v, output, depth));
   if (value === null || typeof value !== "object") return value;
-  const obj = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
+  const obj = value as Json;
+  const field = output && depth >= 1;
+  const out: Json = {};
   for (const [k, v] of Object.entries(obj)) {
     if (k === "$schema") continue;
     if ((k === "minimum" && v === -SAFE) || (k === "maximum" && v === SAFE)) continue;
     if (k === "additionalProperties" && v === false) continue;
-    if (k === "required" && output && namesEveryProperty(v, obj.properties)) continue;
-    // Property maps hold field names, not schema keywords: recurse into each field's schema.
-    out[k] = k === "properties" ? mapValues(v, (f) => compactSchemaJson(f, output)) : compactSchemaJson(v, output);
+    if (k === "propertyNames" && isStringType(v)) continue;
+    if (!output && (INPUT_BOUNDS.has(k) || (k === "minLength" && v === 1))) continue;
+    if (output && k === "required" && namesEveryProperty(v, obj.properties)) continue;
+    if (field && !FIELD_OUTPUT_KEEP.has(k)) continue;
+    out[k] = compactKeyword(k, v, output, depth);
   }
+  if (field) return typeListOf(out);
   return out;
+}
+
+/** Recurse into the sub-schemas a keyword holds, one level deeper (anyOf variants stay at the same level). */
+function compactKeyword(k: string, v: unknown, output: boolean, depth: number): unknown {
+  switch (k) {
+    case "properties":
+      // Property maps hold field names, not schema keywords: recurse into each field's schema.
+      return mapValues(v, (f) => compact(f, output, depth + 1));
+    case "items":
+    case "prefixItems":
+    case "additionalProperties":
+      return compact(v, output, depth + 1);
+    case "anyOf":
+    case "oneOf":
+    case "allOf":
+      return compact(v, output, depth);
+    case "enum":
+    case "required":
+    case "const":
+    case "default":
+    case "examples":
+      // Values, not schemas: pass through untouched.
+      return v;
+    default:
+      return compact(v, output, depth);
+  }
+}
+
+/** `{anyOf: [{type: a}, {type: b}]}` -> `{type: [a, b]}` when every variant is a bare type. */
+function typeListOf(schema: Json): Json {
+  const variants = schema.anyOf;
+  if (!Array.isArray(variants)) return schema;
+  const types = variants.map((v) => (v !== null && typeof v === "object" && Object.keys(v).length === 1 ? (v as Json).type : undefined));
+  if (types.some((t) => typeof t !== "string")) return schema;
+  const { anyOf: _anyOf, ...rest } = schema;
+  return { ...rest, type: types };
+}
+
+function isStringType(v: unknown): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && (v as Json).type === "string";
 }
 
 function namesEveryProperty(required: unknown, properties: unknown): boolean {
@@ -50,9 +129,10 @@ function mapValues(v: unknown, f: (x: unknown) => unknown): unknown {
 }
 
 /**
- * Wrap the SDK's `tools/list` handler of `server` so its answer is compacted.
- * Call after every tool is registered. If the SDK's internals changed and the
- * handler cannot be found, the uncompacted list is served (a test catches it).
+ * Wrap the SDK's `tools/list` handler of `server` so its answer is compacted
+ * (rule 5 here, the schema rules through compactSchemaJson). Call after every
+ * tool is registered. If the SDK's internals changed and the handler cannot be
+ * found, the uncompacted list is served (a test catches it).
  */
 export function compactToolList(server: McpServer): void {
   const inner = server.server as unknown as { _requestHandlers?: Map<string, Handler> };

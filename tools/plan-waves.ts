@@ -4,8 +4,8 @@ import type { Context } from "../src/context.js";
 import { planSpecOf, savePlan } from "../src/plans.js";
 import { normalizeTasks } from "../src/task-input.js";
 import { planWaves } from "../src/waves.js";
-import { isoTime, result } from "./common.js";
-import { pairOrder, reasonType, taskSchema } from "./task-schema.js";
+import { result } from "./common.js";
+import { taskSchema } from "./task-schema.js";
 
 /** `plan_waves`: dependency graph to execution waves, stored as a plan. */
 export function registerPlanWaves(server: McpServer, ctx: Context): void {
@@ -14,44 +14,33 @@ export function registerPlanWaves(server: McpServer, ctx: Context): void {
     {
       title: "Plan waves",
       description:
-        "Turn features with blocked_by dependencies into execution waves: each wave's features may run in parallel; conflicting features never share a wave; integration points stand alone; max_parallel caps a wave. " +
-        "Stores the plan (signalbox://waves/{plan_id}) and returns its id, the waves, the conflicts that forced serialization and the critical path. A dependency cycle or unknown dependency is an error naming it.",
+        "Order features by blocked_by into waves (conflicts serialized); stored as signalbox://waves/{plan_id}.",
       inputSchema: {
         features: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Features to plan"),
-        name: z.string().min(1).max(200).optional().describe("Plan name, e.g. sprint-12"),
+        name: z.string().min(1).max(200).optional().describe("Plan name"),
         max_parallel: z.number().int().positive().max(10_000).optional().describe("Most features in one wave"),
       },
       outputSchema: {
-        plan_id: z.string().describe("Id of the stored plan"),
+        plan_id: z.string(),
         name: z.string().nullable(),
-        created_at: isoTime,
+        created_at: z.string(),
         waves: z.array(
           z.object({
-            wave_number: z.number().int().describe("1-based"),
+            wave_number: z.number(),
             features: z.array(z.string()),
-            prerequisites: z.array(z.number().int()).describe("Waves that must complete first"),
+            prerequisites: z.array(z.number()),
             can_parallelize: z.boolean(),
-            integration_point: z.boolean().describe("An integration point, alone in its wave"),
+            integration_point: z.boolean(),
           }),
         ),
+        // Nested reason types and order are the strings of REASON_TYPES (src/tasks.ts) and PairOrder.
         conflicts: z
-          .array(
-            z.object({
-              a: z.string(),
-              b: z.string(),
-              reasons: z.array(reasonType),
-              order: pairOrder,
-              placed: z.string().describe("Where each went"),
-            }),
-          )
-          .describe("Conflicting pairs that were serialized"),
-        conflicts_total: z.number().int(),
-        critical_path: z.object({
-          features: z.array(z.string()),
-          length: z.number().describe("Sum of estimates along the path"),
-        }),
-        feature_count: z.number().int(),
-        dependency_count: z.number().int(),
+          .array(z.object({ a: z.string(), b: z.string(), reasons: z.array(z.string()), order: z.string(), placed: z.string() }))
+          .describe("Pairs serialized"),
+        conflicts_total: z.number(),
+        critical_path: z.object({ features: z.array(z.string()), length: z.number() }),
+        feature_count: z.number(),
+        dependency_count: z.number(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

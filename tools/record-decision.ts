@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { recordDecisionResolving } from "../src/control/escalations.js";
 import { DECISION_TYPES } from "../src/decisions.js";
-import { agentId, isoTime, result } from "./common.js";
+import { agentId, result } from "./common.js";
 
 /** `record_decision`: append to the decision log. */
 export function registerRecordDecision(server: McpServer, ctx: Context): void {
@@ -13,19 +13,19 @@ export function registerRecordDecision(server: McpServer, ctx: Context): void {
     {
       title: "Record decision",
       description:
-        "Append a decision to the shared, append-only decision log (interface arbitration, convention, conflict resolution, reallocation, integration, lock break). Later agents read it as signalbox://decisions. Refs naming an escalation (esc-N) resolve it. Returns its sequence number.",
+        "Append to the shared decision log; refs naming an escalation (esc-N) resolve it.",
       inputSchema: {
-        type: z.enum(DECISION_TYPES).describe("Kind of decision"),
-        decided_by: agentId.describe("Agent or person who decided"),
-        context: z.string().min(1).max(max).describe("The situation that needed a decision"),
+        type: z.enum(DECISION_TYPES).describe("Kind"),
+        decided_by: agentId.describe("Who decided"),
+        context: z.string().min(1).max(max).describe("The situation"),
         decision: z.string().min(1).max(max).describe("What was decided"),
         rationale: z.string().max(max).optional().describe("Why"),
-        refs: z.array(z.string().min(1).max(1024)).max(100).optional().describe("Files, feature ids, plan ids or URLs it concerns"),
+        refs: z.array(z.string().min(1).max(1024)).max(100).optional().describe("Files, ids or URLs"),
       },
       outputSchema: {
-        seq: z.number().int().describe("Sequence number in the log (1, 2, ...)"),
-        recorded_at: isoTime,
-        resolved_escalations: z.array(z.string()).describe("Escalation ids this decision resolved"),
+        seq: z.number().describe("Log sequence number"),
+        recorded_at: z.string(),
+        resolved_escalations: z.array(z.string()),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { normalizeKeys } from "../src/paths.js";
-import { agentId, keyString, lockMode, result } from "./common.js";
+import { agentId, keyString, lockRef, result, staleLock } from "./common.js";
 
 /** `release_lock`: the holder releases by lock id, by path or everything it holds. */
 export function registerReleaseLock(server: McpServer, ctx: Context): void {
@@ -11,28 +11,17 @@ export function registerReleaseLock(server: McpServer, ctx: Context): void {
     {
       title: "Release lock",
       description:
-        "Release your locks after writing: by lock_ids, by paths, or all: true (exactly one). Only the holder can release; " +
-        "naming another agent's lock is refused with its holder. Locks whose lease already ended come back as stale; paths nobody holds as not_held.",
+        "Release your locks by lock_ids, paths or all. Ended leases come back as stale.",
       inputSchema: {
         agent_id: agentId,
-        lock_ids: z.array(z.string().min(1).max(64)).min(1).max(1024).optional().describe("lock_id values from acquire_lock"),
-        paths: z.array(keyString).min(1).max(ctx.config.limits.keys_per_request).optional().describe("Keys to release (exact keys you locked)"),
-        all: z.boolean().optional().describe("Release every lock this agent holds"),
+        lock_ids: z.array(z.string().min(1).max(64)).min(1).max(1024).optional().describe("From acquire_lock"),
+        paths: z.array(keyString).min(1).max(ctx.config.limits.keys_per_request).optional().describe("Keys you locked"),
+        all: z.boolean().optional().describe("Release all yours"),
       },
       outputSchema: {
-        released: z
-          .array(z.object({ key: z.string(), mode: lockMode, fencing_token: z.number().int() }))
-          .describe("Locks released now"),
-        stale: z
-          .array(
-            z.object({
-              key: z.string().describe("Key, empty if the lock_id is unknown"),
-              lock_id: z.string(),
-              status: z.enum(["current", "expired", "released", "broken", "unknown", "token_mismatch"]),
-            }),
-          )
-          .describe("Your locks that had already ended (lease expired, released, broken) or unknown ids"),
-        not_held: z.array(z.string()).describe("Paths nobody holds"),
+        released: z.array(lockRef),
+        stale: z.array(staleLock).describe("Already ended or unknown"),
+        not_held: z.array(z.string()),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },

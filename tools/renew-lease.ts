@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
-import { agentId, isoTime, lockMode, result } from "./common.js";
+import { agentId, lockRef, result, staleLock } from "./common.js";
 
 /** `renew_lease`: extend the caller's leases; an expired lock is stale and stays ended. */
 export function registerRenewLease(server: McpServer, ctx: Context): void {
@@ -11,40 +11,21 @@ export function registerRenewLease(server: McpServer, ctx: Context): void {
     {
       title: "Renew lease",
       description:
-        "Extend your locks' leases (the given lock_ids, or all you hold) to now + lease_ms. A lock whose lease already ended is reported stale and is NOT revived: " +
-        "someone else may hold that key now; acquire it again and use the new fencing token.",
+        "Extend your leases. An ended lease is stale, not revived: acquire the key again.",
       inputSchema: {
         agent_id: agentId,
-        lock_ids: z.array(z.string().min(1).max(64)).min(1).max(1024).optional().describe("Locks to renew; default all of yours"),
+        lock_ids: z.array(z.string().min(1).max(64)).min(1).max(1024).optional().describe("Default: all yours"),
         lease_ms: z
           .number()
           .int()
           .positive()
           .max(settings.max_lease_ms)
           .optional()
-          .describe(`New lease length from now, ms (default ${settings.default_lease_ms})`),
+          .describe(`Lease ms, default ${settings.default_lease_ms}`),
       },
       outputSchema: {
-        renewed: z
-          .array(
-            z.object({
-              key: z.string(),
-              mode: lockMode,
-              lock_id: z.string(),
-              fencing_token: z.number().int(),
-              expires_at: isoTime.describe("New lease end"),
-            }),
-          )
-          .describe("Locks whose lease was extended"),
-        stale: z
-          .array(
-            z.object({
-              key: z.string(),
-              lock_id: z.string(),
-              status: z.enum(["current", "expired", "released", "broken", "unknown", "token_mismatch"]),
-            }),
-          )
-          .describe("Locks that had already ended and were not renewed"),
+        renewed: z.array(lockRef.extend({ lock_id: z.string(), expires_at: z.string() })),
+        stale: z.array(staleLock).describe("Already ended; not renewed"),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },

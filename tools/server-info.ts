@@ -10,13 +10,13 @@ export function registerServerInfo(server: McpServer, ctx: Context, version: str
     {
       title: "Server info",
       description:
-        "Says which project root and store this signalbox server coordinates, its version and process id. Use it to check that every agent talks to the same store.",
+        "Root, store, version and pid of this server: check that all agents share one store.",
       inputSchema: {},
       outputSchema: {
-        version: z.string().describe("signalbox version"),
-        root: z.string().describe("Absolute project root; keys are relative to it"),
-        store: z.string().describe("Store folder"),
-        pid: z.number().int().describe("Server process id"),
+        version: z.string(),
+        root: z.string().describe("Keys are relative to it"),
+        store: z.string(),
+        pid: z.number(),
       },
       annotations: READ_ONLY,
     },

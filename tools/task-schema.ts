@@ -1,11 +1,10 @@
 /**
  * The task / feature argument shared by `check_parallel` and `plan_waves`
  * (parallel-execution-protocol §1.1 Feature_Dependencies; DESIGN.md "Task / feature"),
- * and the pair shapes both return.
+ * and the pair shape check_parallel returns.
  */
 import { z } from "zod";
 import type { Config } from "../src/config.js";
-import { REASON_TYPES } from "../src/tasks.js";
 import { keyString } from "./common.js";
 
 /** Zod schema of one task, with list sizes bounded by the config. */
@@ -16,32 +15,37 @@ export function taskSchema(config: Config) {
     id: z.string().min(1).max(200),
     reads: list(keyString),
     writes: list(keyString),
-    inputs: list(name).describe("Data artifacts consumed"),
-    outputs: list(name).describe("Data artifacts produced"),
-    schema_changes: list(name).describe("Tables changed"),
+    inputs: list(name).describe("Data consumed"),
+    outputs: list(name).describe("Data produced"),
+    schema_changes: list(name).describe("Tables"),
     shared_resources: list(name),
-    tags: list(name).describe("Integration triggers (migration, api_contract...)"),
-    blocked_by: list(z.string().min(1).max(200)).describe("Task ids to finish first"),
+    tags: list(name).describe("e.g. migration, api_contract"),
+    blocked_by: list(z.string().min(1).max(200)),
     domain: z.string().min(1).max(200).optional(),
-    estimate: z.number().positive().max(1e6).optional().describe("Effort for the critical path (default 1)"),
+    estimate: z.number().positive().max(1e6).optional().describe("Effort, default 1"),
   });
 }
 
-export const reasonType = z.enum(REASON_TYPES);
-export const pairOrder = z.enum(["a_first", "b_first", "either", "none"]);
+/** Overall verdict of check_parallel. */
 export const verdict = z.enum(["PARALLEL", "SERIALIZE", "CONVERGE"]);
 
+/**
+ * A pair as check_parallel returns it (PairResult in src/tasks.ts). Nested
+ * `verdict` (PARALLEL, SERIALIZE, CONVERGE), `order` (a_first, b_first, either,
+ * none) and reason `type` (REASON_TYPES in src/tasks.ts) are plain strings here
+ * to keep the tools/list answer short; the values are the ones named.
+ */
 export const pairSchema = z.object({
   a: z.string(),
   b: z.string(),
-  verdict,
-  order: pairOrder,
+  verdict: z.string(),
+  order: z.string(),
   same_domain: z.boolean(),
   reasons: z.array(
     z.object({
       type: z.string(),
       severity: z.string(),
-      keys: z.array(z.string()).describe("At most 10"),
+      keys: z.array(z.string()),
       key_count: z.number(),
       order: z.string(),
     }),

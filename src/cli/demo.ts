@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import Table from "cli-table3";
+import { runControlDemo } from "./demo-control.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PACKAGE = path.resolve(HERE, "../../..");
@@ -240,7 +241,7 @@ async function twoAgents(call: <T>(name: string, args: object) => Promise<T>, ta
   await call("release_lock", { agent_id: "agent-2", all: true });
 }
 
-/** Run the demo; exits non-zero if the worked example does not match its expected results. */
+/** Run the demo; exits non-zero if the worked example or the control-layer flow does not match the protocol. */
 export async function runDemo(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error(`build first: ${CLI} is missing (npm run build)`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "signalbox-demo-"));
@@ -248,7 +249,8 @@ export async function runDemo(): Promise<void> {
     const ok = await protocolExample(work);
     await fastapiHistory(work);
     console.log(`\n${ok ? "Worked example matches the protocol's expected results." : "Worked example DOES NOT match."}`);
-    if (!ok) process.exitCode = 1;
+    const controlOk = await runControlDemo();
+    if (!ok || !controlOk) process.exitCode = 1;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

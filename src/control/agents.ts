@@ -197,6 +197,17 @@ export function unassignFeature(env: ControlEnv, agentId: string, featureId: str
   store.agents.putSync(key(agentId), { ...rec, feature_id: other });
 }
 
+/**
+ * After a completion: an agent holding no other active feature shows status
+ * `completed` on the board (until it reports or is dispatched again). Inside a
+ * write transaction.
+ */
+export function markDoneIfIdle(env: ControlEnv, agentId: string): void {
+  const rec = getAgent(env, agentId);
+  if (!rec || activeFeaturesOf(env, agentId).length > 0) return;
+  env.store.agents.putSync(key(agentId), { ...rec, status: "completed", current_task: null });
+}
+
 /** Active features held by `agentId`, by feature id. Scans the features database. */
 export function activeFeaturesOf(env: ControlEnv, agentId: string): string[] {
   const out: string[] = [];

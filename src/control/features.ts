@@ -26,7 +26,7 @@ import { appendDecision } from "../decisions.js";
 import type { LockManager } from "../locks.js";
 import type { LockMode } from "../lock-types.js";
 import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../plans.js";
-import { agentsOnFeature, assignFeature, getAgent, orchestratorInboxes, unassignFeature } from "./agents.js";
+import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { cap } from "./page.js";
@@ -309,6 +309,7 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
     };
     store.features.putSync(featureKey(feature_id), done);
     const released = releaseWork(env, locks, agent_id, feature_id);
+    markDoneIfIdle(env, agent_id);
 
     const unblocks: string[] = [];
     if (spec) {

@@ -12,6 +12,7 @@
  * Every function here runs inside the caller's write transaction (or opens
  * one; nested transactions join the outer one). Key layout: records.ts.
  */
+import { appendDecision } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
@@ -113,8 +114,9 @@ export function createSignal(env: ControlEnv, input: SignalInput): { signal: Sig
 }
 
 /**
- * Resolve an open signal: the pause lifts and the paused agents are told
- * (kind `resume`). One write transaction.
+ * Resolve an open signal: the pause lifts, the paused agents are told (kind
+ * `resume`) and the resolution is logged as a `conflict_resolution` decision.
+ * One write transaction.
  * @throws Error if `signal_id` is unknown or not open (naming its status and
  *         who resolved it), or if an algedonic signal is resolved by an agent
  *         whose role is not `orchestrator`.
@@ -133,7 +135,17 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
         `agent_id: ${signalId} is algedonic (security/ethics); only an agent dispatched with role orchestrator may resolve it`,
       );
     }
-    return endSignal(env, rec, agentId, resolution);
+    const done = endSignal(env, rec, agentId, resolution);
+    // RED Signal Response Flow: "Resolve, then resume"; the resolution is documented in the decision log.
+    appendDecision(store, env.clock, {
+      type: "conflict_resolution",
+      decided_by: agentId,
+      context: `${rec.signal_id} ${rec.level}${rec.algedonic ? " (algedonic)" : ""} from ${rec.emitted_by}: ${rec.summary}`,
+      decision: resolution,
+      rationale: rec.recommendation,
+      refs: [rec.signal_id, ...(rec.feature_id ? [rec.feature_id] : []), ...rec.files.slice(0, 20)],
+    });
+    return done;
   });
 }
 

@@ -60,6 +60,18 @@ export function undeclaredFields(value: unknown, schema: JsonSchema | undefined,
   return out;
 }
 
+/** Every tool's complete output schema, from a second, uncompacted server over the same context. */
+async function fullOutputSchemas(ctx: Context): Promise<Map<string, JsonSchema | undefined>> {
+  const { server } = createServer(ctx, { compactToolList: false });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "signalbox-schemas", version: "0.0.0" });
+  await Promise.all([server.connect(b), client.connect(a)]);
+  const { tools } = await client.listTools();
+  await client.close();
+  await server.close();
+  return new Map(tools.map((t) => [t.name, t.outputSchema as JsonSchema | undefined]));
+}
+
 export async function connect(opts: ContextOptions = {}): Promise<Harness> {
   const rootDir = tempDir("signalbox-root-");
   const storeDir = tempDir("signalbox-store-");
@@ -68,9 +80,8 @@ export async function connect(opts: ContextOptions = {}): Promise<Harness> {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "signalbox-test", version: "0.0.0" });
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  const outputSchemas = new Map(
-    (await client.listTools()).tools.map((t) => [t.name, t.outputSchema as JsonSchema | undefined]),
-  );
+  // Results are checked against the full output schemas (the served listing is compacted).
+  const outputSchemas = await fullOutputSchemas(ctx);
   const call = async (name: string, args: Record<string, unknown>) => {
     const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
     if (!r.isError) {

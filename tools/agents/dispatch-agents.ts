@@ -13,25 +13,24 @@ export function registerDispatchAgents(server: McpServer, ctx: Context): void {
     {
       title: "Dispatch agents",
       description:
-        "Register a batch of agents (one transaction) before starting them. Returns the phase's audit coverage: coders without a concurrent auditor " +
-        "warn only after a grace window, so a coder and an auditor dispatched in one batch or in two calls of one phase never warn.",
+        "Register agents before starting them; returns the phase's audit coverage (no auditor: warns after a grace window).",
       inputSchema: {
         agents: z
           .array(
             z.object({
-              agent_id: agentId,
+              agent_id: agentId.describe("Agent id"),
               role: z.enum(ROLES),
-              domain: z.string().min(1).max(200).optional().describe("Domain it owns, e.g. backend"),
+              domain: z.string().min(1).max(200).optional(),
               feature_id: featureId.optional(),
             }),
           )
           .min(1)
           .max(ctx.config.limits.keys_per_request)
-          .describe("The batch"),
-        phase: z.string().min(1).max(100).optional().describe("Phase, default CODE"),
+          .describe("Agents to register"),
+        phase: z.string().min(1).max(100).optional().describe("Default CODE"),
       },
       outputSchema: {
-        batch: z.number().describe("Batch number"),
+        batch: z.number(),
         phase: z.string(),
         agents: z.array(agentView),
         audit_coverage: coverage,

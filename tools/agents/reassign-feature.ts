@@ -11,21 +11,20 @@ export function registerReassignFeature(server: McpServer, ctx: Context): void {
     {
       title: "Reassign feature",
       description:
-        "Move a feature from one agent to another (e.g. the first went silent; see signalbox://agents). Logged as a reallocation decision; " +
-        "both agents are told. The old agent's locks stay until their leases end.",
+        "Move a feature to another agent (e.g. one gone silent); logged as a decision, both are told.",
       inputSchema: {
         feature_id: featureId,
-        from_agent: agentId.describe("Agent the feature is assigned to now"),
-        to_agent: agentId.describe("Dispatched agent taking it over"),
-        by: agentId.describe("Who decides (the orchestrator)"),
+        from_agent: agentId.describe("Current agent"),
+        to_agent: agentId.describe("New agent (dispatched)"),
+        by: agentId.describe("Who decides"),
         rationale: z.string().min(1).max(2000).optional().describe("Why"),
       },
       outputSchema: {
         feature_id: z.string(),
         from_agent: z.string(),
         to_agent: z.string(),
-        from_available: z.boolean().describe("Whether the old agent was still heartbeating"),
-        decision_seq: z.number().describe("Decision log entry"),
+        from_available: z.boolean().describe("Old agent still heartbeating"),
+        decision_seq: z.number(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

@@ -13,8 +13,7 @@ export function registerReportStatus(server: McpServer, ctx: Context): void {
     {
       title: "Report status",
       description:
-        "Broadcast your status; also your heartbeat (silent past the limit = unavailable, work reassignable). " +
-        "The answer says whether you are paused (stop writing), your unread inbox count and any checkpoint to reach.",
+        "Your status and heartbeat. The answer says if you are paused (stop writing), unread messages, any checkpoint.",
       inputSchema: {
         agent_id: agentId,
         status: z.enum(["working", "blocked", "completed", "error", "paused"]).describe("Your state"),
@@ -37,11 +36,11 @@ export function registerReportStatus(server: McpServer, ctx: Context): void {
             feature_id: z.string().nullable(),
           }),
         ),
-        unread: z.number().describe("Unacknowledged inbox messages"),
+        unread: z.number().describe("Unread inbox messages"),
         checkpoint: z
           .object({ name: z.string(), reason: z.string(), requested_by: z.string(), reached: z.boolean() })
           .nullable(),
-        instruction: z.string().describe("What to do next"),
+        instruction: z.string(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },

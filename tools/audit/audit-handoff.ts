@@ -41,8 +41,7 @@ export function registerAuditHandoff(server: McpServer, ctx: Context): void {
     {
       title: "Audit handoff",
       description:
-        "Hand audit findings to the TEST phase: delivered to the feature's test engineers (else all test engineers) and the orchestrator. " +
-        "The feature's test phase starts only when a test engineer acknowledges it.",
+        "Hand audit findings to the feature's test engineers; its TEST phase starts when one acknowledges.",
       inputSchema: {
         agent_id: agentId,
         feature_id: featureId,
@@ -51,24 +50,24 @@ export function registerAuditHandoff(server: McpServer, ctx: Context): void {
             z.object({
               priority: z.enum(PRIORITIES),
               concern: text,
-              location: z.string().min(1).max(1024).optional().describe("File, function or area"),
+              location: z.string().min(1).max(1024).optional(),
             }),
           )
           .max(100)
-          .describe("Concerns identified"),
+          .describe("Concerns found"),
         extra_coverage: z
           .array(z.object({ area: line, reason: text }))
           .max(100)
-          .describe("Areas needing extra coverage"),
-        test_strategy: z.array(text).max(50).describe("How the concerns should shape the test approach"),
-        focus: z.array(text).max(50).describe("Test scenarios to prioritise"),
+          .describe("Areas needing more tests"),
+        test_strategy: z.array(text).max(50).describe("Test strategy impact"),
+        focus: z.array(text).max(50).describe("Scenarios to prioritise"),
       },
       outputSchema: {
         handoff_id: z.string(),
         feature_id: z.string(),
         delivered_to: z.array(z.string()),
         delivered_omitted: z.number(),
-        test_phase: z.enum(["no_handoff", "awaiting_acknowledgement", "started"]).describe("The feature's test phase"),
+        test_phase: z.enum(["no_handoff", "awaiting_acknowledgement", "started"]),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

@@ -16,26 +16,25 @@ export function registerEmitAuditSignal(server: McpServer, ctx: Context): void {
     {
       title: "Emit audit signal",
       description:
-        "S3* audit signal. RED pauses the feature's coders (write locks refused) until resolve_audit_signal; YELLOW goes to the orchestrator " +
-        "and the feature's agents; GREEN is recorded. algedonic (security/ethics): to the orchestrator above all else.",
+        "GREEN is noted, YELLOW notifies, RED (or algedonic) pauses the feature's coders until resolved.",
       inputSchema: {
         agent_id: agentId,
-        level: z.enum(SIGNAL_LEVELS).describe("GREEN, YELLOW or RED"),
+        level: z.enum(SIGNAL_LEVELS).describe("Severity"),
         summary: z.string().min(1).max(500).describe("One-line summary"),
         observation: text.optional().describe("What you found"),
         concern: text.optional().describe("Why it matters"),
         recommendation: text.optional().describe("Suggested action"),
-        feature_id: featureId.optional().describe("Feature concerned; required for RED (its coders are paused)"),
+        feature_id: featureId.optional().describe("Required for RED"),
         files: z.array(keyString).max(limits.keys_per_request).optional().describe("Keys concerned"),
-        algedonic: z.boolean().optional().describe("Security/ethics finding (S5 bypass); always pauses"),
+        algedonic: z.boolean().optional().describe("Security/ethics finding"),
       },
       outputSchema: {
         signal_id: z.string(),
-        level: z.enum(SIGNAL_LEVELS),
+        level: z.string(),
         status: z.enum(["open", "noted"]).describe("open: pausing until resolved"),
         paused: z.array(z.string()),
-        notified: z.array(z.string()).describe("Inboxes that got it"),
-        omitted: z.number().describe("Ids left out of paused/notified"),
+        notified: z.array(z.string()),
+        omitted: z.number().describe("Ids left out of both lists"),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },

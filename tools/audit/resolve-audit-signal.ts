@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { resolveAuditSignal } from "../../src/control/audit.js";
 import { cap } from "../../src/control/page.js";
-import { SIGNAL_LEVELS } from "../../src/control/records.js";
 import { agentId, result } from "../common.js";
 
 /** `resolve_audit_signal`: end a RED or algedonic pause (coordination-skill.md, "RED Signal Response Flow"). */
@@ -14,20 +13,19 @@ export function registerResolveAuditSignal(server: McpServer, ctx: Context): voi
     {
       title: "Resolve audit signal",
       description:
-        "After triage, resolve an open RED or algedonic signal: the pause lifts and paused agents get a resume message. " +
-        "Algedonic only by an orchestrator; never by an agent the signal pauses.",
+        "Resolve an open RED or algedonic signal: the pause lifts. Algedonic: orchestrator only.",
       inputSchema: {
-        signal_id: z.string().min(1).max(40).describe("Signal id, e.g. sig-3"),
+        signal_id: z.string().min(1).max(40).describe("e.g. sig-3"),
         agent_id: agentId,
         resolution: z.string().min(1).max(limits.string_bytes).describe("What was decided or fixed"),
       },
       outputSchema: {
         signal_id: z.string(),
-        level: z.enum(SIGNAL_LEVELS),
+        level: z.string(),
         feature_id: z.string().nullable(),
         resolved_at: z.string(),
-        resumed: z.array(z.string()).describe("Agents it paused that may write again"),
-        still_paused: z.array(z.string()).describe("Agents it paused that another open signal still pauses"),
+        resumed: z.array(z.string()),
+        still_paused: z.array(z.string()).describe("Paused by another signal"),
         omitted: z.number().describe("Ids left out of both lists"),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -11,8 +11,7 @@ export function registerReachCheckpoint(server: McpServer, ctx: Context): void {
     {
       title: "Reach checkpoint",
       description:
-        "Say you stopped at a safe point for an open checkpoint (idempotent); the requester is told when all arrived. " +
-        "Do not write until resume_checkpoint.",
+        "Say you stopped at a safe point; write nothing until resume_checkpoint.",
       inputSchema: { agent_id: agentId, name: checkpointName },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

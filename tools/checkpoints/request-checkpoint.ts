@@ -13,8 +13,8 @@ export const checkpointShape = {
   status: z.enum(["open", "resumed"]),
   expected: z.number().describe("Agents that must arrive"),
   arrived: z.array(z.string()),
-  missing: z.array(z.string()).describe("Not arrived (after resume: never arrived)"),
-  omitted: z.number().describe("Ids left out (100 per list)"),
+  missing: z.array(z.string()),
+  omitted: z.number().describe("Ids left out of both lists"),
   all_arrived: z.boolean(),
 };
 
@@ -44,13 +44,12 @@ export function registerRequestCheckpoint(server: McpServer, ctx: Context): void
     {
       title: "Request checkpoint",
       description:
-        "Open an integration checkpoint: active agents are told to stop at a safe point and reach_checkpoint; their write locks are refused " +
-        "until resume_checkpoint. Yours and work on feature_id go on.",
+        "Ask active agents to stop at a safe point; their writes are refused until resume_checkpoint.",
       inputSchema: {
         agent_id: agentId,
         name: checkpointName,
-        reason: z.string().min(1).max(2000).describe("Why, e.g. run migration 0042"),
-        feature_id: featureId.optional().describe("Integration feature; its work continues"),
+        reason: z.string().min(1).max(2000).describe("Why"),
+        feature_id: featureId.optional().describe("Integration feature (continues)"),
       },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -11,7 +11,7 @@ export function registerResumeCheckpoint(server: McpServer, ctx: Context): void 
     {
       title: "Resume checkpoint",
       description:
-        "Close an open checkpoint after the integration (requester or orchestrator only): writes are granted again and the agents told to resume.",
+        "Close a checkpoint (requester or orchestrator): writes are granted again.",
       inputSchema: { agent_id: agentId, name: checkpointName },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

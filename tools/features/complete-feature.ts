@@ -14,8 +14,7 @@ export function registerCompleteFeature(server: McpServer, ctx: Context): void {
     {
       title: "Complete feature",
       description:
-        "Complete your active feature: records schema changes and outputs, releases your locks on it, returns the dependents now ready " +
-        "(their agents are told). Refused while a RED signal pauses you.",
+        "Complete your feature: releases its locks, records schema changes, returns dependents now ready.",
       inputSchema: {
         feature_id: featureId,
         agent_id: agentId,
@@ -23,7 +22,7 @@ export function registerCompleteFeature(server: McpServer, ctx: Context): void {
           .array(z.object({ table: z.string().min(1).max(200), operation: z.string().min(1).max(50).optional() }))
           .max(200)
           .optional()
-          .describe("Tables changed (operation default modify); omitted: the plan's tables"),
+          .describe("Default: the plan's tables"),
         outputs: z.array(z.string().min(1).max(1024)).max(200).optional().describe("Artifacts produced"),
       },
       outputSchema: {

@@ -12,8 +12,7 @@ export function registerFailFeature(server: McpServer, ctx: Context): void {
     {
       title: "Fail feature",
       description:
-        "Mark an active feature failed (its agent or an orchestrator): releases its locks, resolves its open non-algedonic signals, " +
-        "returns the dependents that now cannot start. start_feature restarts it.",
+        "Mark a feature failed: releases its locks, returns the dependents it blocks.",
       inputSchema: {
         feature_id: featureId,
         agent_id: agentId,

@@ -11,18 +11,18 @@ export function registerStartFeature(server: McpServer, ctx: Context): void {
     {
       title: "Start feature",
       description:
-        "Start a feature: only once every blocked_by feature of its plan is completed; else started:false names what is missing and the refusal " +
-        "is logged (dependency_violation). Assigns you to it. A failed feature may be restarted.",
+        "Start a feature once all its blocked_by are completed; else started: false names what is missing (logged).",
       inputSchema: {
         feature_id: featureId,
         agent_id: agentId,
-        plan_id: z.string().min(1).max(100).optional().describe("Default: newest plan containing the feature"),
+        plan_id: z.string().min(1).max(100).optional().describe("Default: newest with it"),
       },
       outputSchema: {
         started: z.boolean(),
-        plan_id: z.string().nullable().describe("null: in no plan, no dependencies"),
+        plan_id: z.string().nullable().describe("null: in no plan"),
         attempts: z.number(),
-        missing: z.array(z.object({ feature_id: z.string(), status: z.enum(["failed", "active", "not_started"]) })),
+        // status: failed, active or not_started.
+        missing: z.array(z.object({ feature_id: z.string(), status: z.string() })),
         missing_total: z.number(),
         decision_seq: z.number().nullable(),
         instruction: z.string(),

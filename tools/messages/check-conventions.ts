@@ -14,8 +14,7 @@ export function registerCheckConventions(server: McpServer, ctx: Context): void 
     {
       title: "Check conventions",
       description:
-        "Before editing: the conventions covering a file or dir/, by key, most specific scope first. " +
-        "Follow them; to contest one, set_convention (it escalates).",
+        "Conventions covering a path: check before editing, and follow them.",
       inputSchema: {
         path: keyString.describe("File or dir/"),
         cursor: z.string().max(20).optional().describe("From next_cursor"),

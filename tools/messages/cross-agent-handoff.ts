@@ -13,13 +13,12 @@ export function registerCrossAgentHandoff(server: McpServer, ctx: Context): void
     {
       title: "Cross-agent handoff",
       description:
-        "Report a discovery affecting another agent or domain (don't fix it yourself). Goes to that agent and/or that domain's agents " +
-        "plus the orchestrator. matched=false: affects named nobody; only the orchestrator got it.",
+        "Report a discovery affecting another agent or domain (do not fix it): it goes to them and the orchestrator.",
       inputSchema: {
         agent_id: agentId,
         discovery: z.string().min(1).max(max).describe("What you found"),
         affects: z.string().min(1).max(200).describe("Agent id or domain"),
-        impact: z.string().min(1).max(max).describe("What they must know/do"),
+        impact: z.string().min(1).max(max).describe("What they must do"),
         files: z.array(z.string().max(1024)).max(ctx.config.limits.keys_per_request).optional().describe("Files concerned"),
       },
       outputSchema: {

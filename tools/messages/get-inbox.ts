@@ -25,8 +25,7 @@ export function registerGetInbox(server: McpServer, ctx: Context): void {
     {
       title: "Get inbox",
       description:
-        "Your messages, algedonic first, then high, oldest first; delayed = unacknowledged past the limit. Acknowledge them with acknowledge. " +
-        "The orchestrator reads inbox `orchestrator` until one registers.",
+        "Your messages, algedonic first; delayed = unread past the limit.",
       inputSchema: {
         agent_id: agentId.describe("Whose inbox"),
         unread_only: z.boolean().optional().describe("Unread only"),

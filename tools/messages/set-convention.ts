@@ -23,11 +23,10 @@ export function registerSetConvention(server: McpServer, ctx: Context): void {
     {
       title: "Set convention",
       description:
-        "First value for (scope, key) becomes the standard: logged as a decision, sent to all agents. A different value is refused, " +
-        "naming the standard and its setter, and escalated to the orchestrator; keep following the standard.",
+        "The first value for (scope, key) is the standard; a different one is refused and escalated.",
       inputSchema: {
         agent_id: agentId,
-        scope: z.string().max(1024).describe("Glob (app/x/**, **) or dir/"),
+        scope: z.string().max(1024).describe("Glob (app/**) or dir/"),
         key: z.string().min(1).max(200).describe("e.g. action_naming"),
         value: z.string().min(1).max(max).describe("e.g. camelCase"),
         rationale: z.string().max(max).optional().describe("Why"),
