@@ -354,3 +354,19 @@ describe("the exact-schema check itself", () => {
     expect(undeclaredFields({ body: { x: { y: [1] } } }, free)).toEqual([]);
   });
 });
+
+describe("lists in results are capped with a count of what was left out", () => {
+  it("check_parallel lists at most 500 tasks and groups; plan_waves at most 200 waves, the stored plan has all", async () => {
+    const tasks = Array.from({ length: 600 }, (_, i) => ({ id: `t${i}`, writes: [`f/${i}.ts`], ...(i > 0 ? { blocked_by: [`t${i - 1}`] } : {}) }));
+    const r = await h.ok<{ tasks: unknown[]; tasks_omitted: number; groups: unknown[]; groups_omitted: number }>("check_parallel", {
+      tasks,
+      max_pairs: 10,
+    });
+    expect([r.tasks.length, r.tasks_omitted]).toEqual([500, 100]);
+    expect([r.groups.length, r.groups_omitted]).toEqual([500, 100]);
+    const plan = await h.ok<{ plan_id: string; waves: unknown[]; waves_omitted: number }>("plan_waves", { features: tasks.slice(0, 250) });
+    expect([plan.waves.length, plan.waves_omitted]).toEqual([200, 50]);
+    const stored = await h.readJson<{ waves: unknown[] }>(`signalbox://waves/${plan.plan_id}`);
+    expect(stored.waves).toHaveLength(250);
+  });
+});

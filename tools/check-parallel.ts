@@ -1,9 +1,13 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
+import { cap } from "../src/control/page.js";
 import { checkParallel } from "../src/parallel.js";
 import { KEY_SYNTAX, READ_ONLY, result } from "./common.js";
 import { pairSchema, taskSchema, verdict } from "./task-schema.js";
+
+/** Most tasks and groups listed in a result. */
+const LIST_CAP = 500;
 
 /** `check_parallel`: may these tasks run side by side? Levels 1-3 of the parallelism framework. */
 export function registerCheckParallel(server: McpServer, ctx: Context): void {
@@ -34,6 +38,8 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
         pairs: z.array(pairSchema).describe("Non-parallel first, then warnings"),
         pairs_truncated: z.number(),
         groups: z.array(z.array(z.string())).describe("Run in order; each group together"),
+        groups_omitted: z.number(),
+        tasks_omitted: z.number(),
         checkpoint: z.object({
           shared_files: z.array(
             z.object({
@@ -62,7 +68,11 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
         `${report.verdict}: ${s.tasks} tasks, ${s.pairs_total} pairs: ${s.parallel_pairs} parallel ` +
         `(${s.warning_pairs} with warnings), ${s.serialize_pairs} serialize, ${s.converge_pairs} converge; ` +
         `${report.groups.length} group(s)\n${report.checkpoint.text}`;
-      return result({ ...report }, text);
+      // Lists are capped (DESIGN.md "Lessons": compact responses); the counts say what was left out.
+      const tasks = cap(report.tasks, LIST_CAP);
+      const groups = cap(report.groups, LIST_CAP);
+      const data = { ...report, tasks: tasks.items, tasks_omitted: tasks.omitted, groups: groups.items, groups_omitted: groups.omitted };
+      return result(data, text);
     },
   );
 }

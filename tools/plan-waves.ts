@@ -7,6 +7,9 @@ import { planWaves } from "../src/waves.js";
 import { result } from "./common.js";
 import { taskSchema } from "./task-schema.js";
 
+/** Most waves listed in a result; the stored plan has them all. */
+const MAX_WAVES_LISTED = 200;
+
 /** `plan_waves`: dependency graph to execution waves, stored as a plan. */
 export function registerPlanWaves(server: McpServer, ctx: Context): void {
   server.registerTool(
@@ -41,6 +44,7 @@ export function registerPlanWaves(server: McpServer, ctx: Context): void {
         critical_path: z.object({ features: z.array(z.string()), length: z.number() }),
         feature_count: z.number(),
         dependency_count: z.number(),
+        waves_omitted: z.number().describe("Waves left out; all at signalbox://waves/{plan_id}"),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
@@ -59,12 +63,13 @@ export function registerPlanWaves(server: McpServer, ctx: Context): void {
         plan_id: plan.plan_id,
         name: plan.name ?? null,
         created_at: plan.created_at,
-        waves: plan.waves,
+        waves: plan.waves.slice(0, MAX_WAVES_LISTED),
         conflicts: plan.conflicts,
         conflicts_total: plan.conflicts_total,
         critical_path: plan.critical_path,
         feature_count: plan.feature_count,
         dependency_count: plan.dependency_count,
+        waves_omitted: Math.max(0, plan.waves.length - MAX_WAVES_LISTED),
       };
       const shown = plan.waves
         .slice(0, 20)
