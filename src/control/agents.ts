@@ -63,26 +63,14 @@ export interface AuditCoverage {
   warning: string | null;
 }
 
-/** An agent as the status board shows it. */
-export interface AgentView {
-  agent_id: string;
-  role: Role;
-  domain: string | null;
-  feature_id: string | null;
-  phase: string | null;
-  status: AgentStatus;
-  current_task: string | null;
-  progress_percentage: number | null;
-  estimated_completion: string | null;
-  blocking_issues: string[];
-  outputs_ready: string[];
-  last_seen_at: string;
+/** An agent as the status board shows it: its record without bookkeeping, plus availability and pauses. */
+export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "last_seen_mono" | "boot"> & {
   /** False once silent longer than `control.heartbeat_ms` (or seen under another boot). */
   available: boolean;
   silent_ms: number;
   /** Open pausing signals that apply to it. */
   paused_by: string[];
-}
+};
 
 function key(agentId: string): string {
   return `A${agentId}`;
@@ -139,19 +127,9 @@ export function isAvailable(env: ControlEnv, rec: AgentRecord): boolean {
 export function agentView(env: ControlEnv, rec: AgentRecord, signals?: SignalRecord[]): AgentView {
   const pauses = signals ?? pausesFor(env, rec.agent_id);
   const silent = rec.boot === env.clock.bootId ? Math.max(0, Math.round(env.clock.monoMs() - rec.last_seen_mono)) : -1;
+  const { batch: _batch, dispatched_at: _at, last_seen_mono: _mono, boot: _boot, ...shown } = rec;
   return {
-    agent_id: rec.agent_id,
-    role: rec.role,
-    domain: rec.domain,
-    feature_id: rec.feature_id,
-    phase: rec.phase,
-    status: rec.status,
-    current_task: rec.current_task,
-    progress_percentage: rec.progress_percentage,
-    estimated_completion: rec.estimated_completion,
-    blocking_issues: rec.blocking_issues,
-    outputs_ready: rec.outputs_ready,
-    last_seen_at: rec.last_seen_at,
+    ...shown,
     available: isAvailable(env, rec),
     silent_ms: silent,
     paused_by: pauses.map((s) => s.signal_id),

@@ -77,18 +77,8 @@ export function emitAuditSignal(env: ControlEnv, input: AuditSignalInput): EmitR
   if (input.level === "RED" && !algedonic && !input.feature_id) {
     throw new Error("feature_id: a RED signal pauses the coders of a feature; name the feature (or set algedonic for a security/ethics finding)");
   }
-  return createSignal(env, {
-    level: input.level,
-    summary: input.summary,
-    observation: input.observation ?? null,
-    concern: input.concern ?? null,
-    recommendation: input.recommendation ?? null,
-    feature_id: input.feature_id ?? null,
-    files: input.files ?? [],
-    algedonic,
-    emitted_by: input.agent_id,
-    source: "agent",
-  });
+  const { agent_id, ...signal } = input;
+  return createSignal(env, { ...signal, algedonic, emitted_by: agent_id, source: "agent" });
 }
 
 const LEVEL_MARK: Record<SignalLevel, string> = { GREEN: "🟢", YELLOW: "🟡", RED: "🔴" };
