@@ -11,9 +11,13 @@
  * - `control`: the control layer's limits, in milliseconds or counts
  *   (heartbeat, acknowledgement, audit-coverage grace, oscillation window,
  *   bottleneck thresholds, page size).
- * - `limits`: sizes enforced on every request: keys in one lock request,
- *   keys in one task of `check_parallel`/`plan_waves` (a real commit can
- *   write hundreds of files), tasks per call, bytes per free-text field.
+ * - `paths.case_sensitive`: "auto", true or false (lock keys on a
+ *   case-insensitive root are case-folded).
+ * - `limits`: sizes enforced on every request (issue 4, "Limits"): keys in
+ *   one lock request, keys in one task of `check_parallel`/`plan_waves`,
+ *   tasks per call, bytes per free-text field, live locks per agent, queued
+ *   requests per key, calls in flight per agent and process, the free disk
+ *   kept in reserve and the store's size.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -40,10 +44,24 @@ const LockSettings = z.object({
 });
 
 const Limits = z.object({
+  /** Keys in one acquire_lock / release_lock request. */
   keys_per_request: z.number().int().positive().default(256),
+  /** Keys in one task of check_parallel / plan_waves (a real commit can write hundreds of files). */
   keys_per_task: z.number().int().positive().default(10_000),
+  /** Tasks in one check_parallel / plan_waves call. */
   tasks_per_check: z.number().int().positive().default(20_000),
+  /** UTF-8 bytes of one free-text field. */
   string_bytes: z.number().int().positive().default(16_384),
+  /** Live locks one agent may hold across the store. */
+  locks_per_agent: z.number().int().positive().default(1024),
+  /** Requests queued (waiting) on one key across the store. */
+  queue_depth_per_key: z.number().int().positive().default(64),
+  /** Tool calls of one agent in flight at once in one server process (a flood gets refused, others go on). */
+  requests_in_flight_per_agent: z.number().int().positive().default(16),
+  /** Writes are refused while the store's filesystem has fewer free MiB than this. */
+  disk_reserve_mb: z.number().int().nonnegative().default(64),
+  /** Writes (except housekeeping) are refused once the store's data file reaches this many MiB. */
+  store_mb: z.number().int().positive().default(1024),
 });
 
 const ControlSettings = z.object({
@@ -65,6 +83,14 @@ const ControlSettings = z.object({
   page_size: z.number().int().positive().max(1000).default(50),
 });
 
+const PathSettings = z.object({
+  /**
+   * Whether lock keys differing only in case are different files: "auto"
+   * probes the root's filesystem (paths.ts KeyResolver); false folds case.
+   */
+  case_sensitive: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+});
+
 export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
@@ -72,6 +98,7 @@ export const ConfigSchema = z
     locks: LockSettings.prefault({}),
     limits: Limits.prefault({}),
     control: ControlSettings.prefault({}),
+    paths: PathSettings.prefault({}),
   })
   .strict();
 

@@ -2,6 +2,7 @@
  * The context object created once per process and passed down to every tool
  * and resource: no module-level mutable state (DESIGN.md, "Layout").
  */
+import { Admission } from "./admission.js";
 import { loadConfig, type Config } from "./config.js";
 import { DomainMap } from "./domains.js";
 import { settleAllCoverage } from "./control/agents.js";
@@ -9,6 +10,7 @@ import type { ControlEnv } from "./control/env.js";
 import { pruneHolderHistories } from "./control/detectors.js";
 import { controlLockHooks } from "./control/hooks.js";
 import { LockManager } from "./locks.js";
+import { KeyResolver } from "./paths.js";
 import { stderrLogger, type Logger } from "./logger.js";
 import { resolveRoot, resolveStoreDir } from "./root.js";
 import { systemClock, type Clock } from "./store/clock.js";
@@ -24,6 +26,10 @@ export interface Context {
   readonly logger: Logger;
   readonly domains: DomainMap;
   readonly locks: LockManager;
+  /** Lock keys resolved on the filesystem: symlinks followed, never outside the root, case-folded on a case-insensitive root. */
+  readonly keys: KeyResolver;
+  /** Calls in flight per agent in this process (limits.requests_in_flight_per_agent). */
+  readonly admission: Admission;
   /** Stop timers and close the store. */
   close(): Promise<void>;
 }
@@ -46,10 +52,15 @@ export interface ContextOptions {
 export function createContext(opts: ContextOptions = {}): Context {
   const root = resolveRoot(opts.root !== undefined ? { root: opts.root } : {});
   const config = opts.config ?? loadConfig(root);
-  const store = openStore(opts.storeDir ?? resolveStoreDir(root));
+  const store = openStore(opts.storeDir ?? resolveStoreDir(root), { limits: config.limits });
   const clock = opts.clock ?? systemClock();
   const logger = opts.logger ?? stderrLogger();
-  const locks = new LockManager(store, clock, config.locks, controlLockHooks({ store, clock, config }));
+  const lockSettings = {
+    ...config.locks,
+    locks_per_agent: config.limits.locks_per_agent,
+    queue_depth_per_key: config.limits.queue_depth_per_key,
+  };
+  const locks = new LockManager(store, clock, lockSettings, controlLockHooks({ store, clock, config }));
   const env: ControlEnv = { store, clock, config };
   locks.sweep();
   const sweepMs = opts.sweepMs ?? 60_000;
@@ -64,6 +75,8 @@ export function createContext(opts: ContextOptions = {}): Context {
     logger,
     domains: new DomainMap(config),
     locks,
+    keys: new KeyResolver(root, { caseSensitive: config.paths.case_sensitive }),
+    admission: new Admission(config.limits.requests_in_flight_per_agent),
     async close() {
       if (closed) return;
       closed = true;
@@ -77,10 +90,13 @@ export function createContext(opts: ContextOptions = {}): Context {
 function safeSweep(env: ControlEnv, locks: LockManager, logger: Logger): void {
   try {
     locks.sweep();
-    env.store.env.transactionSync(() => {
-      settleAllCoverage(env);
-      pruneHolderHistories(env, env.clock.monoMs());
-    });
+    env.store.write(
+      () => {
+        settleAllCoverage(env);
+        pruneHolderHistories(env, env.clock.monoMs());
+      },
+      { housekeeping: true },
+    );
   } catch (err) {
     logger.log("warn", "housekeeping failed", { error: (err as Error).message });
   }

@@ -33,7 +33,7 @@ export interface DecisionInput {
 
 /** Append one decision in its own write transaction; returns the stored entry with its `seq` (1, 2, ...). */
 export function recordDecision(store: Store, clock: Clock, input: DecisionInput): DecisionRecord {
-  return store.env.transactionSync(() => appendDecision(store, clock, input));
+  return store.write(() => appendDecision(store, clock, input));
 }
 
 /**

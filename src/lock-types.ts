@@ -7,12 +7,27 @@
 /** `read` is shared, `write` is exclusive. */
 export type LockMode = "read" | "write";
 
-/** Lease and wait bounds in milliseconds (config `locks`). */
+/**
+ * Lease and wait bounds in milliseconds (config `locks`) and the lock limits
+ * of config `limits` (issue 4, "Limits"; unlimited when absent).
+ */
 export interface LockSettings {
   default_lease_ms: number;
   max_lease_ms: number;
   default_wait_ms: number;
   max_wait_ms: number;
+  /** Live locks one agent may hold across the store. */
+  locks_per_agent?: number;
+  /** Requests queued on one key across the store. */
+  queue_depth_per_key?: number;
+}
+
+/** Where a request stands when it enters the FIFO queue. */
+export interface QueuedInfo {
+  /** Its place in the store-wide FIFO order (rises with every enqueue). */
+  ticket: number;
+  /** Agents it waits for (holders and earlier waiters), sorted. */
+  behind: string[];
 }
 
 /** A request for locks. `keys` must already be normalised (paths.ts). */
@@ -27,6 +42,17 @@ export interface AcquireRequest {
   wait_ms?: number;
   /** Aborting leaves the queue and rejects with an Error. */
   signal?: AbortSignal;
+  /** Called once, after the transaction that queued the request committed. */
+  onQueued?: (info: QueuedInfo) => void;
+}
+
+/** One lock ended by `break_lock`. */
+export interface BrokenLock {
+  key: string;
+  mode: LockMode;
+  agent_id: string;
+  feature_id: string | null;
+  fencing_token: number;
 }
 
 /** One granted key. `lock_id` is secret to the holder; `expires_at` is ISO. */

@@ -31,6 +31,7 @@ import { LockTable } from "./store/lock-table.js";
 import type {
   AcquireRequest,
   AcquireResult,
+  BrokenLock,
   GrantedLock,
   Holder,
   LockHooks,
@@ -93,7 +94,7 @@ export class LockManager {
     private readonly hooks: LockHooks = {},
   ) {
     this.wake.setMaxListeners(0);
-    this.table = new LockTable(store.lockTable);
+    this.table = new LockTable(() => store.lockTable);
   }
 
   /**
@@ -125,6 +126,7 @@ export class LockManager {
 
     let seq = attempt.seq;
     let lastBlockers = attempt.blockerAgents;
+    req.onQueued?.({ ticket: seq, behind: lastBlockers.split("\0") });
     // Other processes cannot wake us: poll with a read-only check (a few µs),
     // backing off from 1 ms to POLL_MAX_MS; local releases wake us at once.
     let pollMs = 1;
@@ -157,7 +159,7 @@ export class LockManager {
   private attempt(req: AcquireRequest, lease: number, seq: number | null, deadline: number, start: number): Attempt {
     const { store } = this;
     let removedWaiter = false;
-    const out = store.env.transactionSync((): Attempt => {
+    const out = store.write((): Attempt => {
       const decided = this.decide(req, lease, seq, deadline, start, () => (removedWaiter = true));
       if (decided.kind === "done") this.hooks.decided?.(req, decided.result);
       return decided;
@@ -197,6 +199,7 @@ export class LockManager {
     }
     const b = this.blockersOf(req.agent_id, req.mode, req.keys, seq ?? Number.POSITIVE_INFINITY, true);
     if (b.holders.length === 0 && b.waiters.length === 0) {
+      this.checkLocksPerAgent(req);
       removeWaiter();
       return { kind: "done", result: { granted: true, locks: this.grant(req, lease, now), waited_ms: waited } };
     }
@@ -227,7 +230,10 @@ export class LockManager {
       return refuse("deadlock", `deadlock: waiting would close the wait-for cycle ${cycle.join(" -> ")}`, cycle);
     }
     let mySeq = seq;
-    if (mySeq === null) mySeq = this.enqueue(req, now, deadline);
+    if (mySeq === null) {
+      this.checkQueueDepth(req.keys);
+      mySeq = this.enqueue(req, now, deadline);
+    }
     return { kind: "waiting", seq: mySeq, blockerAgents: blockerAgents(b) };
   }
 
@@ -374,6 +380,51 @@ export class LockManager {
     return null;
   }
 
+  /**
+   * Refuse a grant that would take the agent over `locks_per_agent` live
+   * locks (issue 4, "Limits"). Inside the deciding transaction.
+   * @throws Error naming `paths` and the limit.
+   */
+  private checkLocksPerAgent(req: AcquireRequest): void {
+    const max = this.settings.locks_per_agent;
+    if (max === undefined) return;
+    const indexed = this.table.agentTokens(req.agent_id);
+    if (indexed.length + req.keys.length <= max) return;
+    const live = indexed.filter((t) => {
+      const rec = this.table.lockByToken(t);
+      return rec !== undefined && this.isLive(rec);
+    }).length;
+    if (live + req.keys.length > max) {
+      throw new Error(
+        `paths: agent "${req.agent_id}" holds ${live} locks; ${req.keys.length} more would pass ` +
+          `limits.locks_per_agent (${max}). Release locks you no longer need first.`,
+      );
+    }
+  }
+
+  /**
+   * Refuse to queue on a key that already has `queue_depth_per_key` live
+   * waiters (issue 4, "Limits"). Inside the deciding transaction.
+   * @throws Error naming `wait_ms` and the limit.
+   */
+  private checkQueueDepth(keys: string[]): void {
+    const max = this.settings.queue_depth_per_key;
+    if (max === undefined) return;
+    for (const key of keys) {
+      let depth = 0;
+      for (const { seq } of this.table.queuedUnder(`${key}\0`)) {
+        const w = this.table.getWaiter(seq);
+        if (w && this.waiterLive(w)) depth++;
+      }
+      if (depth >= max) {
+        throw new Error(
+          `wait_ms: ${key} already has ${depth} queued requests, limits.queue_depth_per_key (${max}); ` +
+            "retry later, or call with wait_ms 0 to be answered at once.",
+        );
+      }
+    }
+  }
+
   private enqueue(req: AcquireRequest, now: number, deadline: number): number {
     const { clock } = this;
     const seq = this.table.nextWaiterSeq();
@@ -399,7 +450,7 @@ export class LockManager {
   }
 
   private dequeue(seq: number): void {
-    const removed = this.store.env.transactionSync(() => this.removeWaiter(seq));
+    const removed = this.store.write(() => this.removeWaiter(seq));
     if (removed) this.wake.emit("change");
   }
 
@@ -450,7 +501,7 @@ export class LockManager {
     if (selectors.length !== 1) {
       throw new Error("release_lock: give exactly one of lock_ids, paths or all: true");
     }
-    const result = this.store.env.transactionSync((): ReleaseResult => {
+    const result = this.store.write((): ReleaseResult => {
       const out: ReleaseResult = { released: [], stale: [], not_held: [] };
       const mine: LockRecord[] = [];
       if (target.lock_ids) {
@@ -502,7 +553,7 @@ export class LockManager {
    * locks"). Joins the caller's write transaction if one is open.
    */
   releaseFeature(agent: string, featureId: string): ReleaseResult {
-    const result = this.store.env.transactionSync((): ReleaseResult => {
+    const result = this.store.write((): ReleaseResult => {
       const out: ReleaseResult = { released: [], stale: [], not_held: [] };
       for (const rec of this.agentLocks(agent)) {
         if (rec.feature_id !== featureId) continue;
@@ -520,6 +571,33 @@ export class LockManager {
   }
 
   /**
+   * End every live lock on exactly `key` held by an agent other than
+   * `agent`, marking it `broken` (its holder's verify_lock, renew_lease and
+   * release_lock then say stale with status `broken`). Only the audited
+   * `break_lock` path calls this (control/lock-breaks.ts records who broke
+   * what and why, and tells each holder). Joins the caller's write
+   * transaction.
+   */
+  breakHeld(agent: string, key: string): BrokenLock[] {
+    const broken = this.store.write((): BrokenLock[] => {
+      const out: BrokenLock[] = [];
+      for (const { token } of [...this.table.heldUnder(`${key}\0`)]) {
+        const rec = this.table.lockByToken(token);
+        if (!rec || rec.agent_id === agent) continue;
+        if (!this.isLive(rec)) {
+          if (rec.state === "held") this.endLock(rec, "expired");
+          continue;
+        }
+        this.endLock(rec, "broken");
+        out.push({ key: rec.key, mode: rec.mode, agent_id: rec.agent_id, feature_id: rec.feature_id, fencing_token: rec.fencing_token });
+      }
+      return out;
+    });
+    if (broken.length > 0) this.wake.emit("change");
+    return broken;
+  }
+
+  /**
    * Extend the leases of `agent`'s locks (`lock_ids`, or all its locks) to
    * now + `lease_ms`. An expired or ended lock is reported stale and is not
    * revived: another agent may already hold a newer token for that key.
@@ -532,7 +610,7 @@ export class LockManager {
     if (!(lease > 0) || lease > this.settings.max_lease_ms) {
       throw new Error(`lease_ms: expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
     }
-    const result = this.store.env.transactionSync((): RenewResult => {
+    const result = this.store.write((): RenewResult => {
       const out: RenewResult = { renewed: [], stale: [] };
       const targets: [string, LockRecord | undefined][] = lockIds
         ? lockIds.map((id) => [id, this.table.getLock(id)])
@@ -636,7 +714,7 @@ export class LockManager {
    */
   sweep(): number {
     const now = this.clock.monoMs();
-    const touched = this.store.env.transactionSync(() => {
+    const touched = this.store.write(() => {
       let n = 0;
       const recs = [...this.table.allLocks()];
       for (const rec of recs) {
@@ -659,7 +737,7 @@ export class LockManager {
         }
       }
       return n;
-    });
+    }, { housekeeping: true });
     if (touched > 0) this.wake.emit("change");
     return touched;
   }

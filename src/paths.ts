@@ -11,6 +11,7 @@
  * duplicate slashes removed, Unicode NFC, absolute paths inside the root made
  * relative; a path that leaves the root, holds a NUL byte or is empty is refused.
  */
+import fs from "node:fs";
 import path from "node:path";
 
 /** Longest key accepted, in UTF-8 bytes (LMDB keys are limited to ~1978 bytes). */
@@ -41,8 +42,73 @@ export function keyKind(key: string): KeyKind {
   return key.endsWith("/") ? "dir" : "file";
 }
 
+/** A raw key split into a named key or a path (see {@link parseKey}). */
+type ParsedKey =
+  | { kind: "named"; key: string }
+  | {
+      kind: "path";
+      /** NFC, trimmed, backslashes turned into `/`: what the lexical rules look at. */
+      nfc: string;
+      /** Trimmed, backslashes turned into `/`, NOT NFC: the bytes the OS would open. */
+      text: string;
+      /** The caller asked for a directory key (`dir/`, `dir/.`, `.`). */
+      isDir: boolean;
+    };
+
 /**
- * Normalise one raw key to its canonical form.
+ * First step shared by {@link normalizeKey} and {@link KeyResolver}: refuse
+ * non-strings, NUL bytes and empty (or whitespace-only) keys; return
+ * `table:`/`resource:` names (NFC, trimmed) whole.
+ */
+function parseKey(raw: string, field: string): ParsedKey {
+  if (typeof raw !== "string") throw new KeyError(field, "expected a string");
+  if (raw.includes("\0")) throw new KeyError(field, "contains a NUL byte");
+  const nfcFull = raw.normalize("NFC").trim();
+  if (nfcFull === "") throw new KeyError(field, "is empty; expected a file, `dir/`, `table:name` or `resource:name`");
+
+  for (const prefix of NAMED_PREFIXES) {
+    if (nfcFull.startsWith(prefix)) {
+      const name = nfcFull.slice(prefix.length).trim();
+      if (name === "") throw new KeyError(field, `\`${prefix}\` needs a name, e.g. \`${prefix}profiles\``);
+      return { kind: "named", key: checkLength(`${prefix}${name}`, field) };
+    }
+  }
+  const nfc = nfcFull.replace(/\\/g, "/");
+  const isDir = nfc.endsWith("/") || nfc.endsWith("/.") || nfc === ".";
+  return { kind: "path", nfc, text: raw.trim().replace(/\\/g, "/"), isDir };
+}
+
+/**
+ * The lexical rules for a path relative to the root: `./` and duplicate
+ * slashes removed, `..` resolved by name and refused when it leaves the root,
+ * the root itself refused, component and key lengths checked.
+ * `raw` is only quoted in messages.
+ */
+function lexicalRelative(raw: string, rel: string, isDir: boolean, field: string): string {
+  let norm = path.posix.normalize(rel);
+  if (norm === ".." || norm.startsWith("../")) {
+    throw new KeyError(field, `\`${raw}\` leaves the project root`);
+  }
+  norm = norm.replace(/\/+$/, "");
+  if (norm === "" || norm === ".") {
+    throw new KeyError(field, `\`${raw}\` names the project root itself; lock a folder (\`src/\`) or a file under it`);
+  }
+  return checkComponents(isDir ? `${norm}/` : norm, field);
+}
+
+function checkComponents(key: string, field: string): string {
+  for (const part of key.split("/")) {
+    if (Buffer.byteLength(part) > MAX_COMPONENT_BYTES) {
+      throw new KeyError(field, `a path component is longer than ${MAX_COMPONENT_BYTES} bytes`);
+    }
+  }
+  return checkLength(key, field);
+}
+
+/**
+ * Normalise one raw key to its canonical form, lexically (no filesystem
+ * access): what planning (check_parallel, plan_waves) uses. Locks use
+ * {@link KeyResolver}, which also follows symlinks and folds case.
  *
  * @param raw    what the caller sent (path, `dir/`, `table:x`, `resource:x`)
  * @param root   absolute project root; absolute paths must lie inside it
@@ -51,43 +117,18 @@ export function keyKind(key: string): KeyKind {
  *         itself, over-long keys or components.
  */
 export function normalizeKey(raw: string, root: string, field = "path"): string {
-  if (typeof raw !== "string") throw new KeyError(field, "expected a string");
-  if (raw.includes("\0")) throw new KeyError(field, "contains a NUL byte");
-  const text = raw.normalize("NFC").trim();
-  if (text === "") throw new KeyError(field, "is empty; expected a file, `dir/`, `table:name` or `resource:name`");
-
-  for (const prefix of NAMED_PREFIXES) {
-    if (text.startsWith(prefix)) {
-      const name = text.slice(prefix.length).trim();
-      if (name === "") throw new KeyError(field, `\`${prefix}\` needs a name, e.g. \`${prefix}profiles\``);
-      return checkLength(`${prefix}${name}`, field);
-    }
-  }
-
-  let p = text.replace(/\\/g, "/");
-  const isDir = p.endsWith("/") || p.endsWith("/.") || p === ".";
+  const parsed = parseKey(raw, field);
+  if (parsed.kind === "named") return parsed.key;
+  let p = parsed.nfc;
   if (path.posix.isAbsolute(p)) {
     const rootPosix = root.replace(/\\/g, "/").replace(/\/+$/, "");
     const rel = path.posix.relative(rootPosix, path.posix.normalize(p));
-    if (rel.startsWith("..") || path.posix.isAbsolute(rel)) {
+    if (rel === ".." || rel.startsWith("../") || path.posix.isAbsolute(rel)) {
       throw new KeyError(field, `\`${raw}\` is outside the project root ${root}`);
     }
     p = rel;
   }
-  let norm = path.posix.normalize(p);
-  if (norm === ".." || norm.startsWith("../")) {
-    throw new KeyError(field, `\`${raw}\` leaves the project root`);
-  }
-  norm = norm.replace(/\/+$/, "");
-  if (norm === "" || norm === ".") {
-    throw new KeyError(field, `\`${raw}\` names the project root itself; lock a folder (\`src/\`) or a file under it`);
-  }
-  for (const part of norm.split("/")) {
-    if (Buffer.byteLength(part) > MAX_COMPONENT_BYTES) {
-      throw new KeyError(field, `a path component is longer than ${MAX_COMPONENT_BYTES} bytes`);
-    }
-  }
-  return checkLength(isDir ? `${norm}/` : norm, field);
+  return lexicalRelative(raw, p, parsed.isDir, field);
 }
 
 function checkLength(key: string, field: string): string {
@@ -149,4 +190,323 @@ export function ancestorDirs(key: string): string[] {
 export function prefixEnd(prefix: string): string {
   const last = prefix.charCodeAt(prefix.length - 1);
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+/** Most symlinks followed while resolving one key (Linux's own limit); more is ELOOP. */
+export const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * Options for {@link KeyResolver}. `caseSensitive`: `true` keeps `Foo.ts` and
+ * `foo.ts` two keys, `false` folds them into one, `"auto"` (the default)
+ * probes the root's filesystem once, in the constructor.
+ */
+export interface KeyResolverOptions {
+  caseSensitive?: boolean | "auto";
+}
+
+/** What one `lstat` (+ `readlink`) said about an absolute path; memoised per call. */
+type Entry = "missing" | "plain" | { link: string };
+
+/**
+ * A location being resolved: absolute path components (no leading ""), of
+ * which the first `real` are known to exist and hold no symlink; the rest
+ * (below a missing component) are kept by name.
+ */
+interface Walk {
+  comps: string[];
+  real: number;
+}
+
+/** State shared by the steps of one normalize/normalizeAll call. */
+interface CallState {
+  raw: string;
+  field: string;
+  hops: number;
+  memo: Map<string, Entry>;
+}
+
+/**
+ * Filesystem-aware resource keys for locks (DESIGN.md "Resource key"; issue 4:
+ * keys that cannot escape the root or alias each other). A key names what the
+ * OS would open, relative to the real project root, so two spellings of one
+ * file are one key and no spelling reaches outside the root.
+ *
+ * Rules, in order:
+ * 1. Everything {@link normalizeKey} refuses is refused (NUL byte, empty or
+ *    whitespace-only, `..` leaving the root by name, the root itself, a
+ *    component over {@link MAX_COMPONENT_BYTES} or a key over
+ *    {@link MAX_KEY_BYTES} UTF-8 bytes); `table:`/`resource:` names come back
+ *    as the lexical normaliser gives them (never case-folded). An absolute
+ *    path is accepted under either spelling of the root, `root` or
+ *    `realRoot`; any other absolute path is resolved on the filesystem and
+ *    accepted only if it lands inside `realRoot`.
+ * 2. Symlinks: the key's components are looked up one by one from `realRoot`
+ *    (`lstat`, with the caller's bytes, before NFC, as the OS would). A
+ *    symlink is replaced by its `readlink` target, resolved relative to its
+ *    directory, recursively (dangling links too); `..` after a symlink goes to
+ *    the parent of its target, as in the kernel. More than
+ *    {@link MAX_SYMLINK_HOPS} links is refused (ELOOP). A link whose target
+ *    lies outside `realRoot` is refused even if a later `..` would come back.
+ *    `..` is never allowed above `realRoot`. Components that do not exist (or
+ *    cannot be looked up: ENOENT, ENOTDIR, EACCES) are kept by name. The key
+ *    is the resolved location relative to `realRoot`, NFC: `lib/a.ts` with
+ *    `lib -> src/lib` is `src/lib/a.ts`. A directory key keeps its `/`.
+ * 3. Case: when {@link caseInsensitive}, the key is folded as
+ *    `key.normalize("NFC").toLowerCase().normalize("NFC")` (Unicode default
+ *    lower-casing, locale-independent), so `Foo.ts` and `foo.ts` are one key.
+ * 4. Cost: one `lstat` per existing component (plus `readlink` per symlink),
+ *    memoised by absolute path within one call; no state survives a call.
+ *
+ * A key is a snapshot: a symlink changed after a lock was granted is not seen.
+ * POSIX paths only (`/` separators; backslashes are treated as `/`).
+ */
+export class KeyResolver {
+  /** The absolute project root as given (`path.resolve`d, not realpath'd). */
+  readonly root: string;
+  /** `fs.realpathSync.native(root)`: the root keys are relative to. */
+  readonly realRoot: string;
+  /** Whether keys are case-folded (rule 3). */
+  readonly caseInsensitive: boolean;
+  private readonly rootComps: readonly string[];
+  private readonly realRootComps: readonly string[];
+
+  /**
+   * @param root     the project root (an existing directory)
+   * @param options  see {@link KeyResolverOptions}
+   * @throws Error `root: ...` when the root cannot be resolved.
+   */
+  constructor(root: string, options: KeyResolverOptions = {}) {
+    this.root = path.resolve(root);
+    try {
+      this.realRoot = fs.realpathSync.native(this.root);
+    } catch (err) {
+      throw new Error(`root: expected an existing directory, ${this.root} cannot be resolved (${(err as Error).message})`);
+    }
+    const mode = options.caseSensitive ?? "auto";
+    this.caseInsensitive = mode === "auto" ? probeCaseInsensitive(this.realRoot) : !mode;
+    this.rootComps = splitAbs(this.root);
+    this.realRootComps = splitAbs(this.realRoot);
+  }
+
+  /**
+   * Canonical key for one raw key (rules in the class docstring).
+   * @param raw    a path, `dir/`, `table:x` or `resource:x`
+   * @param field  the argument name used in error messages (`paths[2]`)
+   * @throws KeyError `<field>: ...` for every refusal, quoting the raw key and,
+   *         for a symlink, where it leads.
+   */
+  normalize(raw: string, field: string): string {
+    return this.resolve(raw, { raw, field, hops: 0, memo: new Map() });
+  }
+
+  /**
+   * {@link normalize} each key (errors name `field[i]`), dropping duplicates,
+   * first-seen order. Filesystem lookups are shared across the list.
+   * @throws KeyError for the first bad entry.
+   */
+  normalizeAll(raw: readonly string[], field: string): string[] {
+    const memo = new Map<string, Entry>();
+    const seen = new Set<string>();
+    const out: string[] = [];
+    raw.forEach((r, i) => {
+      const f = `${field}[${i}]`;
+      const key = this.resolve(r, { raw: r, field: f, hops: 0, memo });
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(key);
+      }
+    });
+    return out;
+  }
+
+  private resolve(raw: string, st: CallState): string {
+    const parsed = parseKey(raw, st.field);
+    if (parsed.kind === "named") return parsed.key;
+    const walk = path.posix.isAbsolute(parsed.text)
+      ? this.walkAbsolute(parsed.text, parsed.isDir, st)
+      : this.walkRelative(parsed.text, parsed.nfc, parsed.isDir, st);
+    const rel = walk.comps.slice(this.realRootComps.length).join("/").normalize("NFC");
+    if (rel === "") {
+      throw new KeyError(st.field, `\`${raw}\` resolves to the project root itself; lock a folder (\`src/\`) or a file under it`);
+    }
+    let key = parsed.isDir ? `${rel}/` : rel;
+    if (this.caseInsensitive) key = key.toLowerCase().normalize("NFC");
+    return checkComponents(key, st.field);
+  }
+
+  /** A relative key: lexical rules first, then the walk from `realRoot`, never above it. */
+  private walkRelative(text: string, nfc: string, isDir: boolean, st: CallState): Walk {
+    lexicalRelative(st.raw, nfc, isDir, st.field);
+    return this.walkFromRoot(text.split("/"), st);
+  }
+
+  /**
+   * An absolute key: under `root` or `realRoot` by its leading components
+   * (and not climbing out by `..`), the rest is walked like a relative key;
+   * under either after lexical `..` removal,
+   * the lexical remainder is walked; otherwise the whole path is resolved and
+   * must land inside `realRoot`.
+   */
+  private walkAbsolute(text: string, isDir: boolean, st: CallState): Walk {
+    const comps = text.split("/").filter((c) => c !== "" && c !== ".");
+    for (const base of [this.rootComps, this.realRootComps]) {
+      const rest = comps.slice(base.length);
+      const lexicalRest = path.posix.normalize(rest.join("/"));
+      if (this.startsWith(comps, base) && lexicalRest !== ".." && !lexicalRest.startsWith("../")) {
+        lexicalRelative(st.raw, rest.join("/").normalize("NFC"), isDir, st.field);
+        return this.walkFromRoot(rest, st);
+      }
+    }
+    const lexical = path.posix.normalize(text);
+    for (const base of [this.root, this.realRoot]) {
+      const rel = path.posix.relative(base, lexical);
+      if (rel !== "" && rel !== ".." && !rel.startsWith("../") && !path.posix.isAbsolute(rel)) {
+        lexicalRelative(st.raw, rel.normalize("NFC"), isDir, st.field);
+        return this.walkFromRoot(rel.split("/"), st);
+      }
+    }
+    const walk: Walk = { comps: [], real: 0 };
+    this.step(walk, comps, false, st);
+    if (!this.startsWith(walk.comps, this.realRootComps)) {
+      throw new KeyError(st.field, `\`${st.raw}\` is outside the project root ${this.root}`);
+    }
+    return walk;
+  }
+
+  private walkFromRoot(rest: string[], st: CallState): Walk {
+    const walk: Walk = { comps: [...this.realRootComps], real: this.realRootComps.length };
+    this.step(walk, rest, true, st);
+    return walk;
+  }
+
+  /**
+   * Apply path components to a location. `guarded`: the walk of the key
+   * itself, where `..` may not go above `realRoot` and every symlink must
+   * resolve inside it; unguarded walks resolve a link's target, which may pass
+   * outside on its way.
+   */
+  private step(walk: Walk, parts: readonly string[], guarded: boolean, st: CallState): void {
+    const floor = this.realRootComps.length;
+    for (const part of parts) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (guarded && walk.comps.length <= floor) {
+          throw new KeyError(st.field, `\`${st.raw}\` leaves the project root`);
+        }
+        walk.comps.pop();
+        walk.real = Math.min(walk.real, walk.comps.length);
+        continue;
+      }
+      if (walk.real < walk.comps.length) {
+        walk.comps.push(part); // below a missing component: kept by name
+        continue;
+      }
+      walk.comps.push(part);
+      const entry = this.lookup(walk.comps, st.memo);
+      if (entry === "missing") continue;
+      if (entry === "plain") {
+        walk.real = walk.comps.length;
+        continue;
+      }
+      st.hops += 1;
+      if (st.hops > MAX_SYMLINK_HOPS) {
+        throw new KeyError(
+          st.field,
+          `\`${st.raw}\` goes through more than ${MAX_SYMLINK_HOPS} symlinks (a symlink loop, ELOOP) at /${walk.comps.join("/")}`,
+        );
+      }
+      walk.comps.pop();
+      const target: Walk = path.posix.isAbsolute(entry.link)
+        ? { comps: [], real: 0 }
+        : { comps: [...walk.comps], real: walk.comps.length };
+      this.step(target, entry.link.split("/"), false, st);
+      if (guarded && !this.startsWith(target.comps, this.realRootComps)) {
+        throw new KeyError(
+          st.field,
+          `\`${st.raw}\` resolves through a symlink to /${target.comps.join("/")}, outside the project root ${this.realRoot}`,
+        );
+      }
+      walk.comps = target.comps;
+      walk.real = target.real;
+    }
+  }
+
+  /** `lstat` (+ `readlink`) one absolute path, memoised for the call. */
+  private lookup(comps: readonly string[], memo: Map<string, Entry>): Entry {
+    const abs = `/${comps.join("/")}`;
+    let entry = memo.get(abs);
+    if (entry !== undefined) return entry;
+    try {
+      const stat = fs.lstatSync(abs, { throwIfNoEntry: false });
+      entry = stat === undefined ? "missing" : stat.isSymbolicLink() ? { link: fs.readlinkSync(abs) } : "plain";
+    } catch {
+      entry = "missing"; // ENOTDIR, EACCES...: the OS could not open it either; kept by name
+    }
+    memo.set(abs, entry);
+    return entry;
+  }
+
+  /** Whether `comps` starts with `base` (case-folded on a case-insensitive root). */
+  private startsWith(comps: readonly string[], base: readonly string[]): boolean {
+    if (comps.length < base.length) return false;
+    for (let i = 0; i < base.length; i++) {
+      const a = comps[i] as string;
+      const b = base[i] as string;
+      if (a !== b && !(this.caseInsensitive && fold(a) === fold(b))) return false;
+    }
+    return true;
+  }
+}
+
+function fold(s: string): string {
+  return s.normalize("NFC").toLowerCase().normalize("NFC");
+}
+
+function splitAbs(abs: string): string[] {
+  return abs.split("/").filter((c) => c !== "");
+}
+
+/** Swap the case of ASCII letters: `Foo.ts` -> `fOO.TS`. */
+function flipAsciiCase(name: string): string {
+  return name.replace(/[A-Za-z]/g, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+}
+
+/**
+ * Whether the filesystem holding `realRoot` ignores case, without creating
+ * anything: take the first entry of the root whose name holds an ASCII letter
+ * (else the root's own name, looked up in its parent), and check whether the
+ * case-flipped name is the same inode. Nothing to probe, or an error: false
+ * (case-sensitive).
+ */
+function probeCaseInsensitive(realRoot: string): boolean {
+  let dir = realRoot;
+  let name: string | undefined;
+  try {
+    const handle = fs.opendirSync(realRoot);
+    try {
+      for (let e = handle.readSync(); e !== null; e = handle.readSync()) {
+        if (/[A-Za-z]/.test(e.name)) {
+          name = e.name;
+          break;
+        }
+      }
+    } finally {
+      handle.closeSync();
+    }
+  } catch {
+    // unreadable root: fall through to its own name
+  }
+  if (name === undefined) {
+    const base = path.basename(realRoot);
+    if (!/[A-Za-z]/.test(base)) return false;
+    dir = path.dirname(realRoot);
+    name = base;
+  }
+  try {
+    const a = fs.lstatSync(path.join(dir, name), { bigint: true });
+    const b = fs.lstatSync(path.join(dir, flipAsciiCase(name)), { bigint: true, throwIfNoEntry: false });
+    return b !== undefined && a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
 }

@@ -75,7 +75,7 @@ type StoredSpec = { features: [string, FeatureSpec][] };
  * `<plan_id>\0spec`.
  */
 export function savePlan(store: Store, clock: Clock, body: WavePlanBody, spec?: PlanSpec): StoredPlan {
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const seq = nextCounter(store, "plan_seq");
     const plan: StoredPlan = { ...body, plan_id: `plan_${planId()}`, created_at: new Date(clock.wallMs()).toISOString(), seq };
     const summary: PlanSummary = {

@@ -12,6 +12,7 @@ import { registerCheckpointTools } from "../tools/checkpoints/index.js";
 import { registerFeatureTools } from "../tools/features/index.js";
 import { registerMessageTools } from "../tools/messages/index.js";
 import { registerAcquireLock } from "../tools/acquire-lock.js";
+import { registerBreakLock } from "../tools/break-lock.js";
 import { registerCheckParallel } from "../tools/check-parallel.js";
 import { compactToolList } from "../tools/compact-list.js";
 import { registerPlanWaves } from "../tools/plan-waves.js";
@@ -56,6 +57,7 @@ export function createServer(
   registerReleaseLock(server, ctx);
   registerRenewLease(server, ctx);
   registerVerifyLock(server, ctx);
+  registerBreakLock(server, ctx);
   registerRecordDecision(server, ctx);
   registerWaveResources(server, ctx);
   registerDecisionResource(server, ctx);

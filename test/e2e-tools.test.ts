@@ -1,5 +1,8 @@
 import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { createServer } from "../src/server.js";
 import { compactSchemaJson } from "../tools/compact-list.js";
 import { connect, type Harness } from "./helpers/client.js";
 
@@ -19,6 +22,7 @@ const TOOLS = [
   "acknowledge",
   "acquire_lock",
   "audit_handoff",
+  "break_lock",
   "check_conventions",
   "check_parallel",
   "complete_feature",
@@ -43,21 +47,38 @@ const TOOLS = [
   "verify_lock",
 ];
 
+/** MCP ToolAnnotations: the value a client assumes for an absent hint. */
+const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
+
+/** The annotations each tool declares in code (an uncompacted server's listing). */
+async function declaredAnnotations(harness: Harness): Promise<Map<string, Record<string, unknown>>> {
+  const { server } = createServer(harness.ctx, { compactToolList: false });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "annotations", version: "0" });
+  await Promise.all([server.connect(b), client.connect(a)]);
+  const { tools } = await client.listTools();
+  await client.close();
+  return new Map(tools.map((t) => [t.name, (t.annotations ?? {}) as Record<string, unknown>]));
+}
+
 /** The whole tools/list answer must stay under this many characters (about 6,000 tokens). */
 const TOOLS_LIST_BUDGET = 24_000;
 
 describe("tool surface", () => {
   it("lists every tool with title, description, described fields, output schema and all four annotations", async () => {
     const { tools } = await h.client.listTools();
+    const full = await declaredAnnotations(h);
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     for (const t of tools) {
       expect(t.title, t.name).toBeTruthy();
       expect(t.description!.length, t.name).toBeGreaterThan(40);
       expect(t.description!.length, t.name).toBeLessThanOrEqual(160);
       expect(t.outputSchema, t.name).toBeDefined();
-      const a = t.annotations!;
+      // Every tool declares all four hints; the listing leaves out those equal to the protocol default (rule 9).
+      const declared = full.get(t.name)!;
       for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
-        expect(typeof a[hint], `${t.name}.${hint}`).toBe("boolean");
+        expect(typeof declared[hint], `${t.name}.${hint}`).toBe("boolean");
+        expect(t.annotations?.[hint] ?? HINT_DEFAULTS[hint], `${t.name}.${hint}`).toBe(declared[hint]);
       }
       for (const [field, schema] of Object.entries(t.inputSchema.properties ?? {})) {
         expect((schema as { description?: string }).description, `${t.name}.${field}`).toBeTruthy();
@@ -65,8 +86,8 @@ describe("tool surface", () => {
     }
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
     expect(byName.check_parallel!.annotations!.readOnlyHint).toBe(true);
-    expect(byName.acquire_lock!.annotations!.readOnlyHint).toBe(false);
-    expect(byName.release_lock!.annotations!.destructiveHint).toBe(true);
+    expect(byName.acquire_lock!.annotations!.readOnlyHint ?? HINT_DEFAULTS.readOnlyHint).toBe(false);
+    expect(byName.release_lock!.annotations!.destructiveHint ?? HINT_DEFAULTS.destructiveHint).toBe(true);
   });
 
   it(`keeps the whole tools/list answer under ${TOOLS_LIST_BUDGET} characters`, async () => {

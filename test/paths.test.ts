@@ -14,6 +14,8 @@ describe("normalizeKey", () => {
     ["app/x/../actions/auth.ts", "app/actions/auth.ts"],
     ["/repo/project/middleware.ts", "middleware.ts"],
     ["/repo/project/app/", "app/"],
+    ["/repo/project/..hidden.ts", "..hidden.ts"],
+    ["..hidden/x.ts", "..hidden/x.ts"],
     ["  lib/a.ts  ", "lib/a.ts"],
     ["table:profiles", "table:profiles"],
     ["resource:supabase_auth", "resource:supabase_auth"],

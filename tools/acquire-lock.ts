@@ -1,8 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
-import { normalizeKeys } from "../src/paths.js";
 import { agentId, featureId, KEY_SYNTAX, keyString, lockMode, result } from "./common.js";
+import { registerTool } from "./register.js";
 
 /** A lock in the way of a refused request (the requested key it overlaps in `requested`); mode is read or write. */
 const holder = z.object({
@@ -18,12 +18,12 @@ const holder = z.object({
 /** `acquire_lock`: shared/exclusive leases on keys, all or nothing, FIFO waiting, deadlock refusal. */
 export function registerAcquireLock(server: McpServer, ctx: Context): void {
   const { locks: settings, limits } = ctx.config;
-  server.registerTool(
+  registerTool(server, ctx, 
     "acquire_lock",
     {
       title: "Acquire lock",
       description:
-        "Lock keys: write is exclusive, read is shared; all or none. A refusal is granted: false with the reason. " + KEY_SYNTAX,
+        "Lock keys: write exclusive, read shared; all or none. Refusal: granted false + reason. Queued: progress sent. " + KEY_SYNTAX,
       inputSchema: {
         agent_id: agentId,
         paths: z.array(keyString).min(1).max(limits.keys_per_request).describe("Keys to lock"),
@@ -52,7 +52,7 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args, extra) => {
-      const keys = normalizeKeys(args.paths, ctx.root, "paths");
+      const keys = ctx.keys.normalizeAll(args.paths, "paths");
       const r = await ctx.locks.acquire({
         agent_id: args.agent_id,
         keys,
@@ -61,6 +61,13 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
         ...(args.lease_ms !== undefined ? { lease_ms: args.lease_ms } : {}),
         ...(args.wait_ms !== undefined ? { wait_ms: args.wait_ms } : {}),
         signal: extra.signal,
+        onQueued: (q) => {
+          // A client that passed a progress token learns at once that it is queued and behind whom.
+          const progressToken = extra._meta?.progressToken;
+          if (progressToken === undefined) return;
+          const message = `queued (ticket ${q.ticket}) behind ${q.behind.join(", ")}`;
+          extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: 0, message } }).catch(() => undefined);
+        },
       });
       if (r.granted) {
         const data = {

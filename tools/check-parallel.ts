@@ -5,13 +5,14 @@ import { cap } from "../src/control/page.js";
 import { checkParallel } from "../src/parallel.js";
 import { KEY_SYNTAX, READ_ONLY, result } from "./common.js";
 import { pairSchema, taskSchema, verdict } from "./task-schema.js";
+import { registerTool } from "./register.js";
 
 /** Most tasks and groups listed in a result. */
 const LIST_CAP = 500;
 
 /** `check_parallel`: may these tasks run side by side? Levels 1-3 of the parallelism framework. */
 export function registerCheckParallel(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "check_parallel",
     {
       title: "Check parallel",

@@ -13,6 +13,10 @@
  *    fields; the end-to-end harness checks every result against the listing).
  * 4. `propertyNames: {type: "string"}` is dropped (JSON object keys are strings).
  * 5. `execution: {taskSupport: "forbidden"}` is dropped: it is the protocol's default.
+ * 9. An annotation hint equal to the protocol's default is dropped
+ *    (`readOnlyHint: false`, `destructiveHint: true`, `idempotentHint: false`,
+ *    `openWorldHint: true`; MCP `ToolAnnotations`): a client reads an absent
+ *    hint as exactly that value. Every tool still declares all four in code.
  *
  * Input schemas:
  * 6. `pattern`, `minLength: 1`, `maxLength`, `maxItems` and `minItems` are
@@ -128,6 +132,20 @@ function mapValues(v: unknown, f: (x: unknown) => unknown): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, f(x)]));
 }
 
+/** The protocol's default value of each annotation hint (rule 9). */
+const HINT_DEFAULTS: Record<string, boolean> = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: false,
+  openWorldHint: true,
+};
+
+/** Annotations without the hints that equal their protocol default (rule 9); undefined when none is left. */
+export function withoutDefaultHints<T extends Record<string, unknown>>(annotations: T): Partial<T> | undefined {
+  const kept = Object.entries(annotations).filter(([k, v]) => HINT_DEFAULTS[k] === undefined || HINT_DEFAULTS[k] !== v);
+  return kept.length > 0 ? (Object.fromEntries(kept) as Partial<T>) : undefined;
+}
+
 /**
  * Wrap the SDK's `tools/list` handler of `server` so its answer is compacted
  * (rule 5 here, the schema rules through compactSchemaJson). Call after every
@@ -143,10 +161,12 @@ export function compactToolList(server: McpServer): void {
     return {
       ...answer,
       tools: answer.tools.map((tool) => {
-        const { execution, inputSchema, outputSchema, ...rest } = tool;
+        const { execution, inputSchema, outputSchema, annotations, ...rest } = tool;
         const keep = execution && execution.taskSupport !== "forbidden" ? { execution } : {};
+        const hints = annotations ? withoutDefaultHints(annotations) : undefined;
         return {
           ...rest,
+          ...(hints ? { annotations: hints } : {}),
           inputSchema: compactSchemaJson(inputSchema) as typeof inputSchema,
           ...(outputSchema ? { outputSchema: compactSchemaJson(outputSchema, true) as typeof outputSchema } : {}),
           ...keep,

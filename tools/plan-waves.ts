@@ -6,13 +6,14 @@ import { normalizeTasks } from "../src/task-input.js";
 import { planWaves } from "../src/waves.js";
 import { result } from "./common.js";
 import { taskSchema } from "./task-schema.js";
+import { registerTool } from "./register.js";
 
 /** Most waves listed in a result; the stored plan has them all. */
 const MAX_WAVES_LISTED = 200;
 
 /** `plan_waves`: dependency graph to execution waves, stored as a plan. */
 export function registerPlanWaves(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "plan_waves",
     {
       title: "Plan waves",

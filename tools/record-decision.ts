@@ -4,11 +4,12 @@ import type { Context } from "../src/context.js";
 import { recordDecisionResolving } from "../src/control/escalations.js";
 import { DECISION_TYPES } from "../src/decisions.js";
 import { agentId, result } from "./common.js";
+import { registerTool } from "./register.js";
 
 /** `record_decision`: append to the decision log. */
 export function registerRecordDecision(server: McpServer, ctx: Context): void {
   const max = ctx.config.limits.string_bytes;
-  server.registerTool(
+  registerTool(server, ctx, 
     "record_decision",
     {
       title: "Record decision",

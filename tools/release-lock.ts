@@ -1,12 +1,12 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
-import { normalizeKeys } from "../src/paths.js";
 import { agentId, keyString, lockRef, result, staleLock } from "./common.js";
+import { registerTool } from "./register.js";
 
 /** `release_lock`: the holder releases by lock id, by path or everything it holds. */
 export function registerReleaseLock(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "release_lock",
     {
       title: "Release lock",
@@ -29,7 +29,7 @@ export function registerReleaseLock(server: McpServer, ctx: Context): void {
       const selector = args.lock_ids
         ? { lock_ids: args.lock_ids }
         : args.paths
-          ? { keys: normalizeKeys(args.paths, ctx.root, "paths") }
+          ? { keys: ctx.keys.normalizeAll(args.paths, "paths") }
           : args.all
             ? { all: true }
             : {};

@@ -2,10 +2,11 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { READ_ONLY, result } from "./common.js";
+import { registerTool } from "./register.js";
 
 /** `server_info`: which root and store this server coordinates; the cheapest round trip. */
 export function registerServerInfo(server: McpServer, ctx: Context, version: string): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "server_info",
     {
       title: "Server info",

@@ -333,7 +333,7 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
     seen.add(e.agent_id);
   });
   const { store, clock } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const batch = nextCounter(store, "dispatch_batch");
     const at = nowIso(env);
     const now = clock.monoMs();
@@ -407,7 +407,7 @@ function checkpointFor(env: ControlEnv, agentId: string, cps: CheckpointRecord[]
  */
 export function reportStatus(env: ControlEnv, report: StatusReport): StatusAnswer {
   const { store, clock } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const prev = getAgent(env, report.agent_id) ?? newAgent(env, report.agent_id, "other");
     const rec: AgentRecord = {
       ...prev,
@@ -496,7 +496,7 @@ export function reassignFeature(env: ControlEnv, r: Reassignment): {
 } {
   const { store, clock } = env;
   if (r.from_agent === r.to_agent) throw new Error(`to_agent: must differ from from_agent ("${r.from_agent}")`);
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const to = getAgent(env, r.to_agent);
     if (!to) throw new Error(`to_agent: "${r.to_agent}" is not registered; dispatch it first with dispatch_agents`);
     const from = getAgent(env, r.from_agent);

@@ -128,7 +128,7 @@ function pausedBy(env: ControlEnv, s: SignalRecord): string[] {
  *         algedonic resolved by a non-orchestrator).
  */
 export function resolveAuditSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string): ResolveResult {
-  return env.store.env.transactionSync(() => {
+  return env.store.write(() => {
     const rec = getSignal(env, signalId);
     if (rec && rec.status === "open" && !rec.algedonic && pausedBy(env, rec).includes(agentId)) {
       throw new Error(
@@ -201,7 +201,7 @@ function handoffMessage(rec: AuditHandoffRecord) {
  */
 export function createAuditHandoff(env: ControlEnv, input: AuditHandoffInput): AuditHandoffRecord {
   const { store } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const seq = nextCounter(store, HANDOFF_COUNTER);
     const onFeature = agentsOnFeature(env, input.feature_id).filter((a) => a.role === "test_engineer");
     const engineers = (onFeature.length > 0 ? onFeature : allAgents(env).filter((a) => a.role === "test_engineer")).map((a) => a.agent_id);
@@ -234,7 +234,7 @@ export function createAuditHandoff(env: ControlEnv, input: AuditHandoffInput): A
  * `test_engineer` get nothing. Returns the handoff ids delivered.
  */
 export function deliverPendingHandoffs(env: ControlEnv, agentId: string, featureId: string): string[] {
-  return env.store.env.transactionSync(() => {
+  return env.store.write(() => {
     if (getAgent(env, agentId)?.role !== "test_engineer") return [];
     const out: string[] = [];
     for (const rec of handoffsOfFeature(env, featureId)) {
@@ -258,7 +258,7 @@ export function deliverPendingHandoffs(env: ControlEnv, agentId: string, feature
 export function markHandoffAcknowledged(env: ControlEnv, message: MessageRecord): boolean {
   if (message.ref?.kind !== "audit_handoff") return false;
   const ref = message.ref;
-  return env.store.env.transactionSync(() => {
+  return env.store.write(() => {
     const rec = getHandoff(env, ref.id);
     if (!rec || rec.acknowledged_by !== null) return false;
     if (getAgent(env, message.to)?.role !== "test_engineer") return false;

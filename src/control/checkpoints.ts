@@ -129,7 +129,7 @@ function requireOpen(env: ControlEnv, name: string): CheckpointRecord {
 export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { checkpoint: CheckpointView; message_id: string | null } {
   checkName(req.name);
   const { store, clock } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const prev = getRecord(env, req.name);
     if (prev && prev.status === "open") {
       throw new Error(
@@ -191,7 +191,7 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
  */
 export function reachCheckpoint(env: ControlEnv, agentId: string, name: string): { checkpoint: CheckpointView; newly: boolean } {
   const { store } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const rec = requireOpen(env, name);
     if (rec.requested_by === agentId) {
       throw new Error(`agent_id: ${agentId} requested checkpoint "${name}"; run the integration, then resume_checkpoint`);
@@ -225,7 +225,7 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
  */
 export function resumeCheckpoint(env: ControlEnv, agentId: string, name: string): CheckpointView {
   const { store } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const rec = requireOpen(env, name);
     if (rec.requested_by !== agentId && getAgent(env, agentId)?.role !== "orchestrator") {
       throw new Error(

@@ -194,7 +194,7 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
   if (value === "" || value.includes("\0")) throw new Error(`value: expected a non-empty value without NUL bytes`);
   const c: ConventionInput = { ...input, key, value };
   const { store, clock } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const standing = getConvention(env, c.scope, key);
     if (standing && standing.value === value) {
       return { status: "already_standard", convention: standing, proposed_value: value, escalation_id: null, message_id: null, notified: 0 };

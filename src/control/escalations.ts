@@ -38,7 +38,7 @@ export function getEscalation(env: ControlEnv, id: string): EscalationRecord | u
  */
 export function openEscalation(env: ControlEnv, input: EscalationInput): EscalationRecord {
   const { store, clock } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const seq = nextCounter(store, "escalation_seq");
     const rec: EscalationRecord = {
       escalation_id: `esc-${seq}`,
@@ -111,7 +111,7 @@ export function listEscalations(env: ControlEnv, opts: { openOnly?: boolean; lim
  * `refs` name (see {@link resolveByDecision}).
  */
 export function recordDecisionResolving(env: ControlEnv, input: DecisionInput): { entry: DecisionRecord; resolved: EscalationRecord[] } {
-  return env.store.env.transactionSync(() => {
+  return env.store.write(() => {
     const entry = appendDecision(env.store, env.clock, input);
     return { entry, resolved: resolveByDecision(env, entry) };
   });

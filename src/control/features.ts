@@ -125,7 +125,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
   const { feature_id, agent_id } = input;
   checkId("feature_id", feature_id);
   checkId("plan_id", input.plan_id);
-  return store.env.transactionSync((): StartResult => {
+  return store.write((): StartResult => {
     const plan = resolvePlan(env, feature_id, input.plan_id);
     const prev = getFeature(env, feature_id);
     if (prev?.status === "completed") {
@@ -283,7 +283,7 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
   const { store } = env;
   const { feature_id, agent_id } = input;
   checkId("feature_id", feature_id);
-  return store.env.transactionSync((): CompleteResult => {
+  return store.write((): CompleteResult => {
     const rec = activeRecord(env, feature_id);
     if (rec.agent_id !== agent_id) {
       throw new Error(`agent_id: "${feature_id}" is held by agent "${rec.agent_id}", not "${agent_id}"; only its agent completes it`);
@@ -422,7 +422,7 @@ export function failFeature(env: ControlEnv, locks: LockManager, input: FailInpu
   const { store } = env;
   const { feature_id, agent_id, reason } = input;
   checkId("feature_id", feature_id);
-  return store.env.transactionSync((): FailResult => {
+  return store.write((): FailResult => {
     const rec = activeRecord(env, feature_id);
     if (rec.agent_id !== agent_id && getAgent(env, agent_id)?.role !== "orchestrator") {
       throw new Error(`agent_id: "${feature_id}" is held by agent "${rec.agent_id}"; only it or an agent with role orchestrator may fail it`);

@@ -55,7 +55,7 @@ export function getSignal(env: ControlEnv, signalId: string): SignalRecord | und
  */
 export function createSignal(env: ControlEnv, input: SignalInput): { signal: SignalRecord; paused: string[]; notified: string[] } {
   const { store, clock } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const seq = nextCounter(store, "signal_seq");
     const algedonic = input.algedonic ?? false;
     const pausing = isPausing(input.level, algedonic);
@@ -123,7 +123,7 @@ export function createSignal(env: ControlEnv, input: SignalInput): { signal: Sig
  */
 export function resolveSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string): SignalRecord {
   const { store } = env;
-  return store.env.transactionSync(() => {
+  return store.write(() => {
     const rec = getSignal(env, signalId);
     if (!rec) throw new Error(`signal_id: no signal "${signalId}" (ids look like sig-3; see signalbox://audit)`);
     if (rec.status !== "open") {

@@ -4,7 +4,8 @@
  * Store rules (DESIGN.md, "Store rules"):
  * - opened once per process with `overlappingSync: false` (classic fsync at
  *   commit); the same options in every process;
- * - every read-check-write is one `transactionSync`, never awaiting inside;
+ * - every read-check-write is one `store.write` (one `transactionSync` behind
+ *   the disk guard of guard.ts), never awaiting inside;
  * - there are no cross-process change notifications: poll `lastTxnId()`.
  *
  * Layout (all keys are strings unless noted):
@@ -29,6 +30,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
+import { storeFailureOf, WriteGuard, type StoreLimits } from "./guard.js";
+
+export type { StoreLimits } from "./guard.js";
 
 /** Version of the layout above; a store written by a newer layout is refused. */
 export const SCHEMA_VERSION = 2;
@@ -83,9 +87,29 @@ export interface DecisionRecord {
   recorded_at: string;
 }
 
+/** Names of the named databases, in the order they are opened. */
+const DB_NAMES = [
+  "meta",
+  "lockTable",
+  "decisions",
+  "plans",
+  "planIndex",
+  "features",
+  "agents",
+  "signals",
+  "messages",
+  "conventions",
+  "checkpoints",
+  "metrics",
+] as const;
+
 /** The open store: the environment and its named databases. */
 export interface Store {
   readonly dir: string;
+  /**
+   * The LMDB environment. Read it at each use, never keep it: after an LMDB
+   * failure the store reopens the environment and every handle changes.
+   */
   readonly env: RootDatabase;
   readonly meta: Database<unknown, string>;
   /** Locks, their indexes, waiters and lock counters: one database (lock-table.ts). */
@@ -101,41 +125,138 @@ export interface Store {
   readonly conventions: Database<unknown, string>;
   readonly checkpoints: Database<unknown, string>;
   readonly metrics: Database<unknown, string>;
+  /**
+   * Run `fn` in ONE write transaction (`transactionSync`) and return its
+   * result; a call inside another `write` joins the outer transaction. The
+   * outermost call first passes the write guard (guard.ts): it refuses the
+   * write, with nothing written, when the disk is below
+   * `limits.disk_reserve_mb` or (unless `housekeeping`) the store is at
+   * `limits.store_mb`, and reopens the environment after an LMDB failure.
+   *
+   * @throws the Error `fn` throws (the transaction is aborted), the guard's
+   *         Error, or an Error saying LMDB failed and the store will be
+   *         reopened before the next write (nothing of this call committed).
+   */
+  write<T>(fn: () => T, options?: { housekeeping?: boolean }): T;
+  /** How often this process reopened the environment after an LMDB failure. */
+  readonly recoveries: number;
   /** Id of the last committed write transaction by any process (poll it to learn of changes). */
   lastTxnId(): number;
+  /**
+   * Bytes of the data file in use: its highest page. LMDB files never shrink;
+   * pages freed by deletions are reused inside the file.
+   */
+  usedBytes(): number;
   close(): Promise<void>;
 }
 
+/** Defaults of {@link StoreLimits} (config `limits`), in MiB. */
+export const DEFAULT_STORE_LIMITS: StoreLimits = { disk_reserve_mb: 64, store_mb: 1024 };
+
+type Handles = { env: RootDatabase } & Record<(typeof DB_NAMES)[number], Database<never, never>>;
+
+function openHandles(file: string): Handles {
+  const env = open({ path: file, ...ENV_OPTIONS });
+  const handles = { env } as Record<string, unknown>;
+  for (const name of DB_NAMES) handles[name] = env.openDB({ name });
+  return handles as Handles;
+}
+
 /**
- * Open (creating if needed) the store in folder `dir`.
+ * Open (creating if needed) the store in folder `dir`. `limits` are the
+ * write guard's (default {@link DEFAULT_STORE_LIMITS}).
  * @throws Error if the store was written by a newer schema version, or LMDB cannot open it.
  */
-export function openStore(dir: string, options: { mapSize?: number } = {}): Store {
+export function openStore(dir: string, options: { limits?: StoreLimits } = {}): Store {
   fs.mkdirSync(dir, { recursive: true });
-  const env = open({
-    path: path.join(dir, "signalbox.mdb"),
-    ...ENV_OPTIONS,
-    ...(options.mapSize ? { mapSize: options.mapSize } : {}),
-  });
+  const file = path.join(dir, "signalbox.mdb");
+  let h = openHandles(file);
+  let depth = 0;
+  let recoveries = 0;
+  const usedBytes = () => {
+    const s = h.env.getStats() as { pageSize: number; lastPageNumber: number };
+    return (s.lastPageNumber + 1) * s.pageSize;
+  };
+  const guard = new WriteGuard(dir, options.limits ?? DEFAULT_STORE_LIMITS, usedBytes);
+
+  /** Close the failed environment and open it again; counted in this process and in `meta`. */
+  const reopen = () => {
+    const old = h.env;
+    old.close().catch(() => undefined);
+    h = openHandles(file);
+    recoveries++;
+    h.env.transactionSync(() => nextCounter(store, "store_recoveries"));
+    guard.recovered();
+  };
+
   const store: Store = {
     dir,
-    env,
-    meta: env.openDB({ name: "meta" }),
-    lockTable: env.openDB({ name: "lockTable" }),
-    decisions: env.openDB({ name: "decisions" }),
-    plans: env.openDB({ name: "plans" }),
-    planIndex: env.openDB({ name: "planIndex" }),
-    features: env.openDB({ name: "features" }),
-    agents: env.openDB({ name: "agents" }),
-    signals: env.openDB({ name: "signals" }),
-    messages: env.openDB({ name: "messages" }),
-    conventions: env.openDB({ name: "conventions" }),
-    checkpoints: env.openDB({ name: "checkpoints" }),
-    metrics: env.openDB({ name: "metrics" }),
-    lastTxnId: () => (env.getStats() as { lastTxnId: number }).lastTxnId,
-    close: () => env.close(),
+    get env() {
+      return h.env;
+    },
+    get meta() {
+      return h.meta as Database<unknown, string>;
+    },
+    get lockTable() {
+      return h.lockTable as Database<unknown, string>;
+    },
+    get decisions() {
+      return h.decisions as Database<DecisionRecord, number>;
+    },
+    get plans() {
+      return h.plans as Database<unknown, string>;
+    },
+    get planIndex() {
+      return h.planIndex as Database<unknown, number>;
+    },
+    get features() {
+      return h.features as Database<unknown, string>;
+    },
+    get agents() {
+      return h.agents as Database<unknown, string>;
+    },
+    get signals() {
+      return h.signals as Database<unknown, string>;
+    },
+    get messages() {
+      return h.messages as Database<unknown, string>;
+    },
+    get conventions() {
+      return h.conventions as Database<unknown, string>;
+    },
+    get checkpoints() {
+      return h.checkpoints as Database<unknown, string>;
+    },
+    get metrics() {
+      return h.metrics as Database<unknown, string>;
+    },
+    get recoveries() {
+      return recoveries;
+    },
+    write<T>(fn: () => T, opts: { housekeeping?: boolean } = {}): T {
+      if (depth > 0) return h.env.transactionSync(fn);
+      if (guard.check(opts.housekeeping ?? false)) reopen();
+      depth++;
+      try {
+        return h.env.transactionSync(fn);
+      } catch (err) {
+        const failure = storeFailureOf(err);
+        if (!failure) throw err;
+        guard.failed(failure);
+        throw new Error(
+          `store: LMDB failed (${failure.message}); nothing of this step was committed. ` +
+            (failure.disk ? "Writes wait for free disk space; " : "This process reopens the store before its next write; ") +
+            "retry.",
+        );
+      } finally {
+        depth--;
+      }
+    },
+    lastTxnId: () => (h.env.getStats() as { lastTxnId: number }).lastTxnId,
+    usedBytes,
+    close: () => h.env.close(),
   };
-  env.transactionSync(() => {
+  store.write(() => {
     const version = store.meta.get("schema_version");
     if (version === undefined || (typeof version === "number" && version < SCHEMA_VERSION)) {
       // Version 2 only adds databases; an older store is upgraded in place.
@@ -145,7 +266,7 @@ export function openStore(dir: string, options: { mapSize?: number } = {}): Stor
         `store ${dir} has schema version ${String(version)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
       );
     }
-  });
+  }, { housekeeping: true });
   return store;
 }
 

@@ -31,7 +31,12 @@ const pad = (n: number) => String(n).padStart(WIDTH, "0");
 
 /** Typed access to the lock table's key layout. */
 export class LockTable {
-  constructor(private readonly db: Database<unknown, string>) {}
+  /** `database` is read at each use: the store swaps its handles when it reopens. */
+  constructor(private readonly database: () => Database<unknown, string>) {}
+
+  private get db(): Database<unknown, string> {
+    return this.database();
+  }
 
   /** Next value of a counter (1, 2, ...). Inside a write transaction. */
   private bump(name: "fencing_token" | "waiter_seq"): number {

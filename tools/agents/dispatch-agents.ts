@@ -5,10 +5,11 @@ import { dispatchAgents } from "../../src/control/agents.js";
 import { ROLES } from "../../src/control/records.js";
 import { agentId, featureId, result } from "../common.js";
 import { agentView, coverage } from "./shapes.js";
+import { registerTool } from "../register.js";
 
 /** `dispatch_agents`: register a batch in one transaction; audit coverage per phase. */
 export function registerDispatchAgents(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "dispatch_agents",
     {
       title: "Dispatch agents",

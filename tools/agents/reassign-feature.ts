@@ -3,10 +3,11 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reassignFeature } from "../../src/control/agents.js";
 import { agentId, featureId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** `reassign_feature`: dynamic task reallocation, logged as a decision. */
 export function registerReassignFeature(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "reassign_feature",
     {
       title: "Reassign feature",

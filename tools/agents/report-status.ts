@@ -3,12 +3,13 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reportStatus } from "../../src/control/agents.js";
 import { agentId, isoTime, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 const text = (max: number) => z.string().min(1).max(max);
 
 /** `report_status`: the status broadcast and heartbeat; answers what the agent must know now. */
 export function registerReportStatus(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "report_status",
     {
       title: "Report status",

@@ -5,6 +5,7 @@ import { createAuditHandoff, testPhase } from "../../src/control/audit.js";
 import { cap } from "../../src/control/page.js";
 import type { AuditHandoffRecord } from "../../src/control/records.js";
 import { agentId, featureId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** Concern priorities of the handoff ("[PRIORITY]"). */
 const PRIORITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"] as const;
@@ -36,7 +37,7 @@ export function registerAuditHandoff(server: McpServer, ctx: Context): void {
   const { limits, control } = ctx.config;
   const text = z.string().min(1).max(limits.string_bytes);
   const line = z.string().min(1).max(2000);
-  server.registerTool(
+  registerTool(server, ctx, 
     "audit_handoff",
     {
       title: "Audit handoff",

@@ -6,12 +6,13 @@ import { cap } from "../../src/control/page.js";
 import { SIGNAL_LEVELS } from "../../src/control/records.js";
 import { normalizeKeys } from "../../src/paths.js";
 import { agentId, featureId, keyString, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** `emit_audit_signal`: an S3* audit signal (coordination-skill.md, "Audit Signals", "Signal Format"). */
 export function registerEmitAuditSignal(server: McpServer, ctx: Context): void {
   const { limits, control } = ctx.config;
   const text = z.string().min(1).max(limits.string_bytes);
-  server.registerTool(
+  registerTool(server, ctx, 
     "emit_audit_signal",
     {
       title: "Emit audit signal",

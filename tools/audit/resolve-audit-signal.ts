@@ -4,11 +4,12 @@ import type { Context } from "../../src/context.js";
 import { resolveAuditSignal } from "../../src/control/audit.js";
 import { cap } from "../../src/control/page.js";
 import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** `resolve_audit_signal`: end a RED or algedonic pause (coordination-skill.md, "RED Signal Response Flow"). */
 export function registerResolveAuditSignal(server: McpServer, ctx: Context): void {
   const { limits, control } = ctx.config;
-  server.registerTool(
+  registerTool(server, ctx, 
     "resolve_audit_signal",
     {
       title: "Resolve audit signal",

@@ -3,10 +3,11 @@ import type { Context } from "../../src/context.js";
 import { reachCheckpoint } from "../../src/control/checkpoints.js";
 import { agentId, result } from "../common.js";
 import { checkpointData, checkpointLine, checkpointName, checkpointShape } from "./request-checkpoint.js";
+import { registerTool } from "../register.js";
 
 /** `reach_checkpoint`: an agent has stopped at a safe point. */
 export function registerReachCheckpoint(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "reach_checkpoint",
     {
       title: "Reach checkpoint",

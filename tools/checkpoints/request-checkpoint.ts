@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { CHECKPOINT_NAME_MAX, requestCheckpoint, type CheckpointView } from "../../src/control/checkpoints.js";
 import { agentId, featureId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** A checkpoint name as tools take it (the core refuses NUL). */
 export const checkpointName = z.string().min(1).max(CHECKPOINT_NAME_MAX).describe("Checkpoint name");
@@ -39,7 +40,7 @@ export function checkpointLine(c: CheckpointView): string {
 
 /** `request_checkpoint`: Level 3 integration point; every active stream pauses at a safe point. */
 export function registerRequestCheckpoint(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "request_checkpoint",
     {
       title: "Request checkpoint",

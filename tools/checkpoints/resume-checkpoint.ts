@@ -3,10 +3,11 @@ import type { Context } from "../../src/context.js";
 import { resumeCheckpoint } from "../../src/control/checkpoints.js";
 import { agentId, result } from "../common.js";
 import { checkpointData, checkpointLine, checkpointName, checkpointShape } from "./request-checkpoint.js";
+import { registerTool } from "../register.js";
 
 /** `resume_checkpoint`: the integration is done; every stream resumes. */
 export function registerResumeCheckpoint(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "resume_checkpoint",
     {
       title: "Resume checkpoint",

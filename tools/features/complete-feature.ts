@@ -3,13 +3,14 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { completeFeature } from "../../src/control/features.js";
 import { agentId, featureId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** Keys of the locks a lifecycle step released (first 100). */
 export const releasedKeys = z.array(z.string());
 
 /** `complete_feature`: §4.2 "After completing": completed, schema changes committed, locks released, dependents signalled. */
 export function registerCompleteFeature(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "complete_feature",
     {
       title: "Complete feature",

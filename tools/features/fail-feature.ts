@@ -4,10 +4,11 @@ import type { Context } from "../../src/context.js";
 import { failFeature } from "../../src/control/features.js";
 import { agentId, featureId, result } from "../common.js";
 import { releasedKeys } from "./complete-feature.js";
+import { registerTool } from "../register.js";
 
 /** `fail_feature`: abandon an active feature; its dependents are blocked until it is started again. */
 export function registerFailFeature(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "fail_feature",
     {
       title: "Fail feature",

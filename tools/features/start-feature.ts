@@ -3,10 +3,11 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { startFeature } from "../../src/control/features.js";
 import { agentId, featureId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** `start_feature`: §4.2 "Before starting": prerequisites completed, else refused and logged (§5.2). */
 export function registerStartFeature(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "start_feature",
     {
       title: "Start feature",

@@ -3,10 +3,11 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { acknowledgeInbox } from "../../src/control/handoffs.js";
 import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** `acknowledge`: mark inbox messages read, in one transaction. */
 export function registerAcknowledge(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "acknowledge",
     {
       title: "Acknowledge messages",

@@ -6,10 +6,11 @@ import { paginate } from "../../src/control/page.js";
 import { normalizeKey } from "../../src/paths.js";
 import { keyString, READ_ONLY, result } from "../common.js";
 import { conventionShape } from "./set-convention.js";
+import { registerTool } from "../register.js";
 
 /** `check_conventions`: the convention drift check before editing (coordination-skill.md, "Convention Drift Check"). */
 export function registerCheckConventions(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "check_conventions",
     {
       title: "Check conventions",

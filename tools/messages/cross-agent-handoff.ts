@@ -4,11 +4,12 @@ import type { Context } from "../../src/context.js";
 import { crossAgentHandoff } from "../../src/control/handoffs.js";
 import { normalizeKeys } from "../../src/paths.js";
 import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** `cross_agent_handoff`: report a discovery that affects another agent or domain (coordination-skill.md, "Cross-Agent Discovery Handoff"). */
 export function registerCrossAgentHandoff(server: McpServer, ctx: Context): void {
   const max = ctx.config.limits.string_bytes;
-  server.registerTool(
+  registerTool(server, ctx, 
     "cross_agent_handoff",
     {
       title: "Cross-agent handoff",

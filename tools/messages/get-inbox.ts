@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { listInbox } from "../../src/control/inbox.js";
 import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** One inbox message as get_inbox shows it (MessageView in src/control/inbox.ts). */
 export const messageShape = z.object({
@@ -20,7 +21,7 @@ export const messageShape = z.object({
 
 /** `get_inbox`: an agent's messages, algedonic first (execution-template.md, "Communication Delays"). */
 export function registerGetInbox(server: McpServer, ctx: Context): void {
-  server.registerTool(
+  registerTool(server, ctx, 
     "get_inbox",
     {
       title: "Get inbox",

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { normalizeScope, setConvention } from "../../src/control/conventions.js";
 import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
 
 /** A stored convention (ConventionRecord in src/control/records.ts). */
 export const conventionShape = z.object({
@@ -18,7 +19,7 @@ export const conventionShape = z.object({
 /** `set_convention`: first value wins; a different later value is refused and escalated (coordination-skill.md, "Convention Authority"). */
 export function registerSetConvention(server: McpServer, ctx: Context): void {
   const max = ctx.config.limits.string_bytes;
-  server.registerTool(
+  registerTool(server, ctx, 
     "set_convention",
     {
       title: "Set convention",

@@ -1,0 +1,45 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../src/context.js";
+import { breakLock } from "../src/control/lock-breaks.js";
+import { agentId, keyString, result } from "./common.js";
+import { registerTool } from "./register.js";
+
+/**
+ * `break_lock`: end other agents' locks on one key before their leases run
+ * out. Logged as a `lock_break` decision (who, what, why) and told to each
+ * holder through its inbox; the holders' tokens turn stale (`broken`).
+ */
+export function registerBreakLock(server: McpServer, ctx: Context): void {
+  registerTool(
+    server,
+    ctx,
+    "break_lock",
+    {
+      title: "Break lock",
+      description: "Force-end others' locks on a key (crashed or stuck holder). Logged as a decision; holders are told.",
+      inputSchema: {
+        agent_id: agentId,
+        path: keyString.describe("Key as held"),
+        reason: z.string().min(1).max(ctx.config.limits.string_bytes).describe("Why (logged)"),
+      },
+      outputSchema: {
+        // Each broken lock: key, mode, agent_id, feature_id (nullable), fencing_token.
+        broken: z.array(
+          z.object({ key: z.string(), mode: z.string(), agent_id: z.string(), feature_id: z.string().nullable(), fencing_token: z.number() }),
+        ),
+        decision_seq: z.number().nullable(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      const key = ctx.keys.normalize(args.path, "path");
+      const r = breakLock(ctx, ctx.locks, { agent_id: args.agent_id, key, reason: args.reason });
+      const text =
+        r.broken.length === 0
+          ? `nothing to break: no other agent holds ${key}`
+          : `broke ${r.broken.map((b) => `${b.agent_id}'s ${b.mode} lock (token ${b.fencing_token})`).join(", ")} on ${key}; decision #${r.decision_seq}`;
+      return result({ broken: r.broken, decision_seq: r.decision_seq }, text);
+    },
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * How every signalbox tool is registered: the SDK's `registerTool` plus the
+ * two rules issue 4 ("Bad input and misuse") puts on every call.
+ *
+ * - Inputs are strict objects: an unknown argument (`agentid` for
+ *   `agent_id`) is refused with an error naming it, never silently dropped.
+ * - A flood from one agent cannot starve the others: one agent may have at
+ *   most `limits.requests_in_flight_per_agent` calls in flight in this server
+ *   process; a call beyond that is refused at once with an error naming the
+ *   limit, and the other agents' calls go on.
+ */
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Context } from "../src/context.js";
+
+/** The SDK's per-call extras (abort signal, progress token, notification sender). */
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** A tool's definition: everything `registerTool` takes, with every field required by house rules. */
+export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
+  title: string;
+  description: string;
+  inputSchema: I;
+  outputSchema: O;
+  annotations: ToolAnnotations;
+}
+
+/**
+ * Register tool `name` on `server` with a strict input object and the
+ * per-agent in-flight limit of `ctx.admission`.
+ */
+export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  server: McpServer,
+  ctx: Context,
+  name: string,
+  definition: ToolDefinition<I, O>,
+  handler: (args: z.infer<z.ZodObject<I>>, extra: ToolExtra) => Promise<CallToolResult> | CallToolResult,
+): RegisteredTool {
+  const inputSchema = z.strictObject(definition.inputSchema) as unknown as z.ZodObject<I>;
+  const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
+    const agent = (args as { agent_id?: unknown }).agent_id;
+    if (typeof agent !== "string") return handler(args, extra);
+    const release = ctx.admission.enter(agent);
+    try {
+      return await handler(args, extra);
+    } finally {
+      release();
+    }
+  };
+  // The SDK's generics cannot follow a schema built from a generic shape; the
+  // handler's argument type above is what the strict object parses to.
+  const register = server.registerTool.bind(server) as unknown as (
+    name: string,
+    config: ToolDefinition<I, O> | (Omit<ToolDefinition<I, O>, "inputSchema"> & { inputSchema: z.ZodObject<I> }),
+    cb: typeof admitted,
+  ) => RegisteredTool;
+  return register(name, { ...definition, inputSchema }, admitted);
+}
