@@ -256,17 +256,29 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     usedBytes,
     close: () => h.env.close(),
   };
-  store.write(() => {
-    const version = store.meta.get("schema_version");
-    if (version === undefined || (typeof version === "number" && version < SCHEMA_VERSION)) {
-      // Version 2 only adds databases; an older store is upgraded in place.
-      store.meta.putSync("schema_version", SCHEMA_VERSION);
-    } else if (typeof version !== "number" || version > SCHEMA_VERSION) {
-      throw new Error(
-        `store ${dir} has schema version ${String(version)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
-      );
-    }
-  }, { housekeeping: true });
+  // Only a new or older store is written to at open (a read-only look otherwise, so a store on a nearly full disk still opens).
+  const version = store.meta.get("schema_version");
+  if (typeof version === "number" && version > SCHEMA_VERSION) {
+    throw new Error(
+      `store ${dir} has schema version ${version}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
+    );
+  }
+  if (version !== SCHEMA_VERSION) {
+    store.write(
+      () => {
+        const current = store.meta.get("schema_version");
+        if (current === undefined || (typeof current === "number" && current < SCHEMA_VERSION)) {
+          // Version 2 only adds databases; an older store is upgraded in place.
+          store.meta.putSync("schema_version", SCHEMA_VERSION);
+        } else if (typeof current !== "number" || current > SCHEMA_VERSION) {
+          throw new Error(
+            `store ${dir} has schema version ${String(current)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
+          );
+        }
+      },
+      { housekeeping: true },
+    );
+  }
   return store;
 }
 
