@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `signalbox` command. With no subcommand (or `serve`) it is the MCP
- * server on stdio; `demo` runs the main job on the bundled real inputs.
+ * server on stdio; `demo` runs the main job on the bundled real inputs;
+ * `check` checks a store's integrity.
  */
 import { Command } from "commander";
 import { serveStdio } from "./main.js";
@@ -27,6 +28,18 @@ program
   .action(async () => {
     const { runDemo } = await import("./cli/demo.js");
     await runDemo();
+  });
+
+program
+  .command("check")
+  .description("check the integrity of the store (default: the root's .signalbox/, or SIGNALBOX_DB)")
+  .option("--store <dir>", "store folder to check")
+  .action(async (opts: { store?: string }) => {
+    const { resolveRoot, resolveStoreDir } = await import("./root.js");
+    const { runCheck } = await import("./cli/check.js");
+    const root = program.opts<{ root?: string }>().root;
+    const dir = opts.store ?? resolveStoreDir(resolveRoot(root !== undefined ? { root } : {}));
+    process.exitCode = await runCheck(dir);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -25,25 +25,25 @@ import { z } from "zod";
 
 export const CONFIG_FILE = "signalbox.config.json";
 
-const DomainRule = z.object({
+const DomainRule = z.strictObject({
   pattern: z.string().min(1).describe("Exact path or glob (picomatch syntax)"),
   domain: z.string().min(1).describe("Domain (coordinator) name"),
   parallel: z.enum(["none", "all_except_self"]).optional().describe('"none": tasks in this domain always serialize'),
 });
 
-const IntegrationRule = z.object({
+const IntegrationRule = z.strictObject({
   pattern: z.string().min(1).describe("Exact path or glob"),
   tag: z.string().min(1).describe("Integration trigger tag, e.g. migration"),
 });
 
-const LockSettings = z.object({
+const LockSettings = z.strictObject({
   default_lease_ms: z.number().int().positive().default(600_000),
   max_lease_ms: z.number().int().positive().default(3_600_000),
   default_wait_ms: z.number().int().nonnegative().default(0),
   max_wait_ms: z.number().int().nonnegative().default(60_000),
 });
 
-const Limits = z.object({
+const Limits = z.strictObject({
   /** Keys in one acquire_lock / release_lock request. */
   keys_per_request: z.number().int().positive().default(256),
   /** Keys in one task of check_parallel / plan_waves (a real commit can write hundreds of files). */
@@ -64,7 +64,7 @@ const Limits = z.object({
   store_mb: z.number().int().positive().default(1024),
 });
 
-const ControlSettings = z.object({
+const ControlSettings = z.strictObject({
   /** An agent silent (no report_status) longer than this is unavailable, ms. */
   heartbeat_ms: z.number().int().positive().default(300_000),
   /** A message unacknowledged longer than this is a communication delay, ms. */
@@ -83,7 +83,7 @@ const ControlSettings = z.object({
   page_size: z.number().int().positive().max(1000).default(50),
 });
 
-const PathSettings = z.object({
+const PathSettings = z.strictObject({
   /**
    * Whether lock keys differing only in case are different files: "auto"
    * probes the root's filesystem (paths.ts KeyResolver); false folds case.

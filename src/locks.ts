@@ -499,7 +499,7 @@ export class LockManager {
   release(agent: string, target: { lock_ids?: string[]; keys?: string[]; all?: boolean }): ReleaseResult {
     const selectors = [target.lock_ids, target.keys, target.all ? true : undefined].filter((s) => s !== undefined);
     if (selectors.length !== 1) {
-      throw new Error("release_lock: give exactly one of lock_ids, paths or all: true");
+      throw new Error("lock_ids, paths, all: give exactly one of lock_ids, paths or all: true");
     }
     const result = this.store.write((): ReleaseResult => {
       const out: ReleaseResult = { released: [], stale: [], not_held: [] };
@@ -511,7 +511,7 @@ export class LockManager {
             out.stale.push({ key: "", lock_id: id, status: "unknown" });
             continue;
           }
-          if (rec.agent_id !== agent) throw new Error(this.notYours("release", agent, rec));
+          if (rec.agent_id !== agent) throw new Error(this.notYours("release", "lock_ids", agent, rec));
           mine.push(rec);
         }
       } else if (target.keys) {
@@ -525,7 +525,7 @@ export class LockManager {
             else if (this.isLive(rec)) others.push(rec);
           }
           if (own.length > 0) mine.push(...own);
-          else if (others[0]) throw new Error(this.notYours("release", agent, others[0]));
+          else if (others[0]) throw new Error(this.notYours("release", "paths", agent, others[0]));
           else out.not_held.push(key);
         }
       } else {
@@ -621,7 +621,7 @@ export class LockManager {
           out.stale.push({ key: "", lock_id: id, status: "unknown" });
           continue;
         }
-        if (rec.agent_id !== agent) throw new Error(this.notYours("renew", agent, rec));
+        if (rec.agent_id !== agent) throw new Error(this.notYours("renew", "lock_ids", agent, rec));
         const status = this.statusOf(rec);
         if (status !== "current") {
           if (rec.state === "held") this.endLock(rec, "expired");
@@ -742,10 +742,10 @@ export class LockManager {
     return touched;
   }
 
-  private notYours(action: string, agent: string, rec: LockRecord): string {
+  private notYours(action: string, field: string, agent: string, rec: LockRecord): string {
     const feature = rec.feature_id ? `, feature ${rec.feature_id}` : "";
     return (
-      `${action}_lock refused: the ${rec.mode} lock on ${rec.key} belongs to agent "${rec.agent_id}"${feature}, ` +
+      `${field}: ${action} refused: the ${rec.mode} lock on ${rec.key} belongs to agent "${rec.agent_id}"${feature}, ` +
       `not to "${agent}". Only the holder may ${action} it; wait for its lease to end or ask the orchestrator.`
     );
   }

@@ -4,6 +4,7 @@
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createContext, type ContextOptions } from "./context.js";
+import { LineLimit, MAX_LINE_BYTES } from "./line-limit.js";
 import { createServer } from "./server.js";
 
 /** Serve over stdio until stdin closes or a signal arrives. */
@@ -24,7 +25,17 @@ export async function serveStdio(opts: ContextOptions = {}): Promise<void> {
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
   process.stdin.on("end", () => void stop(0));
-  const transport = new StdioServerTransport();
+  // One oversized request line is dropped and answered with an error; it must not end the server.
+  const transport: StdioServerTransport = new StdioServerTransport(
+    process.stdin.pipe(
+      new LineLimit(MAX_LINE_BYTES, (bytes, id) => {
+        ctx.logger.log("warn", "dropped an oversized request line", { bytes, id });
+        if (id === null) return;
+        const message = `Invalid Request: the request line is ${bytes} bytes, over this server's limit of ${MAX_LINE_BYTES} bytes`;
+        void transport.send({ jsonrpc: "2.0", id, error: { code: -32600, message } });
+      }),
+    ),
+  );
   transport.onclose = () => void stop(0);
   await server.connect(transport);
   ctx.logger.log("info", "signalbox serving on stdio", { root: ctx.root, store: ctx.store.dir, pid: process.pid });

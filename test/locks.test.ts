@@ -120,7 +120,7 @@ describe("release and renew belong to the holder", () => {
     const [l] = granted(await locks.acquire({ agent_id: "a", keys: ["x.ts"], mode: "write", feature_id: "F" }));
     expect(() => locks.release("b", { lock_ids: [l!.lock_id] })).toThrow(/belongs to agent "a".*feature F.*not to "b"/);
     expect(() => locks.release("b", { keys: ["x.ts"] })).toThrow(/belongs to agent "a"/);
-    expect(() => locks.renew("b", [l!.lock_id])).toThrow(/renew_lock refused|only the holder/i);
+    expect(() => locks.renew("b", [l!.lock_id])).toThrow(/^lock_ids: renew refused|only the holder/i);
     expect(locks.verify(l!.lock_id, l!.fencing_token).valid).toBe(true);
   });
 

@@ -26,16 +26,16 @@ export function registerReleaseLock(server: McpServer, ctx: Context): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     async (args) => {
+      const given = [args.lock_ids && "lock_ids", args.paths && "paths", args.all !== undefined && "all"].filter(Boolean);
+      if (given.length !== 1) {
+        throw new Error(`lock_ids, paths, all: give exactly one (got ${given.length === 0 ? "none" : given.join(" and ")})`);
+      }
+      if (args.all === false) throw new Error("all: pass true to release every lock, or give lock_ids or paths");
       const selector = args.lock_ids
         ? { lock_ids: args.lock_ids }
         : args.paths
           ? { keys: ctx.keys.normalizeAll(args.paths, "paths") }
-          : args.all
-            ? { all: true }
-            : {};
-      if (args.all === false && !args.lock_ids && !args.paths) {
-        throw new Error("all: pass true to release every lock, or give lock_ids or paths");
-      }
+          : { all: true };
       const r = ctx.locks.release(args.agent_id, selector);
       const parts = [`released ${r.released.length}`];
       if (r.stale.length) parts.push(`stale ${r.stale.length} (${r.stale.map((s) => `${s.key || s.lock_id}: ${s.status}`).join(", ")})`);
