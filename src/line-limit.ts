@@ -5,7 +5,7 @@
  * The SDK's stdio reader holds at most 10 MiB of one unfinished line
  * (`STDIO_DEFAULT_MAX_BUFFER_SIZE`) and closes the transport past it, which
  * would stop the server. This transform passes whole lines on while they stay
- * within `maxLineBytes`; a longer line is dropped up to its newline and
+ * within `maxLineBytes` (counting its newline); a longer line is dropped up to its newline and
  * reported through `onDropped` with its length and, when the line ends with
  * a top-level `"id"` member (as the SDK's client writes requests), that id,
  * so the caller can be answered with an error instead of waiting.
@@ -18,13 +18,17 @@ export const MAX_LINE_BYTES = 10 * 1024 * 1024 - 256 * 1024;
 /** Bytes of a dropped line's end kept to find its id. */
 const TAIL_BYTES = 512;
 /** A top-level `"id"` as the last member of the line's object (a nested one would be followed by another `}`). */
-const TRAILING_ID = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*}\s*$/;
+const TRAILING_ID = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")\s*}\s*$/;
 
 /** The id of a JSON-RPC request whose line ends with `"id": <id>}`, or null. */
 export function trailingId(tail: string): string | number | null {
   const m = TRAILING_ID.exec(tail);
   if (!m) return null;
-  return JSON.parse(m[1] as string) as string | number;
+  try {
+    return JSON.parse(m[1] as string) as string | number;
+  } catch {
+    return null;
+  }
 }
 
 /** The transform; `onDropped` is called once per dropped line. */

@@ -550,7 +550,7 @@ export class LockManager {
   /**
    * Release every lock `agent` holds for `featureId` (on completing or
    * failing the feature, parallel-execution-protocol §4.2 "Release all
-   * locks"). Joins the caller's write transaction if one is open.
+   * locks"). Runs as a child of the caller's write transaction if one is open.
    */
   releaseFeature(agent: string, featureId: string): ReleaseResult {
     const result = this.store.write((): ReleaseResult => {
@@ -575,8 +575,8 @@ export class LockManager {
    * `agent`, marking it `broken` (its holder's verify_lock, renew_lease and
    * release_lock then say stale with status `broken`). Only the audited
    * `break_lock` path calls this (control/lock-breaks.ts records who broke
-   * what and why, and tells each holder). Joins the caller's write
-   * transaction.
+   * what and why, and tells each holder). Runs as a child of the caller's
+   * write transaction.
    */
   breakHeld(agent: string, key: string): BrokenLock[] {
     const broken = this.store.write((): BrokenLock[] => {
@@ -599,8 +599,10 @@ export class LockManager {
 
   /**
    * Extend the leases of `agent`'s locks (`lock_ids`, or all its locks) to
-   * now + `lease_ms`. An expired or ended lock is reported stale and is not
-   * revived: another agent may already hold a newer token for that key.
+   * now + `lease_ms`; a renewal never shortens a lease (the later expiry
+   * wins; release the lock to give it up early). An expired or ended lock is
+   * reported stale and is not revived: another agent may already hold a
+   * newer token for that key.
    *
    * @throws Error naming the holder if a lock belongs to another agent, or if
    *         `lease_ms` is outside the configured bounds.
@@ -628,13 +630,14 @@ export class LockManager {
           out.stale.push({ key: rec.key, lock_id: id, status });
           continue;
         }
-        this.table.putLock({ ...rec, expires_mono: now + lease });
+        const expires = Math.max(rec.expires_mono, now + lease);
+        this.table.putLock({ ...rec, expires_mono: expires });
         out.renewed.push({
           key: rec.key,
           mode: rec.mode,
           lock_id: id,
           fencing_token: rec.fencing_token,
-          expires_at: monoToIso(this.clock, now + lease),
+          expires_at: monoToIso(this.clock, expires),
         });
       }
       return out;

@@ -109,6 +109,16 @@ describe("leases", () => {
     expect((await locks.acquire({ agent_id: "b", keys: ["x.ts"], mode: "read" })).granted).toBe(false);
   });
 
+  it("renew never shortens a lease: the later expiry wins", async () => {
+    const [l] = granted(await locks.acquire({ agent_id: "a", keys: ["x.ts"], mode: "write", lease_ms: 1000 }));
+    const before = l!.expires_at;
+    expect(locks.renew("a", [l!.lock_id], 100).renewed[0]!.expires_at).toBe(before);
+    clock.advance(500);
+    expect(locks.verify(l!.lock_id, l!.fencing_token).valid).toBe(true);
+    clock.advance(501);
+    expect(locks.verify(l!.lock_id, l!.fencing_token).status).toBe("expired");
+  });
+
   it("rejects leases and waits outside the configured bounds, naming the field", async () => {
     await expect(locks.acquire({ agent_id: "a", keys: ["x"], mode: "read", lease_ms: 60_001 })).rejects.toThrow(/lease_ms/);
     await expect(locks.acquire({ agent_id: "a", keys: ["x"], mode: "read", wait_ms: 30_001 })).rejects.toThrow(/wait_ms/);

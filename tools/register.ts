@@ -7,7 +7,9 @@
  * - A flood from one agent cannot starve the others: one agent may have at
  *   most `limits.requests_in_flight_per_agent` calls in flight in this server
  *   process; a call beyond that is refused at once with an error naming the
- *   limit, and the other agents' calls go on.
+ *   limit, and the other agents' calls go on. This covers the tools that take
+ *   an `agent_id` (every tool that changes state on an agent's behalf); the
+ *   id is the caller's own claim, as everywhere in MCP over stdio.
  */
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";

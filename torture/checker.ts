@@ -137,7 +137,7 @@ export function checkFifo(events: readonly HistoryEvent[]): { violations: FifoVi
 export function checkStale(events: readonly HistoryEvent[]): { violations: StaleViolation[]; checks: number } {
   const grants = new Map<string, GrantEvent>();
   const renewsOf = new Map<string, (RenewEvent | OpEvent)[]>();
-  const releasedAt = new Map<string, number>();
+  const releasedAt = new Map<string, number[]>();
   const ops: OpEvent[] = [];
   const push = (id: string, ev: RenewEvent | OpEvent) => {
     const list = renewsOf.get(id);
@@ -147,7 +147,7 @@ export function checkStale(events: readonly HistoryEvent[]): { violations: Stale
   for (const ev of events) {
     if (ev.type === "grant" && !grants.has(ev.lock_id)) grants.set(ev.lock_id, ev);
     else if (ev.type === "renew") push(ev.lock_id, ev);
-    else if (ev.type === "release") releasedAt.set(ev.lock_id, Math.min(releasedAt.get(ev.lock_id) ?? Infinity, ev.t));
+    else if (ev.type === "release") releasedAt.set(ev.lock_id, [...(releasedAt.get(ev.lock_id) ?? []), ev.t]);
     else if (ev.type === "op") {
       ops.push(ev);
       if (ev.op === "renew" && ev.status === "lost") push(ev.lock_id, ev);
@@ -176,8 +176,9 @@ export function checkStale(events: readonly HistoryEvent[]): { violations: Stale
       checks++;
       if (op.status !== "expired") violations.push({ op, rule: "must_be_stale", lower, upper });
     } else if (op.answer_t < lower) {
-      const rel = releasedAt.get(op.lock_id);
-      const releasedBefore = rel !== undefined && rel < op.sent_t;
+      // A release op's own release event is recorded just before it is sent: it does not count.
+      const earlier = (releasedAt.get(op.lock_id) ?? []).filter((t) => t <= op.sent_t).length;
+      const releasedBefore = earlier > (op.op === "release" ? 1 : 0);
       if (!releasedBefore && op.status !== "current") violations.push({ op, rule: "must_be_current", lower, upper });
     }
   }

@@ -76,6 +76,7 @@ function emptyStats(): DriverStats {
     respawns: 0,
     hung: 0,
     disk_refusals: 0,
+    store_failures: 0,
     unexpected_errors: 0,
     stalls_seen: 0,
     max_gap_ms: 0,
@@ -176,6 +177,10 @@ class Driver {
       killServer(live);
     } else if (out.kind === "lost") this.stats.lost++;
     else if (out.kind === "disk") this.stats.disk_refusals++;
+    else if (out.kind === "store") {
+      this.stats.store_failures++;
+      this.note(`${this.cfg.name}: ${out.text.slice(0, 300)}`);
+    }
     else if (out.kind === "error") {
       this.stats.unexpected_errors++;
       this.note(`${this.cfg.name}: ${out.text.slice(0, 300)}`);

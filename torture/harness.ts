@@ -26,6 +26,7 @@ import {
   type FaultLoop,
 } from "./faults.js";
 import { monoNow, type HistoryEvent } from "./history.js";
+import { STORE_FAILURE_MARK } from "./server.js";
 import type { DriverConfig, DriverMessage, DriverStats } from "./protocol.js";
 import { makeRng } from "./random.js";
 import type { Fault, TortureOptions, TortureReport } from "./report.js";
@@ -375,6 +376,8 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (ms
       },
       deadlocks,
       recoveries: sc.recoveries,
+      store_failures: sum((s) => s.store_failures),
+      store_failure_examples: examples.filter((n) => n.includes(STORE_FAILURE_MARK)).slice(0, 5),
       store: { held: sc.locks.held, ended: sc.locks.ended, decisions: sc.decisions, fencing_token: sc.fencing_token, problems: sc.problems },
       violations: {
         double_grants: check.counts.double_grants,
@@ -392,7 +395,7 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (ms
         recorder_errors: check.counts.recorder_errors,
         drivers_failed: driversFailed,
       },
-      examples,
+      examples: examples.filter((n) => !n.includes(STORE_FAILURE_MARK)),
     };
   } finally {
     await store.close();

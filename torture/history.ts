@@ -250,7 +250,7 @@ export function intervalsOf(events: readonly HistoryEvent[]): {
     else grants.set(ev.lock_id, ev);
   }
   const releaseT = new Map<string, number>();
-  const lastRenew = new Map<string, RenewEvent>();
+  const renewBound = new Map<string, number>();
   const unknown = new Set<string>();
   for (const ev of events) {
     if (ev.type !== "release" && ev.type !== "renew") continue;
@@ -261,17 +261,18 @@ export function intervalsOf(events: readonly HistoryEvent[]): {
     if (ev.type === "release") {
       releaseT.set(ev.lock_id, Math.min(releaseT.get(ev.lock_id) ?? Number.POSITIVE_INFINITY, ev.t));
     } else {
-      const prev = lastRenew.get(ev.lock_id);
-      if (!prev || ev.t > prev.t) lastRenew.set(ev.lock_id, ev);
+      renewBound.set(ev.lock_id, Math.max(renewBound.get(ev.lock_id) ?? Number.NEGATIVE_INFINITY, ev.sent_t + ev.lease_ms));
     }
   }
   const intervals: Interval[] = [];
   for (const g of grants.values()) {
-    // The lease ends no earlier than (send time + lease) of the last successful renewal, else of the grant.
-    const r = lastRenew.get(g.lock_id);
+    // A renewal never shortens a lease (src/locks.ts renew), so the lease ends no earlier than the
+    // latest (send time + lease) of the grant and of every successful renewal. Without the grant's
+    // send time and lease the bound is unknown: the interval runs to its release.
     let leaseEnd = Number.POSITIVE_INFINITY;
-    if (r) leaseEnd = r.sent_t + r.lease_ms;
-    else if (g.sent_t !== undefined && g.lease_ms !== undefined) leaseEnd = g.sent_t + g.lease_ms;
+    if (g.sent_t !== undefined && g.lease_ms !== undefined) {
+      leaseEnd = Math.max(g.sent_t + g.lease_ms, renewBound.get(g.lock_id) ?? Number.NEGATIVE_INFINITY);
+    }
     const end = Math.min(releaseT.get(g.lock_id) ?? Number.POSITIVE_INFINITY, leaseEnd);
     intervals.push({
       agent: g.agent,
@@ -292,8 +293,9 @@ export function intervalsOf(events: readonly HistoryEvent[]): {
  * Check a history: no two conflicting holders at once, every fencing token
  * used once, and tokens rising in grant order between conflicting grants.
  * `a` was surely granted before `b` when `a`'s answer arrived before `b`'s
- * request was sent (without a recorded send time, the answer time stands
- * in). Recorded answer times alone are not the grant order: a client paused
+ * request was sent. Every driver records send times; a history without
+ * them (older tests) falls back to answer times, which is only sound when
+ * no client was paused. Recorded answer times alone are not the grant order: a client paused
  * (SIGSTOP) reads an old grant late, after its lease already ended.
  */
 export function checkHistory(events: readonly HistoryEvent[]): HistoryCheck {

@@ -44,6 +44,8 @@ export interface DriverStats {
   hung: number;
   /** Tool errors saying the disk reserve refused the write. */
   disk_refusals: number;
+  /** Answers saying LMDB failed in the server (it reopens the store; counted against `recoveries`). */
+  store_failures: number;
   /** Any other error answer (a finding). */
   unexpected_errors: number;
   /** Event-loop gaps longer than `stall_gap_ms` (SIGSTOP seen from inside). */

@@ -68,6 +68,10 @@ export interface TortureReport {
   deadlocks: DeadlockResult[];
   /** Store reopenings after an LMDB failure (`meta.store_recoveries`). */
   recoveries: number;
+  /** Calls answered "store: LMDB failed" (the server then reopened its store, unless killed first). */
+  store_failures: number;
+  /** The first few of those answers. */
+  store_failure_examples: string[];
   store: { held: number; ended: number; decisions: number; fencing_token: number; problems: string[] };
   /** Every count must be 0. */
   violations: {
@@ -115,7 +119,7 @@ export function renderReport(r: TortureReport): string {
     ["min grants/s per process", w.min_grants_per_s.toFixed(1)],
     ["FIFO pairs checked", w.fifo_pairs_checked],
     ["stale checks (ops after lease end)", w.stale_checks],
-    ["store recoveries", r.recoveries],
+    ["LMDB failures answered / store reopenings", `${r.store_failures} / ${r.recoveries}`],
   );
   out.push(work.toString());
   const f = r.faults;
@@ -145,6 +149,9 @@ export function renderReport(r: TortureReport): string {
   const v = new Table({ head: ["check", "violations"], style: TABLE_STYLE });
   for (const [k, n] of Object.entries(r.violations)) v.push([k.replace(/_/g, " "), n === 0 ? "0" : `${n}  <-- FAIL`]);
   out.push(v.toString());
+  if (r.store_failure_examples.length) {
+    out.push(`LMDB failures the servers answered and recovered from:\n  ${r.store_failure_examples.join("\n  ")}`);
+  }
   if (r.examples.length) out.push(`examples:\n  ${r.examples.slice(0, 40).join("\n  ")}`);
   out.push(violationTotal(r) === 0 ? "PASS: no violation" : `FAIL: ${violationTotal(r)} violation(s)`);
   return out.join("\n");

@@ -36,6 +36,8 @@ export type CallOutcome<T> =
   | { kind: "ok"; data: T }
   /** The tool answered isError: the disk reserve refused the write ("disk_reserve_mb" in the text). */
   | { kind: "disk"; text: string }
+  /** LMDB failed inside the server ("store: LMDB failed"): the server reopens its store before the next write. */
+  | { kind: "store"; text: string }
   /** Any other error answer. */
   | { kind: "error"; text: string }
   /** The server went away with the call in flight: unknown outcome. */
@@ -45,6 +47,8 @@ export type CallOutcome<T> =
 
 /** Text a disk-reserve refusal carries (the lead's `limits.disk_reserve_mb`). */
 export const DISK_ERROR_MARK = "disk_reserve_mb";
+/** Text of an LMDB failure the server answers with, then recovers from by reopening (src/store/index.ts). */
+export const STORE_FAILURE_MARK = "store: LMDB failed";
 
 /** Is process `pid` alive? */
 export function pidAlive(pid: number): boolean {
@@ -149,7 +153,9 @@ export async function callTool<T>(
     });
     if (res.isError) {
       const text = errorText(res.content);
-      return text.includes(DISK_ERROR_MARK) ? { kind: "disk", text } : { kind: "error", text: `${name}: ${text}` };
+      if (text.includes(DISK_ERROR_MARK)) return { kind: "disk", text };
+      if (text.includes(STORE_FAILURE_MARK)) return { kind: "store", text: `${name}: ${text}` };
+      return { kind: "error", text: `${name}: ${text}` };
     }
     if (!res.structuredContent) return { kind: "error", text: `${name}: no structuredContent` };
     return { kind: "ok", data: res.structuredContent as T };

@@ -2,7 +2,8 @@
  * `signalbox check`: open a store and check its integrity (src/store/check.ts):
  * every live lock indexed and leased, every index and queue entry pointing at
  * its record, counters ahead of their records, the decision log without gaps.
- * Prints a table and the problems; exits 1 if there is any.
+ * Prints a table and the problems; exits 1 if there is any. Opening a store
+ * written by an older schema upgrades it in place first (as a server would).
  */
 import fs from "node:fs";
 import path from "node:path";

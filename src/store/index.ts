@@ -127,7 +127,9 @@ export interface Store {
   readonly metrics: Database<unknown, string>;
   /**
    * Run `fn` in ONE write transaction (`transactionSync`) and return its
-   * result; a call inside another `write` joins the outer transaction. The
+   * result; a call inside another `write` runs as a child transaction of the
+   * outer one (commits with it; an error it throws that the outer code
+   * catches undoes only the child's writes). The
    * outermost call first passes the write guard (guard.ts): it refuses the
    * write, with nothing written, when the disk is below
    * `limits.disk_reserve_mb` or (unless `housekeeping`) the store is at
@@ -185,7 +187,6 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     old.close().catch(() => undefined);
     h = openHandles(file);
     recoveries++;
-    h.env.transactionSync(() => nextCounter(store, "store_recoveries"));
     guard.recovered();
   };
 
@@ -235,10 +236,15 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     },
     write<T>(fn: () => T, opts: { housekeeping?: boolean } = {}): T {
       if (depth > 0) return h.env.transactionSync(fn);
-      if (guard.check(opts.housekeeping ?? false)) reopen();
+      const reopened = guard.check(opts.housekeeping ?? false);
+      if (reopened) reopen();
       depth++;
       try {
-        return h.env.transactionSync(fn);
+        return h.env.transactionSync(() => {
+          // The reopening is counted in the store with the first write after it.
+          if (reopened) nextCounter(store, "store_recoveries");
+          return fn();
+        });
       } catch (err) {
         const failure = storeFailureOf(err);
         if (!failure) throw err;
