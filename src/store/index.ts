@@ -262,30 +262,30 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     usedBytes,
     close: () => h.env.close(),
   };
-  // Only a new or older store is written to at open (a read-only look otherwise, so a store on a nearly full disk still opens).
-  const version = store.meta.get("schema_version");
-  if (typeof version === "number" && version > SCHEMA_VERSION) {
-    throw new Error(
-      `store ${dir} has schema version ${version}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
-    );
-  }
-  if (version !== SCHEMA_VERSION) {
+  // Only a new or older store is written to at open (a read-only look first, so a store on a nearly full disk still opens).
+  if (needsUpgrade(dir, store.meta.get("schema_version"))) {
     store.write(
       () => {
-        const current = store.meta.get("schema_version");
-        if (current === undefined || (typeof current === "number" && current < SCHEMA_VERSION)) {
-          // Version 2 only adds databases; an older store is upgraded in place.
-          store.meta.putSync("schema_version", SCHEMA_VERSION);
-        } else if (typeof current !== "number" || current > SCHEMA_VERSION) {
-          throw new Error(
-            `store ${dir} has schema version ${String(current)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
-          );
-        }
+        // Looked at again inside the transaction: another process may have upgraded it meanwhile.
+        // Version 2 only adds databases; an older store is upgraded in place.
+        if (needsUpgrade(dir, store.meta.get("schema_version"))) store.meta.putSync("schema_version", SCHEMA_VERSION);
       },
       { housekeeping: true },
     );
   }
   return store;
+}
+
+/**
+ * Whether a store whose `meta.schema_version` is `version` must be upgraded
+ * (absent or older). @throws Error if it was written by a newer or unknown schema.
+ */
+function needsUpgrade(dir: string, version: unknown): boolean {
+  if (version === SCHEMA_VERSION) return false;
+  if (version === undefined || (typeof version === "number" && version < SCHEMA_VERSION)) return true;
+  throw new Error(
+    `store ${dir} has schema version ${String(version)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
+  );
 }
 
 /**
