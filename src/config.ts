@@ -18,6 +18,14 @@
  *   tasks per call, bytes per free-text field, live locks per agent, queued
  *   requests per key, calls in flight per agent and process, the free disk
  *   kept in reserve and the store's size.
+ * - `http`: `signalbox serve --http` (issue 5, "For agents on several
+ *   machines"): bearer tokens, each given literally (`token`) or by the name
+ *   of an environment variable holding it (`token_env`), each bound to the
+ *   agent ids it may act as (`"*"`: any); extra `Origin` and `Host` values
+ *   accepted besides the listening address's own.
+ * - `hooks.require_lock`: the Claude Code PreToolUse hook also denies an edit
+ *   of a file the calling agent has not write-locked (default false: it only
+ *   denies files another agent holds).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -91,6 +99,29 @@ const PathSettings = z.strictObject({
   case_sensitive: z.union([z.boolean(), z.literal("auto")]).default("auto"),
 });
 
+const HttpToken = z
+  .strictObject({
+    name: z.string().min(1).max(64).describe("Label used in logs and errors (never the token itself)"),
+    token: z.string().min(16).optional().describe("The bearer token itself (at least 16 characters)"),
+    token_env: z.string().min(1).optional().describe("Name of the environment variable holding the token"),
+    agents: z.array(z.string().min(1)).min(1).describe('Agent ids this token may act as; "*" for any'),
+  })
+  .refine((t) => (t.token === undefined) !== (t.token_env === undefined), {
+    message: "give exactly one of token and token_env",
+  });
+
+const HttpSettings = z.strictObject({
+  tokens: z.array(HttpToken).default([]),
+  /** Origins accepted besides http(s)://<listening host>:<port> and the localhost forms of it. */
+  allowed_origins: z.array(z.string().min(1)).default([]),
+  /** Host header values accepted besides the listening host:port (and localhost:port / 127.0.0.1:port on loopback). */
+  allowed_hosts: z.array(z.string().min(1)).default([]),
+});
+
+const HookSettings = z.strictObject({
+  require_lock: z.boolean().default(false),
+});
+
 export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
@@ -99,6 +130,8 @@ export const ConfigSchema = z
     limits: Limits.prefault({}),
     control: ControlSettings.prefault({}),
     paths: PathSettings.prefault({}),
+    http: HttpSettings.prefault({}),
+    hooks: HookSettings.prefault({}),
   })
   .strict();
 
@@ -107,6 +140,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type DomainRuleT = z.infer<typeof DomainRule>;
 export type ControlSettingsT = z.infer<typeof ControlSettings>;
 export type IntegrationRuleT = z.infer<typeof IntegrationRule>;
+export type HttpTokenT = z.infer<typeof HttpToken>;
 
 /** Parse a config object; throws an Error naming each bad field. */
 export function parseConfig(raw: unknown, source = CONFIG_FILE): Config {

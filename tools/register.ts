@@ -10,11 +10,15 @@
  *   limit, and the other agents' calls go on. This covers the tools that take
  *   an `agent_id` (every tool that changes state on an agent's behalf); the
  *   id is the caller's own claim, as everywhere in MCP over stdio.
+ * - Over Streamable HTTP (issue 5) the caller's bearer token is bound to the
+ *   agent ids it may act as: a call whose `agent_id` the token does not
+ *   cover is refused, naming the token's label and the ids it covers.
  */
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { assertMayActAs, grantOf } from "../src/auth.js";
 import type { Context } from "../src/context.js";
 
 /** The SDK's per-call extras (abort signal, progress token, notification sender). */
@@ -44,6 +48,8 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
     const agent = (args as { agent_id?: unknown }).agent_id;
     if (typeof agent !== "string") return handler(args, extra);
+    const grant = grantOf(extra.authInfo);
+    if (grant) assertMayActAs(grant, agent);
     const release = ctx.admission.enter(agent);
     try {
       return await handler(args, extra);

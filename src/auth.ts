@@ -1,0 +1,83 @@
+/**
+ * Bearer tokens for `signalbox serve --http` (issue 5, "For agents on several
+ * machines"): each token is bound to the agent ids it may act as. Over stdio
+ * an `agent_id` is the caller's own claim; over HTTP it must be one its token
+ * covers. No MCP types here: the HTTP entry point and tools/register.ts
+ * carry a {@link TokenGrant} in the SDK's `AuthInfo.extra`.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { HttpTokenT } from "./config.js";
+
+/** What a presented token grants: its label and the agent ids it may act as (`"*"`: any). */
+export interface TokenGrant {
+  readonly name: string;
+  readonly agents: readonly string[];
+}
+
+/** A configured token with its secret resolved. */
+export interface ResolvedToken extends TokenGrant {
+  /** SHA-256 of the token: compared in constant time, never the token itself. */
+  readonly digest: Buffer;
+}
+
+const digestOf = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest();
+
+/**
+ * Resolve the configured tokens (config `http.tokens`): a `token_env` entry
+ * reads its environment variable now.
+ * @throws Error naming `http.tokens[i].token_env` when the variable is unset or shorter than 16 characters.
+ */
+export function resolveTokens(tokens: readonly HttpTokenT[], env: NodeJS.ProcessEnv = process.env): ResolvedToken[] {
+  return tokens.map((t, i) => {
+    let secret = t.token;
+    if (secret === undefined) {
+      const value = env[t.token_env ?? ""];
+      if (value === undefined || value.length < 16) {
+        throw new Error(
+          `http.tokens[${i}].token_env: environment variable ${t.token_env} ${value === undefined ? "is not set" : "holds fewer than 16 characters"} (token "${t.name}")`,
+        );
+      }
+      secret = value;
+    }
+    return { name: t.name, agents: [...t.agents], digest: digestOf(secret) };
+  });
+}
+
+/**
+ * The grant of the token presented, or null if it matches none. Every
+ * configured token is compared (SHA-256 digests, `timingSafeEqual`), so the
+ * time taken says nothing about which or how much of a token matched.
+ */
+export function matchToken(tokens: readonly ResolvedToken[], presented: string): TokenGrant | null {
+  const digest = digestOf(presented);
+  let found: TokenGrant | null = null;
+  for (const t of tokens) {
+    if (timingSafeEqual(t.digest, digest) && found === null) found = { name: t.name, agents: t.agents };
+  }
+  return found;
+}
+
+/** Whether `grant` may act as `agentId`. */
+export function mayActAs(grant: TokenGrant, agentId: string): boolean {
+  return grant.agents.includes("*") || grant.agents.includes(agentId);
+}
+
+/**
+ * Refuse a call whose `agent_id` the caller's token does not cover.
+ * @throws Error naming `agent_id`, the token's label and the ids it covers.
+ */
+export function assertMayActAs(grant: TokenGrant, agentId: string): void {
+  if (mayActAs(grant, agentId)) return;
+  throw new Error(
+    `agent_id: token "${grant.name}" may act as ${grant.agents.map((a) => `"${a}"`).join(", ")}, not "${agentId}"`,
+  );
+}
+
+/** The key under which a {@link TokenGrant} travels in the SDK's `AuthInfo.extra`. */
+export const GRANT_KEY = "signalbox_grant";
+
+/** The grant carried by an SDK `AuthInfo` (`extra[GRANT_KEY]`), or null (stdio: no authentication). */
+export function grantOf(authInfo: { extra?: Record<string, unknown> } | undefined): TokenGrant | null {
+  const g = authInfo?.extra?.[GRANT_KEY] as TokenGrant | undefined;
+  return g && typeof g.name === "string" && Array.isArray(g.agents) ? g : null;
+}
