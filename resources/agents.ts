@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { statusBoard } from "../src/control/agents.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://agents`: the status board. */
-export function registerAgentsResource(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerAgentsResource(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "agents",
     "signalbox://agents",
     {

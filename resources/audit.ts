@@ -1,12 +1,12 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { auditView } from "../src/control/audit.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://audit`: the S3* audit view. */
-export function registerAuditResource(server: McpServer, ctx: Context): void {
+export function registerAuditResource(resources: ResourceCatalog, ctx: Context): void {
   const limit = ctx.config.control.page_size;
-  server.registerResource(
+  resources.fixedResource(
     "audit",
     "signalbox://audit",
     {

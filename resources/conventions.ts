@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { allConventions } from "../src/control/conventions.js";
 import { listEscalations } from "../src/control/escalations.js";
@@ -9,8 +9,8 @@ import { jsonContents } from "./common.js";
 const CONVENTIONS_SHOWN = 500;
 
 /** `signalbox://conventions`: every convention and the open escalations (coordination-skill.md, "Convention Authority"). */
-export function registerConventionsResource(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerConventionsResource(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "conventions",
     "signalbox://conventions",
     {

@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { listDecisions } from "../src/decisions.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://decisions`: the decision log, newest first (latest 200 entries and the total). */
-export function registerDecisionResource(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerDecisionResource(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "decisions",
     "signalbox://decisions",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { cap } from "../src/control/page.js";
 import { jsonContents } from "./common.js";
@@ -7,8 +7,8 @@ import { jsonContents } from "./common.js";
 const LIST_CAP = 500;
 
 /** `signalbox://locks`: live locks and waiters. Never shows a lock_id (it is the holder's secret). */
-export function registerLockResource(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerLockResource(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "locks",
     "signalbox://locks",
     {

@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { metricsReport } from "../src/control/metrics.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://metrics`: coordination KPIs and bottlenecks (execution-template.md, "Metrics and KPIs", "Bottleneck Detection"). */
-export function registerMetricsResource(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerMetricsResource(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "metrics",
     "signalbox://metrics",
     {

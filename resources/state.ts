@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { coordinationState } from "../src/control/features.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://state`: the coordination state of parallel-execution-protocol §4.1. */
-export function registerStateResource(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerStateResource(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "state",
     "signalbox://state",
     {

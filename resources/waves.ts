@@ -1,11 +1,12 @@
-import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { getPlan, listPlans, planCount } from "../src/plans.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://waves` (plans newest first) and `signalbox://waves/{plan_id}` (one plan) with list and completion. */
-export function registerWaveResources(server: McpServer, ctx: Context): void {
-  server.registerResource(
+export function registerWaveResources(resources: ResourceCatalog, ctx: Context): void {
+  resources.fixedResource(
     "waves",
     "signalbox://waves",
     {
@@ -16,7 +17,7 @@ export function registerWaveResources(server: McpServer, ctx: Context): void {
     async (uri) => jsonContents(uri.href, { plans: listPlans(ctx.store), total: planCount(ctx.store) }),
   );
 
-  server.registerResource(
+  resources.templateResource(
     "wave-plan",
     new ResourceTemplate("signalbox://waves/{plan_id}", {
       list: async () => ({

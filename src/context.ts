@@ -3,8 +3,10 @@
  * and resource: no module-level mutable state (DESIGN.md, "Layout").
  */
 import { Admission } from "./admission.js";
+import { ChangeFeed } from "./changes.js";
 import { loadConfig, type Config } from "./config.js";
 import { DomainMap } from "./domains.js";
+import { EventBus } from "./events.js";
 import { settleAllCoverage } from "./control/agents.js";
 import type { ControlEnv } from "./control/env.js";
 import { pruneHolderHistories } from "./control/detectors.js";
@@ -30,6 +32,10 @@ export interface Context {
   readonly keys: KeyResolver;
   /** Calls in flight per agent in this process (limits.requests_in_flight_per_agent). */
   readonly admission: Admission;
+  /** Commits by any process on the store, polled while anyone listens (resource subscriptions). */
+  readonly changes: ChangeFeed;
+  /** Coordination events decided in this process (MCP logging notifications). */
+  readonly events: EventBus;
   /** Stop timers and close the store. */
   close(): Promise<void>;
 }
@@ -43,6 +49,8 @@ export interface ContextOptions {
   logger?: Logger;
   /** Interval of lock-table housekeeping in ms (default 60 s; 0 disables). */
   sweepMs?: number;
+  /** Poll interval of the change feed in ms (default CHANGE_POLL_MS). */
+  changePollMs?: number;
 }
 
 /**
@@ -67,6 +75,9 @@ export function createContext(opts: ContextOptions = {}): Context {
   const timer = sweepMs > 0 ? setInterval(() => safeSweep(env, locks, logger), sweepMs) : null;
   timer?.unref();
   let closed = false;
+  const changes = new ChangeFeed(() => store.lastTxnId(), opts.changePollMs, (err) =>
+    logger.log("warn", "change feed failed", { error: (err as Error).message }),
+  );
   return {
     root,
     config,
@@ -77,10 +88,13 @@ export function createContext(opts: ContextOptions = {}): Context {
     locks,
     keys: new KeyResolver(root, { caseSensitive: config.paths.case_sensitive }),
     admission: new Admission(config.limits.requests_in_flight_per_agent),
+    changes,
+    events: new EventBus(),
     async close() {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
+      changes.close();
       await store.close();
     },
   };

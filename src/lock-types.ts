@@ -22,12 +22,18 @@ export interface LockSettings {
   queue_depth_per_key?: number;
 }
 
-/** Where a request stands when it enters the FIFO queue. */
-export interface QueuedInfo {
+/** Where a queued request stands (issue 5: progress while `acquire_lock` waits). */
+export interface WaitingInfo {
   /** Its place in the store-wide FIFO order (rises with every enqueue). */
   ticket: number;
+  /** 1 + the conflicting requests queued ahead of it on overlapping keys (1: next in line once the holders are gone). */
+  position: number;
   /** Agents it waits for (holders and earlier waiters), sorted. */
   behind: string[];
+  /** The locks in its way (no lock_id: that is the holder's secret). */
+  holders: Holder[];
+  /** Time spent queued so far, in ms. */
+  waited_ms: number;
 }
 
 /** A request for locks. `keys` must already be normalised (paths.ts). */
@@ -42,8 +48,12 @@ export interface AcquireRequest {
   wait_ms?: number;
   /** Aborting leaves the queue and rejects with an Error. */
   signal?: AbortSignal;
-  /** Called once, after the transaction that queued the request committed. */
-  onQueued?: (info: QueuedInfo) => void;
+  /**
+   * Called while the request is queued: once right after the transaction
+   * that queued it committed, again whenever what it waits for changes, and
+   * at least every `WAIT_REPORT_MS` otherwise.
+   */
+  onWaiting?: (info: WaitingInfo) => void;
 }
 
 /** One lock ended by `break_lock`. */

@@ -45,6 +45,7 @@ import type {
   RenewResult,
   VerifyResult,
   WaiterView,
+  WaitingInfo,
 } from "./lock-types.js";
 
 export type * from "./lock-types.js";
@@ -54,6 +55,8 @@ export type * from "./lock-types.js";
 export const TOMBSTONE_MS = 3_600_000;
 /** Longest pause between two looks at the store while queued, ms. */
 const POLL_MAX_MS = 10;
+/** Longest gap between two reports to a queued request's `onWaiting`, in ms. */
+export const WAIT_REPORT_MS = 1000;
 
 interface Blockers {
   holders: { rec: LockRecord; requested: string }[];
@@ -126,7 +129,17 @@ export class LockManager {
 
     let seq = attempt.seq;
     let lastBlockers = attempt.blockerAgents;
-    req.onQueued?.({ ticket: seq, behind: lastBlockers.split("\0") });
+    let lastReport = this.clock.monoMs();
+    const report = (b?: Blockers) => {
+      if (!req.onWaiting) return;
+      lastReport = this.clock.monoMs();
+      if (!b) {
+        this.store.env.resetReadTxn();
+        b = this.blockersOf(req.agent_id, req.mode, req.keys, seq);
+      }
+      req.onWaiting(this.waitingInfo(seq, b, lastReport - start));
+    };
+    report();
     // Other processes cannot wake us: poll with a read-only check (a few µs),
     // backing off from 1 ms to POLL_MAX_MS; local releases wake us at once.
     let pollMs = 1;
@@ -142,17 +155,32 @@ export class LockManager {
           this.store.env.resetReadTxn();
           const b = this.blockersOf(req.agent_id, req.mode, req.keys, seq);
           const agents = blockerAgents(b);
-          if (agents !== "" && agents === lastBlockers) continue;
+          if (agents !== "" && agents === lastBlockers) {
+            if (now - lastReport >= WAIT_REPORT_MS) report(b);
+            continue;
+          }
         }
         attempt = this.attempt(req, lease, seq, deadline, start);
         if (attempt.kind === "done") return attempt.result;
         seq = attempt.seq;
         lastBlockers = attempt.blockerAgents;
+        report();
       }
     } catch (err) {
       this.dequeue(seq);
       throw err;
     }
+  }
+
+  /** A queued request's standing, from its blockers (read-only). */
+  private waitingInfo(seq: number, b: Blockers, waited: number): WaitingInfo {
+    return {
+      ticket: seq,
+      position: uniqueWaiters(b).length + 1,
+      behind: [...blockerSet(b)].sort(),
+      holders: b.holders.map(({ rec, requested }) => this.holderView(rec, requested)),
+      waited_ms: Math.max(0, Math.round(waited)),
+    };
   }
 
   /** One read-check-write step of an acquire, in a single write transaction. */

@@ -3,9 +3,10 @@
  * registered. The only place (with main.ts) where the core meets the SDK.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { registerDecisionResource } from "../resources/decisions.js";
-import { registerLockResource } from "../resources/locks.js";
-import { registerWaveResources } from "../resources/waves.js";
+import { ResourceCatalog } from "../resources/catalog.js";
+import { registerResources } from "../resources/index.js";
+import { enableSubscriptions } from "../resources/subscriptions.js";
+import { registerPrompts } from "../prompts/index.js";
 import { registerAgentTools } from "../tools/agents/index.js";
 import { registerAuditTools } from "../tools/audit/index.js";
 import { registerCheckpointTools } from "../tools/checkpoints/index.js";
@@ -26,15 +27,12 @@ import { VERSION } from "./version.js";
 
 /** Short usage guide sent to clients in `initialize`. */
 export const INSTRUCTIONS = [
-  "signalbox coordinates agents working on one codebase.",
-  "Before dispatching parallel work: check_parallel or plan_waves.",
-  "Before writing a file: acquire_lock (mode write) with your agent_id; pass the fencing_token along, verify_lock before the write, release_lock after.",
-  "Renew long leases with renew_lease; a stale lock must be acquired again.",
-  "Record arbitrations in the decision log (record_decision); read signalbox://decisions first.",
-  "Orchestrator: dispatch_agents before starting agents; watch signalbox://state, signalbox://agents, signalbox://metrics and your inbox.",
-  "Agents: start_feature before a feature, complete_feature or fail_feature after; report_status is your heartbeat and says if you are paused; get_inbox, then acknowledge.",
-  "Auditors: emit_audit_signal (RED pauses the feature's coders until resolve_audit_signal). Before editing a file: check_conventions.",
-  "Every output field a tool declares is always present (null when it has no value).",
+  "signalbox coordinates agents on one codebase. Pass your own agent_id on every call.",
+  "1. Lock before writing: acquire_lock (mode write), verify_lock before the write, release_lock after; renew_lease for long work.",
+  "2. Report status: start_feature, then report_status as your heartbeat (it says if you are paused), then complete_feature or fail_feature.",
+  "3. Read your inbox: get_inbox, then acknowledge; handoffs, audit signals and checkpoints arrive there.",
+  "Before editing a file: check_conventions. Arbitrations go in the decision log (record_decision).",
+  "Orchestrators: check_parallel or plan_waves, then dispatch_agents; subscribe to signalbox://state, signalbox://agents and signalbox://locks.",
 ].join("\n");
 
 /**
@@ -48,7 +46,7 @@ export function createServer(
 ): { server: McpServer; close: () => Promise<void> } {
   const server = new McpServer(
     { name: "signalbox", title: "signalbox", version: VERSION },
-    { capabilities: { logging: {}, resources: {}, tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { logging: {}, resources: { subscribe: true }, tools: {}, prompts: {} }, instructions: INSTRUCTIONS },
   );
   registerServerInfo(server, ctx, VERSION);
   registerCheckParallel(server, ctx);
@@ -59,14 +57,44 @@ export function createServer(
   registerVerifyLock(server, ctx);
   registerBreakLock(server, ctx);
   registerRecordDecision(server, ctx);
-  registerWaveResources(server, ctx);
-  registerDecisionResource(server, ctx);
-  registerLockResource(server, ctx);
   registerFeatureTools(server, ctx);
   registerAgentTools(server, ctx);
   registerAuditTools(server, ctx);
   registerMessageTools(server, ctx);
   registerCheckpointTools(server, ctx);
+  const catalog = new ResourceCatalog(server);
+  registerResources(catalog, ctx);
+  registerPrompts(server, ctx);
   if (options.compactToolList !== false) compactToolList(server);
-  return { server, close: () => server.close() };
+  const endSubscriptions = enableSubscriptions(server, catalog, ctx.changes, ctx.logger);
+  const stopForwarding = forwardEvents(server, ctx);
+  const previousOnClose = server.server.onclose;
+  const dispose = () => {
+    endSubscriptions();
+    stopForwarding();
+  };
+  server.server.onclose = () => {
+    dispose();
+    previousOnClose?.();
+  };
+  return {
+    server,
+    close: async () => {
+      dispose();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * Coordination events of this process (grants, refusals, signals) as MCP
+ * logging notifications to this session's client, at or above the level it
+ * set with `logging/setLevel` (the SDK keeps the level per session).
+ */
+function forwardEvents(server: McpServer, ctx: Context): () => void {
+  return ctx.events.on((e) => {
+    if (!server.isConnected()) return;
+    const params = { level: e.level, logger: "signalbox", data: { kind: e.kind, agent_id: e.agent_id, summary: e.summary, ...e.data } };
+    server.sendLoggingMessage(params, server.server.transport?.sessionId).catch(() => undefined);
+  });
 }

@@ -154,7 +154,7 @@ describe("queued requests report progress", () => {
     );
     await new Promise((r) => setTimeout(r, 100));
     expect(notes).toHaveLength(1);
-    expect(notes[0]!.message).toMatch(/^queued \(ticket \d+\) behind holder$/);
+    expect(notes[0]!.message).toMatch(/^queued \(ticket \d+\) behind holder: position 1; holder holds q\.ts \(write\) until /);
     await h.ok("release_lock", { agent_id: "holder", all: true });
     const r = (await pending) as unknown as { structuredContent: Granted };
     expect(r.structuredContent.granted).toBe(true);

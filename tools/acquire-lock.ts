@@ -23,7 +23,7 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
     {
       title: "Acquire lock",
       description:
-        "Lock keys: write exclusive, read shared; all or none. Refusal: granted false + reason. Queued: progress sent. " + KEY_SYNTAX,
+        "Write: exclusive, read: shared; all or none; refused: granted false. Queued: progress; cancel leaves. " + KEY_SYNTAX,
       inputSchema: {
         agent_id: agentId,
         paths: z.array(keyString).min(1).max(limits.keys_per_request).describe("Keys to lock"),
@@ -53,6 +53,8 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
     },
     async (args, extra) => {
       const keys = ctx.keys.normalizeAll(args.paths, "paths");
+      const waitMs = args.wait_ms ?? settings.default_wait_ms;
+      let progress = -1;
       const r = await ctx.locks.acquire({
         agent_id: args.agent_id,
         keys,
@@ -61,12 +63,15 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
         ...(args.lease_ms !== undefined ? { lease_ms: args.lease_ms } : {}),
         ...(args.wait_ms !== undefined ? { wait_ms: args.wait_ms } : {}),
         signal: extra.signal,
-        onQueued: (q) => {
-          // A client that passed a progress token learns at once that it is queued and behind whom.
+        onWaiting: (w) => {
+          // A client that passed a progress token hears where it stands while it waits.
           const progressToken = extra._meta?.progressToken;
           if (progressToken === undefined) return;
-          const message = `queued (ticket ${q.ticket}) behind ${q.behind.join(", ")}`;
-          extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: 0, message } }).catch(() => undefined);
+          progress = Math.max(progress + 1, w.waited_ms);
+          const held = w.holders.map((h) => `${h.agent_id} holds ${h.key} (${h.mode}) until ${h.expires_at}`);
+          const message = `queued (ticket ${w.ticket}) behind ${w.behind.join(", ")}: position ${w.position}${held.length > 0 ? `; ${held.join("; ")}` : ""}`;
+          const params = { progressToken, progress, total: waitMs, message };
+          extra.sendNotification({ method: "notifications/progress", params }).catch(() => undefined);
         },
       });
       if (r.granted) {
@@ -82,6 +87,13 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
           waited_ms: r.waited_ms,
         };
         const lines = r.locks.map((l) => `${l.key} token ${l.fencing_token} until ${l.expires_at}`);
+        ctx.events.emit({
+          kind: "lock_granted",
+          level: "info",
+          agent_id: args.agent_id,
+          summary: `${args.agent_id} granted ${args.mode} on ${keys.join(", ")}`,
+          data: { mode: args.mode, keys, fencing_tokens: r.locks.map((l) => l.fencing_token), waited_ms: r.waited_ms },
+        });
         return result(data, `GRANTED ${args.mode}:\n${lines.join("\n")}`);
       }
       const data = {
@@ -95,6 +107,13 @@ export function registerAcquireLock(server: McpServer, ctx: Context): void {
         cycle: r.cycle,
         waited_ms: r.waited_ms,
       };
+      ctx.events.emit({
+        kind: "lock_refused",
+        level: r.reason === "conflict" || r.reason === "timeout" ? "notice" : "warning",
+        agent_id: args.agent_id,
+        summary: `${args.agent_id} refused ${args.mode} on ${keys.join(", ")} (${r.reason}): ${r.message}`,
+        data: { mode: args.mode, keys, reason: r.reason, holders: r.holders.map((h) => h.agent_id), cycle: r.cycle },
+      });
       return result(data, `REFUSED (${r.reason}): ${r.message}`);
     },
   );

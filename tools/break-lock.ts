@@ -39,6 +39,15 @@ export function registerBreakLock(server: McpServer, ctx: Context): void {
         r.broken.length === 0
           ? `nothing to break: no other agent holds ${key}`
           : `broke ${r.broken.map((b) => `${b.agent_id}'s ${b.mode} lock (token ${b.fencing_token})`).join(", ")} on ${key}; decision #${r.decision_seq}`;
+      if (r.broken.length > 0) {
+        ctx.events.emit({
+          kind: "lock_broken",
+          level: "warning",
+          agent_id: args.agent_id,
+          summary: `${args.agent_id}: ${text}`,
+          data: { key, broken: r.broken.map((b) => b.agent_id), decision_seq: r.decision_seq },
+        });
+      }
       return result({ broken: r.broken, decision_seq: r.decision_seq }, text);
     },
   );

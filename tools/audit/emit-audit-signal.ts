@@ -59,6 +59,13 @@ export function registerEmitAuditSignal(server: McpServer, ctx: Context): void {
         (s.status === "open" ? `; paused: ${who(r.paused)}` : "") +
         `; notified: ${who(r.notified)}` +
         (s.files.length > 0 ? `; files: ${s.files.join(", ")}` : "");
+      ctx.events.emit({
+        kind: "signal_emitted",
+        level: s.algedonic ? "critical" : s.level === "RED" ? "warning" : s.level === "YELLOW" ? "notice" : "info",
+        agent_id: args.agent_id,
+        summary: `${s.level}${s.algedonic ? " (algedonic)" : ""} ${s.signal_id} from ${args.agent_id}: ${s.summary}${r.paused.length > 0 ? `; paused ${r.paused.join(", ")}` : ""}`,
+        data: { signal_id: s.signal_id, signal_level: s.level, feature_id: s.feature_id, paused: r.paused },
+      });
       return result(data, `${formatSignal(s)}\n\n${tail}`);
     },
   );

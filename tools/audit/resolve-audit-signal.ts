@@ -48,6 +48,13 @@ export function registerResolveAuditSignal(server: McpServer, ctx: Context): voi
       const text =
         `${s.signal_id} resolved by ${args.agent_id}: ${args.resolution}; resumed: ${r.resumed.join(", ") || "none"}` +
         (r.still_paused.length > 0 ? `; still paused by other signals: ${r.still_paused.join(", ")}` : "");
+      ctx.events.emit({
+        kind: "signal_resolved",
+        level: "info",
+        agent_id: args.agent_id,
+        summary: text,
+        data: { signal_id: s.signal_id, signal_level: s.level, feature_id: s.feature_id, resumed: r.resumed },
+      });
       return result(data, text);
     },
   );

@@ -1,18 +1,16 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Context } from "../../src/context.js";
-import { registerConventionsResource } from "../../resources/conventions.js";
 import { registerAcknowledge } from "./acknowledge.js";
 import { registerCheckConventions } from "./check-conventions.js";
 import { registerCrossAgentHandoff } from "./cross-agent-handoff.js";
 import { registerGetInbox } from "./get-inbox.js";
 import { registerSetConvention } from "./set-convention.js";
 
-/** Discoveries and conventions: cross_agent_handoff, get_inbox, acknowledge, set_convention, check_conventions, signalbox://conventions. */
+/** Discoveries and conventions: cross_agent_handoff, get_inbox, acknowledge, set_convention, check_conventions. */
 export function registerMessageTools(server: McpServer, ctx: Context): void {
   registerCrossAgentHandoff(server, ctx);
   registerGetInbox(server, ctx);
   registerAcknowledge(server, ctx);
   registerSetConvention(server, ctx);
   registerCheckConventions(server, ctx);
-  registerConventionsResource(server, ctx);
 }

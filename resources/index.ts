@@ -1,0 +1,25 @@
+import type { Context } from "../src/context.js";
+import { registerAgentsResource } from "./agents.js";
+import { registerAuditResource } from "./audit.js";
+import type { ResourceCatalog } from "./catalog.js";
+import { registerConventionsResource } from "./conventions.js";
+import { registerDecisionResource } from "./decisions.js";
+import { registerLockResource } from "./locks.js";
+import { registerMetricsResource } from "./metrics.js";
+import { registerStateResource } from "./state.js";
+import { registerWaveResources } from "./waves.js";
+
+/**
+ * Every resource: wave plans, the decision log, locks, coordination state,
+ * agents, audit, conventions and metrics (DESIGN.md, "Who calls it").
+ */
+export function registerResources(resources: ResourceCatalog, ctx: Context): void {
+  registerWaveResources(resources, ctx);
+  registerDecisionResource(resources, ctx);
+  registerLockResource(resources, ctx);
+  registerStateResource(resources, ctx);
+  registerAgentsResource(resources, ctx);
+  registerAuditResource(resources, ctx);
+  registerConventionsResource(resources, ctx);
+  registerMetricsResource(resources, ctx);
+}
