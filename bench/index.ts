@@ -8,7 +8,8 @@
  * 2. acquire_lock over stdio against server_info on the same server;
  * 3. check_parallel on the real fastapi history and plan_waves on a 10k DAG
  *    against a trivial pass over the same input;
- * 4. server start to initialize against `node -e ""`, idle RSS against bare node.
+ * 4. server start to initialize against `node -e ""`, idle RSS against bare node;
+ * 5. a subscriber hearing of another process's commit, against that commit's round trip.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -16,6 +17,7 @@ import Table from "cli-table3";
 import { benchCompute } from "./compute.js";
 import { CLI, fmt } from "./lib.js";
 import { benchLockCycle } from "./lock-cycle.js";
+import { benchNotify } from "./notify.js";
 import { benchStartup } from "./startup.js";
 import { benchStdio } from "./stdio.js";
 
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
   const compute = await benchCompute();
   step("4. server start and idle memory (5 starts)");
   const start = await benchStartup();
+  step("5. resource update latency across processes (40 commits)");
+  const notify = await benchNotify();
   const totalS = (performance.now() - t0) / 1000;
 
   const cp = compute.check_parallel;
@@ -148,6 +152,15 @@ async function main(): Promise<void> {
       fmt(start.rss_ratio),
       "(info)",
     ],
+    [
+      "5",
+      `resources/updated after another process's commit, p50 (${notify.samples})`,
+      `${fmt(notify.latency_p50_ms)} ms`,
+      "that commit's acquire_lock round trip p50",
+      `${fmt(notify.acquire_p50_ms)} ms`,
+      fmt(notify.ratio_p50, 1),
+      goal(notify.latency_max_ms < 1000, "max < 1000 ms"),
+    ],
   );
 
   const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
@@ -168,6 +181,7 @@ async function main(): Promise<void> {
       `3: plan_waves: ${pw.waves} waves, ${fmt(pw.conflicts_total, 0)} conflicts, critical path ${pw.critical_path_length}, ` +
         `${fmt(pw.write_keys, 0)} writes + ${fmt(pw.read_keys, 0)} reads over ${fmt(pw.files_pool, 0)} files; runs ${pw.core_runs_ms.map((x) => fmt(x, 0)).join("/")} ms`,
       `4: start runs ${start.connect_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; node importing the SDK server, lmdb, zod, commander, picomatch: ${fmt(start.node_import_deps_ms, 0)} ms to exit`,
+      `5: poll every ${notify.poll_ms} ms while subscribed; latency p95 ${fmt(notify.latency_p95_ms)} ms, max ${fmt(notify.latency_max_ms)} ms`,
       `total ${fmt(totalS, 1)} s`,
     ].join("\n"),
   );
@@ -182,6 +196,7 @@ async function main(): Promise<void> {
     check_parallel: cp,
     plan_waves: pw,
     startup: start,
+    notify,
   };
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }
