@@ -27,6 +27,7 @@ import type { Clock } from "./store/clock.js";
 import { monoToIso } from "./store/clock.js";
 import { ancestorDirs, keyKind } from "./paths.js";
 import type { LockRecord, Store, WaiterRecord } from "./store/index.js";
+import { isLeaseLive } from "./store/layout.js";
 import { LockTable } from "./store/lock-table.js";
 import type {
   AcquireRequest,
@@ -505,7 +506,7 @@ export class LockManager {
   }
 
   private isLive(rec: LockRecord): boolean {
-    return rec.state === "held" && rec.boot === this.clock.bootId && rec.expires_mono > this.clock.monoMs();
+    return isLeaseLive(rec, this.clock.bootId, this.clock.monoMs());
   }
 
   private waiterLive(w: WaiterRecord): boolean {

@@ -31,18 +31,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { storeFailureOf, WriteGuard, type StoreLimits } from "./guard.js";
+import { dbOptionsOf, ENV_OPTIONS, NUMBER_KEYED, SCHEMA_VERSION, unescapeLegacyKey } from "./layout.js";
 
 export type { StoreLimits } from "./guard.js";
 
-/** Version of the layout above; a store written by a newer layout is refused. */
-export const SCHEMA_VERSION = 2;
-
-/** Options every process opens the environment with (Store rules: same options everywhere). */
-export const ENV_OPTIONS = {
-  overlappingSync: false,
-  maxDbs: 32,
-  maxReaders: 254,
-} as const;
+export { ENV_OPTIONS, SCHEMA_VERSION } from "./layout.js";
 
 /** A lock grant, live or ended. Times: `*_mono` monotonic ms of boot `boot`; `*_at` ISO. */
 export interface LockRecord {
@@ -88,7 +81,7 @@ export interface DecisionRecord {
 }
 
 /** Names of the named databases, in the order they are opened. */
-const DB_NAMES = [
+export const DB_NAMES = [
   "meta",
   "lockTable",
   "decisions",
@@ -160,7 +153,7 @@ type Handles = { env: RootDatabase } & Record<(typeof DB_NAMES)[number], Databas
 function openHandles(file: string): Handles {
   const env = open({ path: file, ...ENV_OPTIONS });
   const handles = { env } as Record<string, unknown>;
-  for (const name of DB_NAMES) handles[name] = env.openDB({ name });
+  for (const name of DB_NAMES) handles[name] = env.openDB(dbOptionsOf(name));
   return handles as Handles;
 }
 
@@ -267,13 +260,37 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     store.write(
       () => {
         // Looked at again inside the transaction: another process may have upgraded it meanwhile.
-        // Version 2 only adds databases; an older store is upgraded in place.
-        if (needsUpgrade(dir, store.meta.get("schema_version"))) store.meta.putSync("schema_version", SCHEMA_VERSION);
+        // Version 2 only added databases; version 3 rewrites the string keys (layout.ts STRING_KEYS).
+        const version = store.meta.get("schema_version");
+        if (!needsUpgrade(dir, version)) return;
+        if (version !== undefined) rewriteLegacyKeys(store.env);
+        store.meta.putSync("schema_version", SCHEMA_VERSION);
       },
       { housekeeping: true },
     );
   }
   return store;
+}
+
+/**
+ * Schema 1/2 -> 3: rewrite every string key that ordered-binary stored
+ * escaped as its plain UTF-8 bytes (layout.ts `unescapeLegacyKey`). Call
+ * inside the upgrade's write transaction; values are moved unchanged.
+ */
+function rewriteLegacyKeys(env: RootDatabase): void {
+  for (const name of DB_NAMES) {
+    if (NUMBER_KEYED.has(name)) continue;
+    const raw = env.openDB<unknown, Buffer>({ name, keyEncoding: "binary" });
+    const moves: { from: Buffer; to: Buffer; value: unknown }[] = [];
+    for (const { key, value } of raw.getRange({ start: Buffer.from([0]) })) {
+      const to = Buffer.from(unescapeLegacyKey(key));
+      if (!to.equals(key)) moves.push({ from: Buffer.from(key), to, value });
+    }
+    for (const m of moves) {
+      raw.removeSync(m.from);
+      raw.putSync(m.to, m.value);
+    }
+  }
 }
 
 /**
