@@ -9,13 +9,15 @@
  * 3. check_parallel on the real fastapi history and plan_waves on a 10k DAG
  *    against a trivial pass over the same input;
  * 4. server start to initialize against `node -e ""`, idle RSS against bare node;
- * 5. a subscriber hearing of another process's commit, against that commit's round trip.
+ * 5. a subscriber hearing of another process's commit, against that commit's round trip;
+ * 6. the Claude Code PreToolUse hook as a process, against `node -e ""`.
  */
 import fs from "node:fs";
 import os from "node:os";
 import Table from "cli-table3";
 import { benchCompute } from "./compute.js";
 import { CLI, fmt } from "./lib.js";
+import { benchHook, hookRows } from "./hook.js";
 import { benchLockCycle } from "./lock-cycle.js";
 import { benchNotify } from "./notify.js";
 import { benchStartup } from "./startup.js";
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
   const start = await benchStartup();
   step("5. resource update latency across processes (40 commits)");
   const notify = await benchNotify();
+  step("6. the PreToolUse hook process (40 runs each, 1,000 live locks)");
+  const hook = await benchHook();
   const totalS = (performance.now() - t0) / 1000;
 
   const cp = compute.check_parallel;
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
       fmt(notify.ratio_p50, 1),
       goal(notify.latency_max_ms < 1000, "max < 1000 ms"),
     ],
+    ...hookRows(hook, fmt),
   );
 
   const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
@@ -197,6 +202,7 @@ async function main(): Promise<void> {
     plan_waves: pw,
     startup: start,
     notify,
+    hook,
   };
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }

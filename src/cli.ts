@@ -2,10 +2,13 @@
 /**
  * The `signalbox` command. With no subcommand (or `serve`) it is the MCP
  * server on stdio; `demo` runs the main job on the bundled real inputs;
- * `check` checks a store's integrity.
+ * `check` checks a store's integrity; `status`, `waves`, `decisions` and
+ * `locks` show the store to a person (cli/people.ts); `hook` holds the Claude
+ * Code PreToolUse and git pre-commit checks (cli/hook.ts).
  */
 import { Command } from "commander";
-import { serveStdio } from "./main.js";
+import { registerHookCommands } from "./cli/hook.js";
+import { registerPeopleCommands } from "./cli/people.js";
 import { VERSION } from "./version.js";
 
 const program = new Command()
@@ -19,6 +22,8 @@ program
   .description("serve MCP over stdio (the default)")
   .action(async () => {
     const root = program.opts<{ root?: string }>().root;
+    // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
+    const { serveStdio } = await import("./main.js");
     await serveStdio(root !== undefined ? { root } : {});
   });
 
@@ -41,6 +46,10 @@ program
     const dir = opts.store ?? resolveStoreDir(resolveRoot(root !== undefined ? { root } : {}));
     process.exitCode = await runCheck(dir);
   });
+
+const rootOption = () => program.opts<{ root?: string }>().root;
+registerPeopleCommands(program, rootOption);
+registerHookCommands(program, rootOption);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`signalbox: ${(err as Error).message}\n`);

@@ -1,0 +1,117 @@
+/**
+ * A read-only look at the lock table for the hooks (issue 5): which live
+ * locks cover a file key. It opens the LMDB environment read-only (no write
+ * transaction, no sweep, never creates a store), reads one snapshot and
+ * closes it.
+ *
+ * A lock counts as held exactly when src/locks.ts would count it: state
+ * `held`, written under this boot id, and its lease not lapsed on the
+ * monotonic clock (DESIGN.md "Store rules"; store/clock.ts). A lapsed lock
+ * nobody has swept yet is not held.
+ *
+ * Speed (bench/hook.ts): lmdb is loaded through `require` (its CommonJS
+ * bundle), which costs a hook process about 15 ms less than its ES module
+ * graph, and src/store/index.ts (which imports the ES module) is not loaded:
+ * the environment options, schema version and lease rule come from
+ * src/store/layout.ts, which the server's store uses too.
+ */
+import { createRequire } from "node:module";
+import type { Database, RootDatabase } from "lmdb";
+import { ancestorDirs } from "../paths.js";
+import { monoToIso, type Clock } from "../store/clock.js";
+import type { LockRecord } from "../store/index.js";
+import { dbOptionsOf, ENV_OPTIONS, isLeaseLive, SCHEMA_VERSION } from "../store/layout.js";
+import { LockTable } from "../store/lock-table.js";
+import { storeFileOf } from "./settings.js";
+
+
+/** A live lock as a hook reports it. `expires_at` is ISO; `expires_in_ms` is from the moment of the read. */
+export interface LiveLock {
+  /** The key the lock is on: the file itself or a folder key (`src/api/`) covering it. */
+  key: string;
+  mode: "read" | "write";
+  agent_id: string;
+  feature_id: string | null;
+  fencing_token: number;
+  expires_at: string;
+  expires_in_ms: number;
+}
+
+/** One read-only snapshot of the lock table. */
+export interface LockReader {
+  /**
+   * Live locks on file key `key` or on any folder key above it (`src/a.ts`
+   * is covered by `src/a.ts`, `src/`), fencing token order per key.
+   */
+  locksCovering(key: string): LiveLock[];
+  /** Close the environment. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open the store in `storeDir` read-only. The caller has checked that its
+ * data file exists ({@link storeFileOf}).
+ * @throws Error `store: ...` when the store was written by a newer schema
+ *         version, or LMDB cannot open it.
+ */
+export function openLockReader(storeDir: string, clock: Clock): LockReader {
+  let env: RootDatabase;
+  try {
+    const { open } = createRequire(import.meta.url)("lmdb") as typeof import("lmdb");
+    env = open({ path: storeFileOf(storeDir), ...ENV_OPTIONS, readOnly: true });
+  } catch (err) {
+    throw new Error(`store: cannot open ${storeDir} read-only (${(err as Error).message})`);
+  }
+  try {
+    const meta = openNamed(env, "meta");
+    const version = meta?.get("schema_version");
+    if (version !== undefined && !(typeof version === "number" && version <= SCHEMA_VERSION)) {
+      throw new Error(
+        `store: ${storeDir} has schema version ${String(version)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
+      );
+    }
+    // A store no server of schema 3 has opened yet still holds ordered-binary keys (layout.ts STRING_KEYS).
+    const db = openNamed(env, "lockTable", typeof version === "number" && version < 3);
+    return {
+      locksCovering: (key) => (db ? liveLocksCovering(new LockTable(() => db), key, clock) : []),
+      close: () => env.close(),
+    };
+  } catch (err) {
+    void env.close();
+    throw err;
+  }
+}
+
+/** A named database, or null when the store has none of that name yet (read-only opens cannot create it). */
+function openNamed(env: RootDatabase, name: string, legacyKeys = false): Database<unknown, string> | null {
+  try {
+    return env.openDB<unknown, string>(legacyKeys ? { name } : dbOptionsOf(name));
+  } catch (err) {
+    if ((err as Error).message.includes("Database not found")) return null;
+    throw err;
+  }
+}
+
+function liveLocksCovering(table: LockTable, key: string, clock: Clock): LiveLock[] {
+  const now = clock.monoMs();
+  const out: LiveLock[] = [];
+  for (const prefix of [`${key}\0`, ...ancestorDirs(key).map((d) => `${d}\0`)]) {
+    for (const { token } of table.heldUnder(prefix)) {
+      const rec = table.lockByToken(token);
+      if (rec && isLeaseLive(rec, clock.bootId, now)) out.push(view(rec, clock, now));
+    }
+  }
+  return out;
+}
+
+function view(rec: LockRecord, clock: Clock, now: number): LiveLock {
+  return {
+    key: rec.key,
+    mode: rec.mode,
+    agent_id: rec.agent_id,
+    feature_id: rec.feature_id,
+    fencing_token: rec.fencing_token,
+    expires_at: monoToIso(clock, rec.expires_mono),
+    expires_in_ms: Math.round(rec.expires_mono - now),
+  };
+}
