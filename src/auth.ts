@@ -63,13 +63,13 @@ export function mayActAs(grant: TokenGrant, agentId: string): boolean {
 }
 
 /**
- * Refuse a call whose `agent_id` the caller's token does not cover.
- * @throws Error naming `agent_id`, the token's label and the ids it covers.
+ * Refuse a call acting as `agentId` (given in argument `field`) that the caller's token does not cover.
+ * @throws Error naming `field`, the token's label and the ids it covers.
  */
-export function assertMayActAs(grant: TokenGrant, agentId: string): void {
+export function assertMayActAs(grant: TokenGrant, agentId: string, field = "agent_id"): void {
   if (mayActAs(grant, agentId)) return;
   throw new Error(
-    `agent_id: token "${grant.name}" may act as ${grant.agents.map((a) => `"${a}"`).join(", ")}, not "${agentId}"`,
+    `${field}: token "${grant.name}" may act as ${grant.agents.map((a) => `"${a}"`).join(", ")}, not "${agentId}"`,
   );
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `signalbox` command. With no subcommand (or `serve`) it is the MCP
- * server on stdio; `demo` runs the main job on the bundled real inputs;
+ * server on stdio (`serve --http HOST:PORT`: over Streamable HTTP); `demo` runs the main job on the bundled real inputs;
  * `check` checks a store's integrity; `status`, `waves`, `decisions` and
  * `locks` show the store to a person (cli/people.ts); `hook` holds the Claude
  * Code PreToolUse and git pre-commit checks (cli/hook.ts).
@@ -19,12 +19,23 @@ const program = new Command()
 
 program
   .command("serve", { isDefault: true })
-  .description("serve MCP over stdio (the default)")
-  .action(async () => {
+  .description("serve MCP over stdio (the default), or over Streamable HTTP with --http")
+  .option(
+    "--http <host:port>",
+    "serve MCP over Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST:PORT, :PORT or PORT; host defaults to 127.0.0.1; needs http.tokens in signalbox.config.json)",
+  )
+  .action(async (opts: { http?: string }) => {
     const root = program.opts<{ root?: string }>().root;
     // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
-    const { serveStdio } = await import("./main.js");
-    await serveStdio(root !== undefined ? { root } : {});
+    if (opts.http === undefined) {
+      const { serveStdio } = await import("./main.js");
+      return serveStdio(root !== undefined ? { root } : {});
+    }
+    const { serveHttp } = await import("./http.js");
+    const { close } = await serveHttp({ ...(root !== undefined ? { root } : {}), listen: opts.http });
+    const stop = () => void close().finally(() => process.exit(0));
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
   });
 
 program

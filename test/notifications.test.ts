@@ -74,6 +74,17 @@ describe("resource subscriptions", () => {
     expect(updates).toEqual(["signalbox://decisions"]);
   });
 
+  it("reads a resource the same way each time while nothing commits (an update means a change)", async () => {
+    h = await connect();
+    await h.ok("acquire_lock", { agent_id: "a", paths: ["x.ts"], mode: "write" });
+    const reads = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const r = await h.client.readResource({ uri: "signalbox://locks" });
+      reads.add((r.contents[0] as { text: string }).text);
+    }
+    expect(reads.size).toBe(1);
+  });
+
   it("stops after resources/unsubscribe, and listens to nothing once the last subscription ends", async () => {
     h = await connect();
     const updates = collectUpdates(h);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendDecision } from "../src/decisions.js";
 import { manualClock } from "../src/store/clock.js";
-import { openStore, type Store } from "../src/store/index.js";
+import { openStore, SCHEMA_VERSION, type Store } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";
 
 const MIB = 1024 * 1024;
@@ -125,7 +125,7 @@ describe("the store size quota", () => {
       }
     }
     expect(refused?.message).toMatch(/limits\.store_mb \(1 MiB\).*raise limits\.store_mb/);
-    expect(store.write(() => store.meta.get("schema_version"), { housekeeping: true })).toBe(2);
+    expect(store.write(() => store.meta.get("schema_version"), { housekeeping: true })).toBe(SCHEMA_VERSION);
     void store.close();
     t.cleanup();
   });

@@ -11,8 +11,10 @@
  *   an `agent_id` (every tool that changes state on an agent's behalf); the
  *   id is the caller's own claim, as everywhere in MCP over stdio.
  * - Over Streamable HTTP (issue 5) the caller's bearer token is bound to the
- *   agent ids it may act as: a call whose `agent_id` the token does not
- *   cover is refused, naming the token's label and the ids it covers.
+ *   agent ids it may act as: a call whose acting identity (`agent_id`, or
+ *   `decided_by` / `by` on the tools that name the decider that way) the
+ *   token does not cover is refused, naming the token's label and the ids
+ *   it covers.
  */
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -20,6 +22,9 @@ import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations
 import { z } from "zod";
 import { assertMayActAs, grantOf } from "../src/auth.js";
 import type { Context } from "../src/context.js";
+
+/** Arguments that name who is acting: a bearer token must cover each one present. */
+const ACTING_FIELDS = ["agent_id", "decided_by", "by"] as const;
 
 /** The SDK's per-call extras (abort signal, progress token, notification sender). */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -46,10 +51,15 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
 ): RegisteredTool {
   const inputSchema = z.strictObject(definition.inputSchema) as unknown as z.ZodObject<I>;
   const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
+    const grant = grantOf(extra.authInfo);
+    if (grant) {
+      for (const field of ACTING_FIELDS) {
+        const id = (args as Record<string, unknown>)[field];
+        if (typeof id === "string") assertMayActAs(grant, id, field);
+      }
+    }
     const agent = (args as { agent_id?: unknown }).agent_id;
     if (typeof agent !== "string") return handler(args, extra);
-    const grant = grantOf(extra.authInfo);
-    if (grant) assertMayActAs(grant, agent);
     const release = ctx.admission.enter(agent);
     try {
       return await handler(args, extra);

@@ -19,6 +19,12 @@ export interface Clock {
   monoMs(): number;
   /** Wall-clock milliseconds since the epoch, for display only. */
   wallMs(): number;
+  /**
+   * Wall minus monotonic time, whole ms, steady between reads (it follows a
+   * step of the wall clock, not the sub-millisecond jitter between two
+   * readings), so a monotonic instant shows as the same ISO time each time.
+   */
+  wallOffsetMs(): number;
 }
 
 /** Read the kernel's boot id, or derive a stable one from the boot time where /proc is absent. */
@@ -32,13 +38,24 @@ export function readBootId(): string {
   }
 }
 
+/** A change of wall minus monotonic time larger than this (ms) is a step of the wall clock, not jitter. */
+const STEP_MS = 50;
+
 /** The real clock: `process.hrtime` for leases, `Date.now` for display. */
 export function systemClock(): Clock {
   const bootId = readBootId();
+  const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
+  let offset = Math.round(Date.now() - monoMs());
   return {
     bootId,
-    monoMs: () => Number(process.hrtime.bigint()) / 1e6,
+    monoMs,
     wallMs: () => Date.now(),
+    wallOffsetMs() {
+      const now = Math.round(Date.now() - monoMs());
+      // Readings jitter by a millisecond or two; a step of the wall clock (NTP, a shifted clock) moves it for good.
+      if (Math.abs(now - offset) > STEP_MS) offset = now;
+      return offset;
+    },
   };
 }
 
@@ -56,6 +73,7 @@ export function manualClock(bootId = "test-boot", startMono = 1_000_000, startWa
     bootId,
     monoMs: () => mono,
     wallMs: () => wall,
+    wallOffsetMs: () => wall - mono,
     advance(ms: number) {
       mono += ms;
       wall += ms;
@@ -65,5 +83,5 @@ export function manualClock(bootId = "test-boot", startMono = 1_000_000, startWa
 
 /** ISO time of a monotonic instant, as seen from now on this clock. */
 export function monoToIso(clock: Clock, mono: number): string {
-  return new Date(clock.wallMs() + (mono - clock.monoMs())).toISOString();
+  return new Date(Math.round(mono + clock.wallOffsetMs())).toISOString();
 }

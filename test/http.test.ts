@@ -1,0 +1,397 @@
+/**
+ * `signalbox serve --http` (issue 5, "For agents on several machines"):
+ * Streamable HTTP with bearer tokens bound to agent ids, Host/Origin
+ * validation, body limit, sessions. Driven by the SDK's own
+ * `StreamableHTTPClientTransport` and by raw node:http requests (which, unlike
+ * fetch, may set any Host header).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig, type Config } from "../src/config.js";
+import { createContext, type Context } from "../src/context.js";
+import { allowedHosts, createHttpServer, DEFAULT_MAX_BODY_BYTES, parseListen, serveHttp, type HttpServer } from "../src/http.js";
+import { silentLogger } from "../src/logger.js";
+import { tempDir } from "./helpers/store.js";
+
+const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
+const ALICE_TOKEN = "alice-token-0123456789";
+const ADMIN_TOKEN = "admin-token-0123456789";
+
+const config = (http: Record<string, unknown>): Config => parseConfig({ http });
+const TWO_TOKENS = config({
+  tokens: [
+    { name: "alice-laptop", token: ALICE_TOKEN, agents: ["alice"] },
+    { name: "orchestrator", token: ADMIN_TOKEN, agents: ["*"] },
+  ],
+  allowed_hosts: ["signalbox.example.com"],
+  allowed_origins: ["https://console.example.com"],
+});
+
+/** A real SDK client over Streamable HTTP with `token`. */
+async function connectClient(url: URL, token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const client = new Client({ name: "http-test", version: "0.0.0" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+const call = async (client: Client, name: string, args: Record<string, unknown>) =>
+  (await client.callTool({ name, arguments: args })) as CallToolResult;
+const text = (r: CallToolResult) => (r.content as { text: string }[]).map((c) => c.text).join("\n");
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** Informational (1xx) statuses received before the response, e.g. 100 Continue. */
+  informational: number[];
+}
+
+/** One raw HTTP request to `url`'s server (any Host header allowed). */
+function raw(url: URL, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const informational: number[] = [];
+    const req = http.request(
+      { host: url.hostname, port: url.port, method: opts.method ?? "POST", path: opts.path ?? url.pathname, headers: opts.headers ?? {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), informational }),
+        );
+      },
+    );
+    req.on("information", (info) => informational.push(info.statusCode));
+    // The server may answer (413) before the whole body is written and close the connection.
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+const INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+});
+const MCP_HEADERS = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** Wait until `done()` holds: what the server sees of a finished response (its `close` event) lands a moment after the client has it. */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("condition never held");
+}
+
+describe("createHttpServer over one in-process Context", () => {
+  const root = tempDir("signalbox-root-");
+  const store = tempDir("signalbox-store-");
+  let ctx: Context;
+  let server: HttpServer;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    ctx = createContext({ root: root.dir, storeDir: store.dir, config: TWO_TOKENS, logger: silentLogger, sweepMs: 0 });
+    server = await createHttpServer(ctx, { listen: "127.0.0.1:0" });
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await server.close();
+    await ctx.close();
+    root.cleanup();
+    store.cleanup();
+  });
+  const open = async (token: string) => {
+    const c = await connectClient(server.url, token);
+    clients.push(c.client);
+    return c;
+  };
+
+  it("listens on 127.0.0.1 with the real port, MCP at /mcp", () => {
+    expect(server.url.hostname).toBe("127.0.0.1");
+    expect(Number(server.url.port)).toBeGreaterThan(0);
+    expect(server.url.pathname).toBe("/mcp");
+  });
+
+  it("serves tools/list, acquire_lock as the token's agent, and signalbox://locks to the SDK client", async () => {
+    const { client } = await open(ALICE_TOKEN);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(["acquire_lock", "release_lock", "server_info"]));
+
+    const granted = await call(client, "acquire_lock", { agent_id: "alice", paths: ["src/a.ts"], mode: "write" });
+    expect(granted.isError).toBeFalsy();
+    expect(granted.structuredContent).toMatchObject({ granted: true });
+
+    const refused = await call(client, "acquire_lock", { agent_id: "bob", paths: ["src/b.ts"], mode: "write" });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/^agent_id: token "alice-laptop" may act as "alice", not "bob"/);
+    // Every argument naming the actor is bound, not only agent_id.
+    const spoofed = await call(client, "record_decision", { type: "other", decided_by: "bob", context: "c", decision: "bob says so" });
+    expect(spoofed.isError).toBe(true);
+    expect(text(spoofed)).toMatch(/^decided_by: token "alice-laptop" may act as "alice", not "bob"/);
+    const own = await call(client, "record_decision", { type: "other", decided_by: "alice", context: "c", decision: "alice says so" });
+    expect(own.isError).toBeFalsy();
+
+    const r = await client.readResource({ uri: "signalbox://locks" });
+    const locks = JSON.parse((r.contents[0] as { text: string }).text) as { locks: { key: string; holder?: string; agent_id?: string }[] };
+    expect(locks.locks).toEqual([expect.objectContaining({ key: "src/a.ts" })]);
+    expect(JSON.stringify(locks.locks[0])).toContain("alice");
+  });
+
+  it("two clients on two sessions share one store: each sees the other's locks", async () => {
+    const a = await open(ALICE_TOKEN);
+    const b = await open(ADMIN_TOKEN);
+    expect(a.transport.sessionId).toBeDefined();
+    expect(b.transport.sessionId).not.toBe(a.transport.sessionId);
+    await call(a.client, "acquire_lock", { agent_id: "alice", paths: ["src/shared.ts"], mode: "write" });
+    const conflict = await call(b.client, "acquire_lock", { agent_id: "carol", paths: ["src/shared.ts"], mode: "write" });
+    expect(conflict.structuredContent).toMatchObject({ granted: false });
+    const viaB = JSON.parse(((await b.client.readResource({ uri: "signalbox://locks" })).contents[0] as { text: string }).text) as {
+      locks: { key: string }[];
+    };
+    expect(viaB.locks.map((l) => l.key)).toContain("src/shared.ts");
+    const released = await call(a.client, "release_lock", { agent_id: "alice", all: true });
+    expect(released.isError).toBeFalsy();
+    const now = await call(b.client, "acquire_lock", { agent_id: "carol", paths: ["src/shared.ts"], mode: "write" });
+    expect(now.structuredContent).toMatchObject({ granted: true });
+    await call(b.client, "release_lock", { agent_id: "carol", all: true });
+  });
+
+  it("refuses a missing token 401 with a bare Bearer challenge, a wrong one 401 with invalid_token", async () => {
+    const none = await raw(server.url, { headers: MCP_HEADERS, body: INITIALIZE });
+    expect(none.status).toBe(401);
+    expect(none.headers["www-authenticate"]).toBe('Bearer realm="signalbox"');
+
+    const wrong = await raw(server.url, { headers: { ...MCP_HEADERS, ...bearer("not-a-configured-token") }, body: INITIALIZE });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers["www-authenticate"]).toMatch(/^Bearer realm="signalbox", error="invalid_token"/);
+
+    const basic = await raw(server.url, { headers: { ...MCP_HEADERS, Authorization: `Basic ${ALICE_TOKEN}` }, body: INITIALIZE });
+    expect(basic.status).toBe(401);
+
+    await expect(connectClient(server.url, "not-a-configured-token")).rejects.toMatchObject({ code: 401 });
+
+    const right = await raw(server.url, { headers: { ...MCP_HEADERS, ...bearer(ALICE_TOKEN) }, body: INITIALIZE });
+    expect(right.status).toBe(200);
+    expect(right.headers["mcp-session-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("refuses a foreign Origin 403 and admits the listening address's own and the configured ones", async () => {
+    const headers = { ...MCP_HEADERS, ...bearer(ALICE_TOKEN) };
+    const evil = await raw(server.url, { headers: { ...headers, Origin: "http://evil.example" }, body: INITIALIZE });
+    expect(evil.status).toBe(403);
+    expect(evil.body).toMatch(/Origin/);
+    const nullOrigin = await raw(server.url, { headers: { ...headers, Origin: "null" }, body: INITIALIZE });
+    expect(nullOrigin.status).toBe(403);
+    for (const origin of [`http://localhost:${server.url.port}`, `http://127.0.0.1:${server.url.port}`, "https://console.example.com"]) {
+      const ok = await raw(server.url, { headers: { ...headers, Origin: origin }, body: INITIALIZE });
+      expect(ok.status, origin).toBe(200);
+    }
+  });
+
+  it("refuses a foreign Host 403 (DNS rebinding) before looking at the token, and admits the loopback names and allowed_hosts", async () => {
+    const port = server.url.port;
+    for (const host of [`evil.example:${port}`, "evil.example", `localhost:${Number(port) + 1}`]) {
+      const r = await raw(server.url, { headers: { ...MCP_HEADERS, Host: host }, body: INITIALIZE });
+      expect(r.status, host).toBe(403);
+      expect(r.body).toMatch(/Host/);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "signalbox.example.com", `signalbox.example.com:${port}`]) {
+      const r = await raw(server.url, { headers: { ...MCP_HEADERS, ...bearer(ALICE_TOKEN), Host: host }, body: INITIALIZE });
+      expect(r.status, host).toBe(200);
+    }
+  });
+
+  it("refuses a body over 4 MiB 413, declared or streamed, and answers unknown paths 404", async () => {
+    const headers = { ...MCP_HEADERS, ...bearer(ALICE_TOKEN) };
+    const big = Buffer.alloc(DEFAULT_MAX_BODY_BYTES + 1, 0x20);
+    const declared = await raw(server.url, { headers: { ...headers, "Content-Length": String(big.length) }, body: big });
+    expect(declared.status).toBe(413);
+    const streamed = await raw(server.url, { headers: { ...headers, "Transfer-Encoding": "chunked" }, body: big });
+    expect(streamed.status).toBe(413);
+    // Expect: 100-continue: a body declared too large gets no "100 Continue", a small one does.
+    const expectTooLarge = await raw(server.url, {
+      headers: { ...headers, "Content-Length": String(big.length), Expect: "100-continue" },
+      body: big,
+    });
+    expect([expectTooLarge.status, expectTooLarge.informational]).toEqual([413, []]);
+    const expectSmall = await raw(server.url, { headers: { ...headers, Expect: "100-continue" }, body: INITIALIZE });
+    expect([expectSmall.status, expectSmall.informational]).toEqual([200, [100]]);
+    for (const p of ["/", "/mcp/x", "/sse", "/.well-known/oauth-protected-resource"]) {
+      expect((await raw(server.url, { method: "GET", path: p, headers: bearer(ALICE_TOKEN) })).status, p).toBe(404);
+    }
+  });
+
+  it("finds a session only under the token that opened it, ends it on DELETE", async () => {
+    const { transport } = await open(ALICE_TOKEN);
+    const id = transport.sessionId!;
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const session = { ...MCP_HEADERS, "Mcp-Session-Id": id, "Mcp-Protocol-Version": "2025-06-18" };
+    expect((await raw(server.url, { headers: { ...session, ...bearer(ALICE_TOKEN) }, body: list })).status).toBe(200);
+    expect((await raw(server.url, { headers: { ...session, ...bearer(ADMIN_TOKEN) }, body: list })).status).toBe(404);
+    const before = server.sessions().length;
+    await transport.terminateSession();
+    expect(server.sessions().length).toBe(before - 1);
+    expect((await raw(server.url, { headers: { ...session, ...bearer(ALICE_TOKEN) }, body: list })).status).toBe(404);
+  });
+
+  it("closes sessions with nothing in flight for idleMs; a connected client's open GET stream keeps its session", async () => {
+    let t = 0;
+    const own = await createHttpServer(ctx, { listen: "127.0.0.1:0", idleMs: 60_000, now: () => t });
+    try {
+      const initialize = async () =>
+        (await raw(own.url, { headers: { ...MCP_HEADERS, ...bearer(ALICE_TOKEN) }, body: INITIALIZE })).headers["mcp-session-id"] as string;
+      const list = (id: string) =>
+        raw(own.url, {
+          headers: { ...MCP_HEADERS, ...bearer(ALICE_TOKEN), "Mcp-Session-Id": id, "Mcp-Protocol-Version": "2025-06-18" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+        });
+      const connected = await connectClient(own.url, ADMIN_TOKEN); // the SDK client keeps a GET stream open
+      const quiet = await initialize();
+      t = 30_000;
+      const recent = await initialize();
+      const inFlight = () => Object.fromEntries(own.sessions().map((s) => [s.id, s.inFlight]));
+      await until(async () => {
+        const f = inFlight();
+        return f[connected.transport.sessionId!] === 1 && f[quiet] === 0 && f[recent] === 0;
+      });
+      t = 70_000; // quiet: 70 s since its last request, recent: 40 s, connected: 70 s but its GET stream is open
+      expect(own.sessions().map((s) => [s.id, s.idleMs]).sort()).toEqual(
+        [[connected.transport.sessionId, 0], [quiet, 70_000], [recent, 40_000]].sort(),
+      );
+      expect(await own.sweepIdle()).toBe(1);
+      expect(own.sessions().map((s) => s.id).sort()).toEqual([connected.transport.sessionId, recent].sort());
+      expect((await list(quiet)).status).toBe(404);
+      expect((await list(recent)).status).toBe(200);
+      expect((await connected.client.listTools()).tools.length).toBeGreaterThan(0);
+
+      const id = connected.transport.sessionId!;
+      await connected.client.close(); // its GET stream ends: from then on it idles like any other
+      await until(async () => inFlight()[id] === 0);
+      t += 60_001;
+      expect(await own.sweepIdle()).toBe(2);
+      expect(own.sessions()).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe("settings refused before listening", () => {
+  const root = tempDir("signalbox-root-");
+  const store = tempDir("signalbox-store-");
+  afterAll(() => {
+    root.cleanup();
+    store.cleanup();
+  });
+  const start = (cfg: Config, listen: string) => serveHttp({ root: root.dir, storeDir: store.dir, config: cfg, logger: silentLogger, listen });
+
+  it("parses HOST:PORT, [IPv6]:PORT, :PORT and PORT, defaulting to 127.0.0.1", () => {
+    expect(parseListen("8765")).toEqual({ host: "127.0.0.1", port: 8765, loopback: true, wildcard: false });
+    expect(parseListen(":0")).toMatchObject({ host: "127.0.0.1", port: 0 });
+    expect(parseListen("[::1]:80")).toMatchObject({ host: "::1", loopback: true });
+    expect(parseListen("0.0.0.0:80")).toMatchObject({ loopback: false, wildcard: true });
+    expect(parseListen("buildbox.lan:80")).toMatchObject({ host: "buildbox.lan", loopback: false });
+    for (const bad of ["", "abc", "host:", "1.2.3.4:65536", "[nope]:80", "::1:80", "a b:80", "http://x:80"]) {
+      expect(() => parseListen(bad), bad).toThrow(/^--http: expected HOST:PORT, :PORT or PORT/);
+    }
+  });
+
+  it("accepts as Host: the listening host:port, the loopback names on loopback, interface addresses on the wildcard, allowed_hosts", () => {
+    const named = allowedHosts(parseListen("buildbox.lan:8080"), 8080, ["proxy.example.com", "Other.Example:9000"]);
+    expect([...named].sort()).toEqual(["buildbox.lan:8080", "other.example:9000", "proxy.example.com", "proxy.example.com:8080"]);
+    const loop = allowedHosts(parseListen(":0"), 4321, []);
+    expect([...loop].sort()).toEqual(["127.0.0.1:4321", "[::1]:4321", "localhost:4321"]);
+    const any = allowedHosts(parseListen("0.0.0.0:8080"), 8080, []);
+    expect(any).toContain("0.0.0.0:8080");
+    expect(any).toContain("127.0.0.1:8080");
+    expect([...any].every((h) => /^(\[[0-9a-f:.]+\]|[0-9.]+|localhost):8080$/.test(h))).toBe(true);
+    const port80 = allowedHosts(parseListen("127.0.0.1:80"), 80, []);
+    expect([...port80].sort()).toEqual(["127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:80", "localhost", "localhost:80"]);
+  });
+
+  it("refuses to serve without a token, on loopback and on a network address, naming http.tokens", async () => {
+    await expect(start(config({}), "127.0.0.1:0")).rejects.toThrow(/^http\.tokens: no bearer token configured; authentication is always on/);
+    await expect(start(config({}), "0.0.0.0:0")).rejects.toThrow(/^http\.tokens: .*without authentication on a network address/);
+  });
+
+  it("refuses an unset token_env, naming it", async () => {
+    const cfg = config({ tokens: [{ name: "ci", token_env: "SIGNALBOX_TEST_TOKEN_UNSET_42", agents: ["*"] }] });
+    delete process.env.SIGNALBOX_TEST_TOKEN_UNSET_42;
+    await expect(start(cfg, "127.0.0.1:0")).rejects.toThrow(/^http\.tokens\[0\]\.token_env: environment variable SIGNALBOX_TEST_TOKEN_UNSET_42 is not set/);
+  });
+
+  it("refuses a port already in use, naming --http", async () => {
+    const first = await start(TWO_TOKENS, "127.0.0.1:0");
+    try {
+      await expect(start(TWO_TOKENS, `127.0.0.1:${first.url.port}`)).rejects.toThrow(/^--http: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+});
+
+describe("the built CLI: signalbox serve --http", () => {
+  const root = tempDir("signalbox-root-");
+  const store = tempDir("signalbox-store-");
+  const env = { ...process.env, SIGNALBOX_DB: store.dir, SIGNALBOX_HTTP_TEST_TOKEN: ADMIN_TOKEN } as Record<string, string>;
+  delete env.SIGNALBOX_ROOT;
+  afterAll(() => {
+    root.cleanup();
+    store.cleanup();
+  });
+
+  /** Run the CLI; resolves with the child once `signalbox listening on <url>` is on stderr, or rejects with its stderr when it exits. */
+  function startCli(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: URL; stdout: () => string }> {
+    const child = spawn(process.execPath, [CLI, "--root", root.dir, ...args], { env });
+    let err = "";
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
+    return new Promise((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        err += d.toString("utf8");
+        const m = /^signalbox listening on (\S+)$/m.exec(err);
+        if (m?.[1]) resolve({ child, url: new URL(m[1]), stdout: () => out });
+      });
+      child.on("exit", (code) => reject(new Error(`exit ${code}: ${err}`)));
+    });
+  }
+  const exitOf = (child: ChildProcessWithoutNullStreams) =>
+    new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
+
+  it("prints the real port on stderr, serves the SDK client, writes nothing to stdout, exits 0 on SIGTERM", async () => {
+    fs.writeFileSync(
+      path.join(root.dir, "signalbox.config.json"),
+      JSON.stringify({ http: { tokens: [{ name: "ci", token_env: "SIGNALBOX_HTTP_TEST_TOKEN", agents: ["*"] }] } }),
+    );
+    const { child, url, stdout } = await startCli(["serve", "--http", "127.0.0.1:0"]);
+    try {
+      expect(url.href).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/mcp$/);
+      const { client } = await connectClient(url, ADMIN_TOKEN);
+      const info = await call(client, "server_info", {});
+      expect(info.structuredContent).toMatchObject({ store: store.dir });
+      await client.close();
+      expect((await raw(url, { headers: MCP_HEADERS, body: INITIALIZE })).status).toBe(401);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exitOf(child)).toBe(0);
+    expect(stdout()).toBe("");
+  });
+
+  it("exits 1 naming --http for a malformed address, and http.tokens when none is configured", async () => {
+    await expect(startCli(["serve", "--http", "localhost"])).rejects.toThrow(/exit 1: signalbox: --http: expected HOST:PORT/);
+    fs.writeFileSync(path.join(root.dir, "signalbox.config.json"), "{}");
+    await expect(startCli(["serve", "--http", ":0"])).rejects.toThrow(/exit 1: signalbox: http\.tokens: no bearer token configured/);
+  });
+});
