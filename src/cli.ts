@@ -6,63 +6,34 @@
  * `locks` show the store to a person (cli/people.ts); `hook` holds the Claude
  * Code PreToolUse and git pre-commit checks (cli/hook.ts).
  */
-import { Command } from "commander";
-import { registerHookCommands } from "./cli/hook.js";
-import { registerPeopleCommands } from "./cli/people.js";
-import { VERSION } from "./version.js";
+import { parseArgs } from "node:util";
 
-const program = new Command()
-  .name("signalbox")
-  .description("MCP coordination server for parallel coding agents")
-  .version(VERSION)
-  .option("--root <dir>", "project root (default: SIGNALBOX_ROOT, else the nearest folder with .git, else cwd)");
+/**
+ * `signalbox [--root DIR] hook claude-pre-tool-use [--agent-id ID]` runs before
+ * every edit an agent makes, so it skips commander and the rest of the CLI
+ * (bench section 6). Anything else, or any other option, goes through the
+ * full program (cli/program.ts).
+ */
+function claudeHookArgs(argv: string[]): { root?: string; agentId?: string } | null {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { root: { type: "string" }, "agent-id": { type: "string" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 2 || positionals[0] !== "hook" || positionals[1] !== "claude-pre-tool-use") return null;
+    return { ...(values.root !== undefined ? { root: values.root } : {}), ...(values["agent-id"] !== undefined ? { agentId: values["agent-id"] } : {}) };
+  } catch {
+    return null;
+  }
+}
 
-program
-  .command("serve", { isDefault: true })
-  .description("serve MCP over stdio (the default), or over Streamable HTTP with --http")
-  .option(
-    "--http <host:port>",
-    "serve MCP over Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST:PORT, :PORT or PORT; host defaults to 127.0.0.1; needs http.tokens in signalbox.config.json)",
-  )
-  .action(async (opts: { http?: string }) => {
-    const root = program.opts<{ root?: string }>().root;
-    // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
-    if (opts.http === undefined) {
-      const { serveStdio } = await import("./main.js");
-      return serveStdio(root !== undefined ? { root } : {});
-    }
-    const { serveHttp } = await import("./http.js");
-    const { close } = await serveHttp({ ...(root !== undefined ? { root } : {}), listen: opts.http });
-    const stop = () => void close().finally(() => process.exit(0));
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-
-program
-  .command("demo")
-  .description("drive the built server over stdio through the bundled real inputs (examples/)")
-  .action(async () => {
-    const { runDemo } = await import("./cli/demo.js");
-    await runDemo();
-  });
-
-program
-  .command("check")
-  .description("check the integrity of the store (default: the root's .signalbox/, or SIGNALBOX_DB)")
-  .option("--store <dir>", "store folder to check")
-  .action(async (opts: { store?: string }) => {
-    const { resolveRoot, resolveStoreDir } = await import("./root.js");
-    const { runCheck } = await import("./cli/check.js");
-    const root = program.opts<{ root?: string }>().root;
-    const dir = opts.store ?? resolveStoreDir(resolveRoot(root !== undefined ? { root } : {}));
-    process.exitCode = await runCheck(dir);
-  });
-
-const rootOption = () => program.opts<{ root?: string }>().root;
-registerPeopleCommands(program, rootOption);
-registerHookCommands(program, rootOption);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`signalbox: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+const hookArgs = claudeHookArgs(process.argv.slice(2));
+if (hookArgs) {
+  const { runClaudeHookCommand } = await import("./cli/hook.js");
+  await runClaudeHookCommand(hookArgs);
+} else {
+  const { runProgram } = await import("./cli/program.js");
+  runProgram(process.argv);
+}

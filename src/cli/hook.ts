@@ -34,11 +34,7 @@ export function registerHookCommands(program: Command, rootOption: () => string 
         "denies an edit of a file another agent has locked (or, with hooks.require_lock, one you have not write-locked); silent otherwise",
     )
     .option("--agent-id <id>", "the calling agent's id (default: SIGNALBOX_AGENT_ID; unknown: every lock is another agent's)")
-    .action(async (opts: HookFlags) => {
-      const stdin = await readStdin();
-      const { runClaudePreToolUse } = await import("../hooks/claude.js");
-      emit(await runClaudePreToolUse(stdin, common(opts)));
-    });
+    .action((opts: HookFlags) => runClaudeHookCommand(common(opts)));
 
   hook
     .command("pre-commit")
@@ -51,6 +47,17 @@ export function registerHookCommands(program: Command, rootOption: () => string 
       const { runPreCommit } = await import("../hooks/pre-commit.js");
       emit(await runPreCommit(common(opts)));
     });
+}
+
+/**
+ * Run the Claude Code PreToolUse hook on this process's stdin and answer on
+ * stdout/stderr with its exit code (src/hooks/claude.ts). Also called by
+ * src/cli.ts directly, without commander, to start fast.
+ */
+export async function runClaudeHookCommand(opts: { root?: string; agentId?: string }): Promise<void> {
+  const stdin = await readStdin();
+  const { runClaudePreToolUse } = await import("../hooks/claude.js");
+  emit(await runClaudePreToolUse(stdin, opts));
 }
 
 function emit(outcome: { exitCode: number; stdout: string; stderr: string }): void {

@@ -1,0 +1,68 @@
+/**
+ * The commander program behind `signalbox` (src/cli.ts): every command and
+ * option. Heavy modules (the server, the store, the views) are loaded by the
+ * action that needs them.
+ */
+import { Command } from "commander";
+import { registerHookCommands } from "./hook.js";
+import { registerPeopleCommands } from "./people.js";
+import { VERSION } from "../version.js";
+
+const program = new Command()
+  .name("signalbox")
+  .description("MCP coordination server for parallel coding agents")
+  .version(VERSION)
+  .option("--root <dir>", "project root (default: SIGNALBOX_ROOT, else the nearest folder with .git, else cwd)");
+
+program
+  .command("serve", { isDefault: true })
+  .description("serve MCP over stdio (the default), or over Streamable HTTP with --http")
+  .option(
+    "--http <host:port>",
+    "serve MCP over Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST:PORT, :PORT or PORT; host defaults to 127.0.0.1; needs http.tokens in signalbox.config.json)",
+  )
+  .action(async (opts: { http?: string }) => {
+    const root = program.opts<{ root?: string }>().root;
+    // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
+    if (opts.http === undefined) {
+      const { serveStdio } = await import("../main.js");
+      return serveStdio(root !== undefined ? { root } : {});
+    }
+    const { serveHttp } = await import("../http.js");
+    const { close } = await serveHttp({ ...(root !== undefined ? { root } : {}), listen: opts.http });
+    const stop = () => void close().finally(() => process.exit(0));
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+program
+  .command("demo")
+  .description("drive the built server over stdio through the bundled real inputs (examples/)")
+  .action(async () => {
+    const { runDemo } = await import("./demo.js");
+    await runDemo();
+  });
+
+program
+  .command("check")
+  .description("check the integrity of the store (default: the root's .signalbox/, or SIGNALBOX_DB)")
+  .option("--store <dir>", "store folder to check")
+  .action(async (opts: { store?: string }) => {
+    const { resolveRoot, resolveStoreDir } = await import("../root.js");
+    const { runCheck } = await import("./check.js");
+    const root = program.opts<{ root?: string }>().root;
+    const dir = opts.store ?? resolveStoreDir(resolveRoot(root !== undefined ? { root } : {}));
+    process.exitCode = await runCheck(dir);
+  });
+
+const rootOption = () => program.opts<{ root?: string }>().root;
+registerPeopleCommands(program, rootOption);
+registerHookCommands(program, rootOption);
+
+/** Parse `argv` (process.argv form) and run the command. */
+export function runProgram(argv: string[]): void {
+  program.parseAsync(argv).catch((err: unknown) => {
+    process.stderr.write(`signalbox: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
