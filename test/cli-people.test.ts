@@ -17,6 +17,7 @@ import { createContext, type Context } from "../src/context.js";
 import type { TaskSpec } from "../src/tasks.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
+import { until } from "./helpers/wait.js";
 
 const protocol = (
   JSON.parse(fs.readFileSync(new URL("../examples/protocol-example.json", import.meta.url), "utf8")) as { features: TaskSpec[] }
@@ -204,12 +205,6 @@ describe("on a real store", () => {
 });
 
 describe("status --watch", () => {
-  /** Wait (bounded) until `cond` holds, polling. */
-  async function until(cond: () => boolean, what: string): Promise<void> {
-    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
-    if (!cond()) throw new Error(`timed out waiting for ${what}`);
-  }
-
   it("draws once, redraws after a write to the store, and stops on Ctrl-C", async () => {
     // A store of its own: no agents or locks, so no age ticks and nothing lapses by itself.
     const root = tempDir("signalbox-watch-");
@@ -219,7 +214,7 @@ describe("status --watch", () => {
       ctx = createContext({ root: root.dir, storeDir: store.dir, logger: silentLogger, sweepMs: 0 });
       const run = start(["status", "--watch", "--interval", "100"], { root: root.dir, env: { SIGNALBOX_DB: store.dir } });
       const frames = () => run.out.split("signalbox status").length - 1;
-      await until(() => frames() === 1, "the first frame");
+      await until("the first frame", () => frames() === 1, 10_000);
       // Several intervals pass without a write: polling lastTxnId() finds nothing new, no redraw.
       const txn = ctx.store.lastTxnId();
       await new Promise((r) => setTimeout(r, 600));
@@ -227,7 +222,7 @@ describe("status --watch", () => {
       expect(frames()).toBe(1);
       // A write from another connection: the next poll sees it and redraws.
       reportStatus(ctx, { agent_id: "coder-7", status: "working", current_task: "watching" });
-      await until(() => run.out.includes("coder-7"), "a frame showing coder-7");
+      await until("a frame showing coder-7", () => run.out.includes("coder-7"), 10_000);
       run.interrupt();
       await run.done;
       expect(run.code).toBe(0);
@@ -243,7 +238,7 @@ describe("status --watch", () => {
 
   it("clears the screen with ANSI on a TTY", async () => {
     const run = start(["status", "--watch", "--interval", "100"], { env, tty: true });
-    await until(() => run.out.length > 0, "the first frame");
+    await until("the first frame", () => run.out.length > 0, 10_000);
     run.interrupt();
     await run.done;
     expect(run.out.startsWith("\u001b[H\u001b[2J")).toBe(true);

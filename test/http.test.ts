@@ -19,6 +19,7 @@ import { createContext, type Context } from "../src/context.js";
 import { allowedHosts, createHttpServer, DEFAULT_MAX_BODY_BYTES, parseListen, serveHttp, type HttpServer } from "../src/http.js";
 import { silentLogger } from "../src/logger.js";
 import { tempDir } from "./helpers/store.js";
+import { until } from "./helpers/wait.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
 const ALICE_TOKEN = "alice-token-0123456789";
@@ -83,15 +84,6 @@ const INITIALIZE = JSON.stringify({
 });
 const MCP_HEADERS = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-
-/** Wait until `done()` holds: what the server sees of a finished response (its `close` event) lands a moment after the client has it. */
-async function until(done: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await done()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("condition never held");
-}
 
 describe("createHttpServer over one in-process Context", () => {
   const root = tempDir("signalbox-root-");
@@ -261,7 +253,7 @@ describe("createHttpServer over one in-process Context", () => {
       t = 30_000;
       const recent = await initialize();
       const inFlight = () => Object.fromEntries(own.sessions().map((s) => [s.id, s.inFlight]));
-      await until(async () => {
+      await until("the server saw the response close", async () => {
         const f = inFlight();
         return f[connected.transport.sessionId!] === 1 && f[quiet] === 0 && f[recent] === 0;
       });
@@ -277,7 +269,7 @@ describe("createHttpServer over one in-process Context", () => {
 
       const id = connected.transport.sessionId!;
       await connected.client.close(); // its GET stream ends: from then on it idles like any other
-      await until(async () => inFlight()[id] === 0);
+      await until("the server saw the response close", () => inFlight()[id] === 0);
       t += 60_001;
       expect(await own.sweepIdle()).toBe(2);
       expect(own.sessions()).toEqual([]);

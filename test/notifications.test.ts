@@ -11,6 +11,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { ServerProcess } from "./helpers/process.js";
+import { sleep, until } from "./helpers/wait.js";
 
 let h: Harness | undefined;
 let other: ServerProcess | undefined;
@@ -22,19 +23,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** Resolve when `check()` holds, polling every 20 ms; reject after `limitMs` with `what`. */
-async function until(what: string, check: () => boolean, limitMs = 5000): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** `granted` of an acquire_lock result. */
 const granted = (r: unknown) => (r as { structuredContent: { granted: boolean } }).structuredContent.granted;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Updated URIs received by `h`'s client. */
 function collectUpdates(harness: Harness): string[] {
