@@ -78,6 +78,11 @@ describe("tool surface", () => {
       const declared = full.get(t.name)!;
       for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
         expect(typeof declared[hint], `${t.name}.${hint}`).toBe("boolean");
+        // Rule 10: destructive and idempotent hints mean nothing on a read-only tool and are not listed.
+        if (declared.readOnlyHint === true && (hint === "destructiveHint" || hint === "idempotentHint")) {
+          expect(t.annotations?.[hint], `${t.name}.${hint}`).toBeUndefined();
+          continue;
+        }
         expect(t.annotations?.[hint] ?? HINT_DEFAULTS[hint], `${t.name}.${hint}`).toBe(declared[hint]);
       }
       for (const [field, schema] of Object.entries(t.inputSchema.properties ?? {})) {
@@ -134,7 +139,7 @@ describe("compactSchemaJson (the tools/list compaction rules)", () => {
       type: "object",
       properties: { n: { type: "integer" }, m: { type: "object", additionalProperties: { type: "number" } } },
     });
-    expect(compactSchemaJson(schema, true)).toEqual({ type: "object", properties: { n: { type: "integer" }, m: { type: "object" } } });
+    expect(compactSchemaJson(schema, true)).toEqual({ type: "object", properties: { n: {}, m: {} } });
   });
 
   it("input: drops pattern, minLength 1 and length/item bounds; keeps numeric bounds, enum, required and descriptions", () => {
@@ -164,7 +169,7 @@ describe("compactSchemaJson (the tools/list compaction rules)", () => {
     });
   });
 
-  it("output: lists each top-level field by name, type and enum; drops full required lists, descriptions and inner shapes", () => {
+  it("output: lists each top-level field by name and enum; drops types, full required lists, descriptions and inner shapes", () => {
     const output = {
       type: "object",
       properties: {
@@ -182,16 +187,15 @@ describe("compactSchemaJson (the tools/list compaction rules)", () => {
     expect(compactSchemaJson(output, true)).toEqual({
       type: "object",
       properties: {
-        status: { type: "string", enum: ["open", "noted"] },
-        locks: { type: "array" },
-        checkpoint: { type: ["object", "null"] },
-        // A variant with more than a type keeps the anyOf.
-        mixed: { anyOf: [{ type: "string", enum: ["a"] }, { type: "null" }] },
+        status: { enum: ["open", "noted"] },
+        locks: {},
+        checkpoint: {},
+        mixed: {},
       },
     });
     // A required list that names only some fields says something: it stays.
     const partial = { type: "object", properties: { a: { type: "string" }, b: { type: "string" } }, required: ["a"] };
-    expect(compactSchemaJson(partial, true)).toEqual(partial);
+    expect(compactSchemaJson(partial, true)).toEqual({ type: "object", properties: { a: {}, b: {} }, required: ["a"] });
   });
 
   it("is what tools/list serves: input bounds and enums survive, patterns and nested output descriptions do not", async () => {

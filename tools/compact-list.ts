@@ -28,12 +28,16 @@
  * 7. `required` lists naming every property are dropped: signalbox always sends
  *    every declared output field (null when there is no value), as the server
  *    instructions say.
- * 8. Each top-level result field is listed with its name, `type` and `enum`
- *    only (an `anyOf` of bare types becomes a `type` list), not its
- *    description or inner shape: the tool description says what matters, the
- *    README documents the shapes, and the zod schemas enforce them; the
- *    end-to-end harness checks every result against them exactly
- *    (createServer with `compactToolList: false`).
+ * 8. Each top-level result field is listed by its name and, for a field
+ *    with a fixed set of values, its `enum`; not its type, description or
+ *    inner shape (issue 6 took the tool count from 26 to 34 inside the same
+ *    budget): the names say what comes back, the README documents the
+ *    shapes, and the zod schemas enforce them; the end-to-end harness checks
+ *    every result against them exactly (createServer with
+ *    `compactToolList: false`).
+ * 10. On a tool with `readOnlyHint: true`, `destructiveHint` and
+ *    `idempotentHint` are dropped: MCP `ToolAnnotations` says they are
+ *    meaningful only when `readOnlyHint` is false.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ListToolsRequestSchema, type ListToolsResult } from "@modelcontextprotocol/sdk/types.js";
@@ -44,7 +48,7 @@ type Json = Record<string, unknown>;
 const SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Keywords kept by rule 8 on each top-level output field. */
-const FIELD_OUTPUT_KEEP = new Set(["type", "anyOf", "enum"]);
+const FIELD_OUTPUT_KEEP = new Set(["enum"]);
 /** Input keywords dropped by rule 6 (the server enforces them). */
 const INPUT_BOUNDS = new Set(["pattern", "maxLength", "maxItems", "minItems"]);
 
@@ -78,7 +82,6 @@ function compact(value: unknown, output: boolean, depth: number): unknown {
     if (field && !FIELD_OUTPUT_KEEP.has(k)) continue;
     out[k] = compactKeyword(k, v, output, depth);
   }
-  if (field) return typeListOf(out);
   return out;
 }
 
@@ -108,16 +111,6 @@ function compactKeyword(k: string, v: unknown, output: boolean, depth: number): 
   }
 }
 
-/** `{anyOf: [{type: a}, {type: b}]}` -> `{type: [a, b]}` when every variant is a bare type. */
-function typeListOf(schema: Json): Json {
-  const variants = schema.anyOf;
-  if (!Array.isArray(variants)) return schema;
-  const types = variants.map((v) => (v !== null && typeof v === "object" && Object.keys(v).length === 1 ? (v as Json).type : undefined));
-  if (types.some((t) => typeof t !== "string")) return schema;
-  const { anyOf: _anyOf, ...rest } = schema;
-  return { ...rest, type: types };
-}
-
 function isStringType(v: unknown): boolean {
   return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && (v as Json).type === "string";
 }
@@ -140,9 +133,15 @@ const HINT_DEFAULTS: Record<string, boolean> = {
   openWorldHint: true,
 };
 
-/** Annotations without the hints that equal their protocol default (rule 9); undefined when none is left. */
+/** Hints that mean nothing on a read-only tool (rule 10). */
+const WRITE_ONLY_HINTS = new Set(["destructiveHint", "idempotentHint"]);
+
+/** Annotations without the hints that equal their protocol default (rule 9) or mean nothing on a read-only tool (rule 10); undefined when none is left. */
 export function withoutDefaultHints<T extends Record<string, unknown>>(annotations: T): Partial<T> | undefined {
-  const kept = Object.entries(annotations).filter(([k, v]) => HINT_DEFAULTS[k] === undefined || HINT_DEFAULTS[k] !== v);
+  const readOnly = annotations.readOnlyHint === true;
+  const kept = Object.entries(annotations).filter(
+    ([k, v]) => (HINT_DEFAULTS[k] === undefined || HINT_DEFAULTS[k] !== v) && !(readOnly && WRITE_ONLY_HINTS.has(k)),
+  );
   return kept.length > 0 ? (Object.fromEntries(kept) as Partial<T>) : undefined;
 }
 

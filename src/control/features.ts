@@ -20,7 +20,9 @@
  *   transitive dependents cannot start until it is started again.
  *
  * Every read-check-write is one write transaction. Key layout: records.ts
- * (`features`: `F` feature_id -> {@link FeatureRecord}); plan specs: plans.ts.
+ * (`features`: `F` feature_id -> {@link FeatureRecord}; `L` feature_id `\0`
+ * key -> 1 for each key write-locked for the active feature); plan specs:
+ * plans.ts.
  */
 import { appendDecision } from "../decisions.js";
 import type { LockManager } from "../locks.js";
@@ -57,6 +59,31 @@ export function getFeature(env: ControlEnv, featureId: string): FeatureRecord | 
 /** Every lifecycle record, by feature id. Reads in the open transaction, if any. */
 export function allFeatures(env: ControlEnv): FeatureRecord[] {
   return [...env.store.features.getRange({ start: "F", end: "G" }).map(({ value }) => value as FeatureRecord)];
+}
+
+/**
+ * Note `keys` as write-locked for a feature of `agentId` (called from the lock
+ * manager's `decided` hook, inside the grant's transaction): the request's
+ * `feature_id` if the agent holds it active, else the agent's current active
+ * feature; nothing when the agent has no active feature. The integration
+ * report counts a changed file covered by such a key as locked.
+ */
+export function noteLockedKeys(env: ControlEnv, agentId: string, featureId: string | null, keys: readonly string[]): void {
+  let target = featureId;
+  if (target === null) {
+    const agent = env.store.agents.get(`A${agentId}`) as { feature_id: string | null } | undefined;
+    target = agent?.feature_id ?? null;
+  }
+  if (target === null || target.includes("\0")) return;
+  const rec = getFeature(env, target);
+  if (rec?.status !== "active" || rec.agent_id !== agentId) return;
+  for (const key of keys) env.store.features.putSync(`L${target}\0${key}`, 1);
+}
+
+/** The keys noted by {@link noteLockedKeys} for `featureId`. */
+export function lockedKeysOf(env: ControlEnv, featureId: string): string[] {
+  const prefix = `L${featureId}\0`;
+  return [...env.store.features.getKeys({ start: prefix, end: `L${featureId}\x01` })].map((k) => (k as string).slice(prefix.length));
 }
 
 /** The plan a call works in: the named one, else the newest plan containing the feature, else none. */

@@ -27,9 +27,24 @@
  * | `checkpoints` | `K` name                     | {@link CheckpointRecord}      |
  * |               | `O` name                     | 1: open checkpoints           |
  * | `metrics`     | owned by control/metrics.ts and control/detectors.ts |    |
+ * | `quality`     | `G` gate name                | {@link GateRecord}            |
+ * |               | `g` gate `\0` target `\0` seq12 | {@link GateResultRecord} (target: `F`feature_id or `W`plan_id`\0`wave6) |
+ * |               | `R` seq12                    | {@link ReviewRecord}          |
+ * |               | `o` reviewer `\0` seq12      | 1: open reviews by reviewer   |
+ * |               | `r` feature_id `\0` seq12    | 1: reviews by feature         |
+ * | `integrations`| `W` plan_id `\0` wave6       | {@link WaveIntegrationRecord} (the wave's integration status) |
+ * |               | `I` plan_id `\0` wave6 `\0` attempt6 | {@link IntegrationReport} (every attempt, kept) |
+ * |               | `X` feature_id `\0` seq12    | {@link FeatureRecord} archived by a rollback |
+ * | `incidents`   | `N` seq12                    | {@link IncidentRecord}        |
+ * |               | `O` seq12                    | 1: open incidents             |
+ * | `activity`    | see control/activity.ts      | {@link ActivityRecord}        |
  *
  * `seq12` is the sequence number zero-padded to 12 digits, so keys sort in
- * creation order.
+ * creation order; `wave6` and `attempt6` are zero-padded to 6 digits.
+ *
+ * The `quality`, `integrations`, `incidents` and `activity` databases came
+ * with issue 6; older stores get them empty at open, and records written
+ * before it lack the optional fields marked "issue 6" (read them as empty).
  */
 
 /** Zero-pad a sequence number to 12 digits for ordered string keys. */
@@ -101,6 +116,18 @@ export interface SchemaChange {
   committed: boolean;
 }
 
+/**
+ * A migration a feature added (parallel-execution-protocol §6.2 "Schema merge
+ * conflicts"): its file, and for revision-based tools (Alembic) its revision
+ * and the revision it follows.
+ */
+export interface MigrationRecord {
+  /** Normalised path relative to the root, e.g. `supabase/migrations/001_P2_profiles.sql`. */
+  path: string;
+  revision: string | null;
+  down_revision: string | null;
+}
+
 /** Feature lifecycle record (parallel-execution-protocol §4.2 "State Update Protocol"). */
 export interface FeatureRecord {
   feature_id: string;
@@ -114,8 +141,16 @@ export interface FeatureRecord {
   schema_changes: SchemaChange[];
   outputs: string[];
   failure_reason: string | null;
-  /** How many times the feature was started (a failed feature may be started again). */
+  /** How many times the feature was started (a failed or rolled-back feature may be started again). */
   attempts: number;
+  /** What the work really touched, reported by complete_feature (issue 6; absent on older records). */
+  files_changed?: string[];
+  commits?: string[];
+  migrations?: MigrationRecord[];
+  /** Write-lock keys granted for the feature while it was active (issue 6; absent on older records). */
+  locked_keys?: string[];
+  /** Set when a rollback archived the record (`integrations` `X` keys). */
+  rolled_back?: { plan_id: string; wave_number: number; reason: string; by: string; at: string } | null;
 }
 
 export const SIGNAL_LEVELS = ["GREEN", "YELLOW", "RED"] as const;
@@ -180,6 +215,10 @@ export const MESSAGE_KINDS = [
   "reassignment",
   "coverage",
   "notice",
+  "review",
+  "gate",
+  "integration",
+  "incident",
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -250,3 +289,118 @@ export interface CheckpointRecord {
 
 /** What refuses a write lock before conflicts are checked (defined with the lock API). */
 export type { LockStop as Stop } from "../lock-types.js";
+
+/** When a gate applies (execution-template.md, "Quality Gates": Trigger). */
+export const GATE_TRIGGERS = ["feature_complete", "wave_integration", "before_merge"] as const;
+export type GateTrigger = (typeof GATE_TRIGGERS)[number];
+
+/**
+ * A quality gate (execution-template.md, "Quality Gates": trigger, criteria,
+ * responsible agent, pass/fail actions). A `feature_complete` gate guards
+ * complete_feature of every feature; `before_merge` guards integrate_wave for
+ * each feature of the wave; `wave_integration` guards integrate_wave for the
+ * wave as a whole. Redefining a gate raises its `revision`; results of older
+ * revisions no longer count.
+ */
+export interface GateRecord {
+  name: string;
+  trigger: GateTrigger;
+  criteria: string;
+  responsible_role: Role;
+  required: boolean;
+  /** The gate passes only with an approved peer review of the feature (of each feature of the wave). */
+  requires_review: boolean;
+  revision: number;
+  defined_by: string;
+  defined_at: string;
+}
+
+/** One recorded gate result. `target` is a feature or a plan's wave. */
+export interface GateResultRecord {
+  seq: number;
+  gate: string;
+  gate_revision: number;
+  feature_id: string | null;
+  /** The feature attempt the result is about (results of an earlier attempt no longer count). */
+  feature_attempt: number | null;
+  plan_id: string | null;
+  wave_number: number | null;
+  passed: boolean;
+  evidence: string;
+  recorded_by: string;
+  recorded_at: string;
+}
+
+/** Verdicts of a submitted review (execution-template.md, "Review Process": approval mechanism). */
+export const REVIEW_VERDICTS = ["approve", "changes_requested"] as const;
+export type ReviewVerdict = (typeof REVIEW_VERDICTS)[number];
+
+/** A peer review (execution-template.md, "Peer Review Mechanisms"). */
+export interface ReviewRecord {
+  review_id: string;
+  seq: number;
+  feature_id: string;
+  /** The feature attempt under review. */
+  feature_attempt: number;
+  files: string[];
+  expertise: string | null;
+  requested_by: string;
+  /** The feature's agent: never its reviewer. */
+  author: string;
+  reviewer: string;
+  /** Why this reviewer (domain, role, workload). */
+  reason: string;
+  status: "open" | "approved" | "changes_requested" | "withdrawn";
+  findings: string[];
+  requested_at: string;
+  submitted_at: string | null;
+}
+
+/** The integration status of one wave of a plan. */
+export interface WaveIntegrationRecord {
+  plan_id: string;
+  wave_number: number;
+  status: "integrated" | "failed" | "rolled_back";
+  /** Attempts of integrate_wave so far (reports are kept per attempt). */
+  attempt: number;
+  at: string;
+  by: string;
+  reasons: string[];
+  decision_seq: number;
+}
+
+/** Emergency types (execution-template.md, "Emergency Coordination Protocols"). */
+export const EMERGENCY_TYPES = ["agent_failure", "resource_failure", "communication_breakdown", "quality_crisis", "external_dependency"] as const;
+export type EmergencyType = (typeof EMERGENCY_TYPES)[number];
+
+/** An emergency (execution-template.md, "Emergency Response": alert, escalation, temporary measures, recovery, post-incident review). */
+export interface IncidentRecord {
+  incident_id: string;
+  seq: number;
+  type: EmergencyType;
+  description: string;
+  temporary_measures: string | null;
+  reported_by: string;
+  reported_at: string;
+  escalated_to: string[];
+  status: "open" | "closed";
+  closed_by: string | null;
+  closed_at: string | null;
+  recovery: string | null;
+  review: string | null;
+  /** The decision carrying the post-incident review. */
+  decision_seq: number | null;
+}
+
+/** One entry of the activity log (execution-template.md, "Live Documentation": agent activity logs). */
+export interface ActivityRecord {
+  seq: number;
+  /** e.g. lock_granted, lock_refused, signal_emitted, handoff_sent, gate_result, wave_integrated. */
+  kind: string;
+  agent_id: string;
+  feature_id: string | null;
+  plan_id: string | null;
+  summary: string;
+  data: Record<string, unknown>;
+  at: string;
+}

@@ -24,6 +24,10 @@
  * | `conventions`| see control/records.ts       | conventions, escalations   |
  * | `checkpoints`| see control/records.ts       | integration checkpoints    |
  * | `metrics`    | see control/records.ts       | counters, samples, history |
+ * | `quality`    | see control/records.ts       | gates, results, reviews    |
+ * | `integrations`| see control/records.ts      | wave integration, rollback |
+ * | `incidents`  | see control/records.ts       | emergencies                |
+ * | `activity`   | see control/activity.ts      | the activity log           |
  *
  * The NUL separator is safe because keys holding NUL are refused (paths.ts).
  */
@@ -94,6 +98,10 @@ export const DB_NAMES = [
   "conventions",
   "checkpoints",
   "metrics",
+  "quality",
+  "integrations",
+  "incidents",
+  "activity",
 ] as const;
 
 /** The open store: the environment and its named databases. */
@@ -118,6 +126,11 @@ export interface Store {
   readonly conventions: Database<unknown, string>;
   readonly checkpoints: Database<unknown, string>;
   readonly metrics: Database<unknown, string>;
+  /** Issue 6: quality gates and reviews, wave integrations, incidents, the activity log (control/records.ts). */
+  readonly quality: Database<unknown, string>;
+  readonly integrations: Database<unknown, string>;
+  readonly incidents: Database<unknown, string>;
+  readonly activity: Database<unknown, string>;
   /**
    * Run `fn` in ONE write transaction (`transactionSync`) and return its
    * result; a call inside another `write` runs as a child transaction of the
@@ -223,6 +236,18 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     },
     get metrics() {
       return h.metrics as Database<unknown, string>;
+    },
+    get quality() {
+      return h.quality as Database<unknown, string>;
+    },
+    get integrations() {
+      return h.integrations as Database<unknown, string>;
+    },
+    get incidents() {
+      return h.incidents as Database<unknown, string>;
+    },
+    get activity() {
+      return h.activity as Database<unknown, string>;
     },
     get recoveries() {
       return recoveries;
