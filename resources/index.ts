@@ -1,9 +1,11 @@
 import type { Context } from "../src/context.js";
+import { registerActivityResources } from "./activity.js";
 import { registerAgentsResource } from "./agents.js";
 import { registerAuditResource } from "./audit.js";
 import type { ResourceCatalog } from "./catalog.js";
 import { registerConventionsResource } from "./conventions.js";
 import { registerDecisionResource } from "./decisions.js";
+import { registerIncidentsResource } from "./incidents.js";
 import { registerLockResource } from "./locks.js";
 import { registerMetricsResource } from "./metrics.js";
 import { registerStateResource } from "./state.js";
@@ -11,7 +13,9 @@ import { registerWaveResources } from "./waves.js";
 
 /**
  * Every resource: wave plans, the decision log, locks, coordination state,
- * agents, audit, conventions and metrics (DESIGN.md, "Who calls it").
+ * agents, audit, conventions, metrics, incidents and the activity log
+ * (DESIGN.md, "Who calls it"); wave integration reports live with the wave
+ * plans (waves.ts).
  */
 export function registerResources(resources: ResourceCatalog, ctx: Context): void {
   registerWaveResources(resources, ctx);
@@ -22,4 +26,6 @@ export function registerResources(resources: ResourceCatalog, ctx: Context): voi
   registerAuditResource(resources, ctx);
   registerConventionsResource(resources, ctx);
   registerMetricsResource(resources, ctx);
+  registerIncidentsResource(resources, ctx);
+  registerActivityResources(resources, ctx);
 }

@@ -1,10 +1,16 @@
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
+import { integrationReport, planIntegrations, waveIntegration } from "../src/control/integration.js";
 import { getPlan, listPlans, planCount } from "../src/plans.js";
 import { jsonContents } from "./common.js";
 
-/** `signalbox://waves` (plans newest first) and `signalbox://waves/{plan_id}` (one plan) with list and completion. */
+/**
+ * `signalbox://waves` (plans newest first), `signalbox://waves/{plan_id}` (one
+ * plan, with the integration status of its waves) and
+ * `signalbox://waves/{plan_id}/integration/{wave_number}` (a wave's latest
+ * integration report, issue 6), with list and completion.
+ */
 export function registerWaveResources(resources: ResourceCatalog, ctx: Context): void {
   resources.fixedResource(
     "waves",
@@ -44,7 +50,53 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       const id = String(vars.plan_id);
       const plan = getPlan(ctx.store, id);
       if (!plan) throw new Error(`plan_id: no plan "${id}"; list them at signalbox://waves`);
-      return jsonContents(uri.href, plan);
+      const integrations = planIntegrations(ctx, id).map((w) => ({ wave_number: w.wave_number, status: w.status, attempt: w.attempt, at: w.at }));
+      return jsonContents(uri.href, { ...plan, integrations });
+    },
+  );
+
+  resources.templateResource(
+    "wave-integration",
+    new ResourceTemplate("signalbox://waves/{plan_id}/integration/{wave_number}", {
+      list: async () => {
+        ctx.store.env.resetReadTxn();
+        const out = [];
+        for (const { value } of ctx.store.integrations.getRange({ start: "W", end: "X" })) {
+          const w = value as { plan_id: string; wave_number: number; status: string; attempt: number; at: string };
+          out.push({
+            uri: `signalbox://waves/${encodeURIComponent(w.plan_id)}/integration/${w.wave_number}`,
+            name: `${w.plan_id} wave ${w.wave_number}`,
+            mimeType: "application/json",
+            description: `${w.status} (attempt ${w.attempt}, ${w.at})`,
+          });
+          if (out.length === 1000) break;
+        }
+        return { resources: out };
+      },
+      complete: {
+        plan_id: async (value) =>
+          listPlans(ctx.store, 1000)
+            .map((p) => p.plan_id)
+            .filter((id) => id.startsWith(value)),
+      },
+    }),
+    {
+      title: "Wave integration report",
+      description:
+        "A wave's latest integration report: undeclared writes (CRITICAL), overlapping changes, migration collisions with renumbering, gates, reviews; `wave_status` may be rolled_back.",
+      mimeType: "application/json",
+    },
+    async (uri, vars) => {
+      const id = decodeURIComponent(String(vars.plan_id));
+      const raw = String(vars.wave_number);
+      if (!/^\d{1,6}$/.test(raw)) throw new Error(`wave_number: expected a positive integer, got "${raw}"`);
+      const n = Number(raw);
+      ctx.store.env.resetReadTxn();
+      if (ctx.store.plans.get(id) === undefined) throw new Error(`plan_id: no plan "${id}"; list them at signalbox://waves`);
+      const wave = waveIntegration(ctx, id, n);
+      const report = integrationReport(ctx, id, n);
+      if (!wave || !report) throw new Error(`wave_number: wave ${n} of plan "${id}" has not been integrated; integrate_wave once its features are completed`);
+      return jsonContents(uri.href, { ...report, wave_status: wave.status, wave_reasons: wave.reasons });
     },
   );
 }

@@ -26,6 +26,13 @@
  * - `hooks.require_lock`: the Claude Code PreToolUse hook also denies an edit
  *   of a file the calling agent has not write-locked (default false: it only
  *   denies files another agent holds).
+ * - `capacity` (issue 6, "Capacity, emergencies, activity"): how many agents
+ *   may work in parallel, `max_agents` in all, `per_orchestrator` per
+ *   dispatching orchestrator, `per_domain` per domain, and `domains`
+ *   `{<domain>: n}` overriding `per_domain` for the domains it names.
+ *   Positive integers; an absent limit is no limit (the default: none).
+ *   `dispatch_agents` refuses a batch that would pass one (control/capacity.ts
+ *   says which agents count).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -122,6 +129,17 @@ const HookSettings = z.strictObject({
   require_lock: z.boolean().default(false),
 });
 
+const CapacitySettings = z.strictObject({
+  /** Agents working in parallel across the store. */
+  max_agents: z.number().int().positive().optional(),
+  /** Agents working in parallel that one orchestrator dispatched. */
+  per_orchestrator: z.number().int().positive().optional(),
+  /** Agents working in parallel in one domain (unless `domains` names it). */
+  per_domain: z.number().int().positive().optional(),
+  /** Per-domain limits overriding `per_domain`, e.g. `{"backend": 2}`. */
+  domains: z.record(z.string().min(1), z.number().int().positive()).default({}),
+});
+
 export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
@@ -132,6 +150,7 @@ export const ConfigSchema = z
     paths: PathSettings.prefault({}),
     http: HttpSettings.prefault({}),
     hooks: HookSettings.prefault({}),
+    capacity: CapacitySettings.prefault({}),
   })
   .strict();
 
@@ -141,6 +160,7 @@ export type DomainRuleT = z.infer<typeof DomainRule>;
 export type ControlSettingsT = z.infer<typeof ControlSettings>;
 export type IntegrationRuleT = z.infer<typeof IntegrationRule>;
 export type HttpTokenT = z.infer<typeof HttpToken>;
+export type CapacitySettingsT = z.infer<typeof CapacitySettings>;
 
 /** Parse a config object; throws an Error naming each bad field. */
 export function parseConfig(raw: unknown, source = CONFIG_FILE): Config {

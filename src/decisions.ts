@@ -17,6 +17,10 @@ export const DECISION_TYPES = [
   "integration",
   "lock_break",
   "dependency_violation",
+  "rollback",
+  "gate",
+  "emergency",
+  "post_incident_review",
   "other",
 ] as const;
 export type DecisionType = (typeof DECISION_TYPES)[number];

@@ -17,27 +17,29 @@
  *    (`readOnlyHint: false`, `destructiveHint: true`, `idempotentHint: false`,
  *    `openWorldHint: true`; MCP `ToolAnnotations`): a client reads an absent
  *    hint as exactly that value. Every tool still declares all four in code.
+ * 10. On a tool with `readOnlyHint: true`, `destructiveHint` and
+ *    `idempotentHint` are dropped: MCP `ToolAnnotations` says they are
+ *    meaningful only when `readOnlyHint` is false.
  *
  * Input schemas:
  * 6. `pattern`, `minLength: 1`, `maxLength`, `maxItems` and `minItems` are
  *    dropped. The server still enforces every one of them and its error names
  *    the field and the bound (e.g. `paths: expected at most 256 items`);
  *    `minimum`, `maximum`, `enum`, `required` and every description stay.
+ * 11. `type: "string"` next to an `enum` of strings is dropped (the values
+ *    say it).
  *
- * Output schemas:
- * 7. `required` lists naming every property are dropped: signalbox always sends
- *    every declared output field (null when there is no value), as the server
- *    instructions say.
- * 8. Each top-level result field is listed by its name and, for a field
- *    with a fixed set of values, its `enum`; not its type, description or
- *    inner shape (issue 6 took the tool count from 26 to 34 inside the same
- *    budget): the names say what comes back, the README documents the
- *    shapes, and the zod schemas enforce them; the end-to-end harness checks
- *    every result against them exactly (createServer with
- *    `compactToolList: false`).
- * 10. On a tool with `readOnlyHint: true`, `destructiveHint` and
- *    `idempotentHint` are dropped: MCP `ToolAnnotations` says they are
- *    meaningful only when `readOnlyHint` is false.
+ * Output schemas (rule 7, dropping full `required` lists, was folded into 8):
+ * 8. The listing's `outputSchema` is `{"type": "object"}`: it says the tool
+ *    answers with `structuredContent`, not which fields. Issue 6 took the
+ *    tool count from 26 to 34 inside the same 24,000-character budget, and
+ *    the output field names (about 3,500 characters) are what an agent needs
+ *    least before calling a tool: every answer carries its fields in
+ *    `structuredContent` and a text rendering. The zod schemas in code stay
+ *    exact, every result is built to them, the end-to-end harness checks
+ *    every result against them (createServer with `compactToolList: false`),
+ *    and the README documents the shapes.
+
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ListToolsRequestSchema, type ListToolsResult } from "@modelcontextprotocol/sdk/types.js";
@@ -47,14 +49,12 @@ type Json = Record<string, unknown>;
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Keywords kept by rule 8 on each top-level output field. */
-const FIELD_OUTPUT_KEEP = new Set(["enum"]);
 /** Input keywords dropped by rule 6 (the server enforces them). */
 const INPUT_BOUNDS = new Set(["pattern", "maxLength", "maxItems", "minItems"]);
 
 /**
  * A JSON Schema (an input or output schema from `tools/list`) compacted by the
- * rules in this file's header: rules 1-6 when `output` is false, 1-5 and 7-8
+ * rules in this file's header: rules 1-6 and 11 when `output` is false, rule 8
  * when it is true. Returns a new value; the argument is not changed. Values
  * that are not schemas (arrays of names, enums, numbers) pass through.
  */
@@ -70,7 +70,8 @@ function compact(value: unknown, output: boolean, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => compact(v, output, depth));
   if (value === null || typeof value !== "object") return value;
   const obj = value as Json;
-  const field = output && depth >= 1;
+  // Rule 8: the whole output schema is listed as an object.
+  if (output && depth === 0) return { type: "object" };
   const out: Json = {};
   for (const [k, v] of Object.entries(obj)) {
     if (k === "$schema") continue;
@@ -78,8 +79,7 @@ function compact(value: unknown, output: boolean, depth: number): unknown {
     if (k === "additionalProperties" && v === false) continue;
     if (k === "propertyNames" && isStringType(v)) continue;
     if (!output && (INPUT_BOUNDS.has(k) || (k === "minLength" && v === 1))) continue;
-    if (output && k === "required" && namesEveryProperty(v, obj.properties)) continue;
-    if (field && !FIELD_OUTPUT_KEEP.has(k)) continue;
+    if (!output && k === "type" && v === "string" && isStringEnum(obj.enum)) continue;
     out[k] = compactKeyword(k, v, output, depth);
   }
   return out;
@@ -111,13 +111,12 @@ function compactKeyword(k: string, v: unknown, output: boolean, depth: number): 
   }
 }
 
-function isStringType(v: unknown): boolean {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && (v as Json).type === "string";
+function isStringEnum(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string");
 }
 
-function namesEveryProperty(required: unknown, properties: unknown): boolean {
-  if (!Array.isArray(required) || properties === null || typeof properties !== "object") return false;
-  return required.length === Object.keys(properties).length;
+function isStringType(v: unknown): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && (v as Json).type === "string";
 }
 
 function mapValues(v: unknown, f: (x: unknown) => unknown): unknown {

@@ -82,7 +82,7 @@ interface Conventions {
 }
 
 /** One server process (on the shared store) and the client connected to it. */
-class Proc {
+export class Proc {
   readonly client = new Client({ name: "signalbox-demo-control", version: "1.0.0" });
   constructor(readonly tag: string) {}
   async start(env: Record<string, string>): Promise<void> {
@@ -104,7 +104,7 @@ class Proc {
 }
 
 /** Prints the step lines and keeps the mismatches. */
-class Steps {
+export class Steps {
   readonly mismatches: string[] = [];
   /**
    * One line: `[tag] who tool args -> answer`. `ok` false marks it MISMATCH
@@ -409,31 +409,48 @@ async function summary(p: Proc, s: Steps): Promise<void> {
 export async function runControlDemo(): Promise<boolean> {
   console.log("\n=== 4. Control layer: the worked example played by agents on three server processes sharing one store ===");
   console.log("[A] = orchestrator's process, [B] = implementor-1's, [C] = implementor-2's, auditor-1's and tester-1's");
+  const s = await playOnSharedStore(["A", "B", "C"], () => undefined, async ([a, b, c], steps) => {
+    await play(a!, b!, c!, steps);
+    await summary(b!, steps);
+  });
+  return verdict(s, "The control layer DOES NOT follow the protocol", "Every control-layer step answered as the protocol prescribes.");
+}
+
+/**
+ * Start one server process per tag on a fresh root and store (a temp folder,
+ * removed afterwards), let `configure` write into the root (e.g. a
+ * signalbox.config.json), and run `body`. A call that fails stops the flow
+ * and is kept as a mismatch. Returns the steps.
+ */
+export async function playOnSharedStore(tags: string[], configure: (root: string) => void, body: (procs: Proc[], s: Steps) => Promise<void>): Promise<Steps> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "signalbox-demo-control-"));
   const root = path.join(work, "root");
   const store = path.join(work, "store");
   fs.mkdirSync(root);
   fs.mkdirSync(store);
+  configure(root);
   const env = { ...process.env, SIGNALBOX_ROOT: root, SIGNALBOX_DB: store } as Record<string, string>;
-  const a = new Proc("A");
-  const b = new Proc("B");
-  const c = new Proc("C");
+  const procs = tags.map((t) => new Proc(t));
   const s = new Steps();
   try {
-    await Promise.all([a.start(env), b.start(env), c.start(env)]);
-    await play(a, b, c, s);
-    await summary(b, s);
+    await Promise.all(procs.map((p) => p.start(env)));
+    await body(procs, s);
   } catch (err) {
     s.mismatches.push(`the flow stopped: ${(err as Error).message}`);
   } finally {
-    await Promise.allSettled([a.client.close(), b.client.close(), c.client.close()]);
+    await Promise.allSettled(procs.map((p) => p.client.close()));
     fs.rmSync(work, { recursive: true, force: true });
   }
+  return s;
+}
+
+/** Print the closing line of a played flow; true when no step mismatched. */
+export function verdict(s: Steps, failed: string, passed: string): boolean {
   if (s.mismatches.length) {
-    console.log(`\nThe control layer DOES NOT follow the protocol (${s.mismatches.length}):`);
+    console.log(`\n${failed} (${s.mismatches.length}):`);
     for (const m of s.mismatches) console.log(`  - ${m}`);
     return false;
   }
-  console.log("\nEvery control-layer step answered as the protocol prescribes.");
+  console.log(`\n${passed}`);
   return true;
 }

@@ -15,6 +15,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import Table from "cli-table3";
 import { runControlDemo } from "./demo-control.js";
+import { runWaveDemo } from "./demo-wave.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PACKAGE = path.resolve(HERE, "../../..");
@@ -250,7 +251,8 @@ export async function runDemo(): Promise<void> {
     await fastapiHistory(work);
     console.log(`\n${ok ? "Worked example matches the protocol's expected results." : "Worked example DOES NOT match."}`);
     const controlOk = await runControlDemo();
-    if (!ok || !controlOk) process.exitCode = 1;
+    const waveOk = await runWaveDemo();
+    if (!ok || !controlOk || !waveOk) process.exitCode = 1;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -17,6 +17,19 @@
  *
  * The sequence number is the last `E` key plus one, read in the writing
  * transaction (no shared counter page is touched on the lock hot path).
+ *
+ * Kinds written (snake_case; `agent_id` is who acted, `feature_id` the
+ * feature the event concerns, when one does):
+ * | kind                         | written by                                  |
+ * |------------------------------|---------------------------------------------|
+ * | `lock_granted`, `lock_refused` | hooks.ts (lock manager `decided` hook)    |
+ * | `lock_broken`                | lock-breaks.ts (one per broken lock)        |
+ * | `signal_emitted`             | signals.ts `createSignal` (agents, detectors) |
+ * | `signal_resolved`            | signals.ts (`data.auto` when auto-resolved) |
+ * | `audit_handoff`, `audit_handoff_acknowledged` | audit.ts                   |
+ * | `handoff_sent`, `handoff_acknowledged` | handoffs.ts (cross-agent)         |
+ * | `checkpoint_requested`, `checkpoint_reached`, `checkpoint_resumed` | checkpoints.ts |
+ * | `convention_set`, `convention_clash_escalated` | conventions.ts            |
  */
 import { nowIso, type ControlEnv } from "./env.js";
 import { seq12, type ActivityRecord } from "./records.js";
@@ -43,14 +56,25 @@ function lastSeq(env: ControlEnv): number {
   return 0;
 }
 
+/** `text` cut to {@link ACTIVITY_SUMMARY_MAX} characters with an ellipsis, never inside a surrogate pair. */
+function clip(text: string): string {
+  if (text.length <= ACTIVITY_SUMMARY_MAX) return text;
+  let end = ACTIVITY_SUMMARY_MAX - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /**
  * Append one entry. Call inside the write transaction that decided the
- * event (it joins it); returns the stored record.
+ * event (its puts join it, so the entry commits or aborts with the event;
+ * called outside one, each put would commit on its own). Returns the stored
+ * record. Cost: one reverse cursor step and two or three puts.
  */
 export function recordActivity(env: ControlEnv, input: ActivityInput): ActivityRecord {
   const { activity } = env.store;
   const seq = lastSeq(env) + 1;
-  const summary = input.summary.length > ACTIVITY_SUMMARY_MAX ? `${input.summary.slice(0, ACTIVITY_SUMMARY_MAX - 1)}…` : input.summary;
+  const summary = clip(input.summary);
   const rec: ActivityRecord = {
     seq,
     kind: input.kind,

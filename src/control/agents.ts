@@ -14,13 +14,23 @@
  *   ("Status Broadcasting System") and the heartbeat; an agent silent longer
  *   than `control.heartbeat_ms` is unavailable, its locks stay until their
  *   leases end, and its feature is ready for reallocation ("Dynamic Task
- *   Reallocation"); `reassign_feature` is logged as a `reallocation` decision.
+ *   Reallocation"); `reassign_feature` is logged as a `reallocation` decision;
+ * - capacity (issue 6): a batch that would pass a `capacity` limit of the
+ *   config is refused whole, in the transaction that would register it
+ *   (control/capacity.ts); each agent records the orchestrator that
+ *   dispatched it (`dispatched_by`);
+ * - activity (issue 6): each dispatched agent gets an `agent_dispatched`
+ *   entry (its own id; the dispatcher in `data.by`), a reassignment a
+ *   `feature_reassigned` entry (the decider's id, on the feature), in the
+ *   transaction of the change (control/activity.ts).
  *
  * Key layout: control/records.ts (`agents`).
  */
 import { appendDecision } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
+import { recordActivity } from "./activity.js";
 import { deliverPendingHandoffs } from "./audit.js";
+import { checkCapacity, type CapacityUse } from "./capacity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver, unreadCount } from "./inbox.js";
 import { openCheckpoints, pausesFor } from "./stops.js";
@@ -38,6 +48,8 @@ import type {
 export const DEFAULT_PHASE = "CODE";
 /** Inbox for orchestrator messages while no agent with role `orchestrator` is registered. */
 export const ORCHESTRATOR_INBOX = "orchestrator";
+/** Who dispatched a batch when `dispatch_agents` names no `by`. */
+export const DEFAULT_DISPATCHER = "orchestrator";
 
 /** One agent of a dispatch batch. */
 export interface DispatchEntry {
@@ -64,7 +76,7 @@ export interface AuditCoverage {
 }
 
 /** An agent as the status board shows it: its record without bookkeeping, plus availability and pauses. */
-export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "last_seen_mono" | "boot"> & {
+export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "dispatched_by" | "last_seen_mono" | "boot"> & {
   /** False once silent longer than `control.heartbeat_ms` (or seen under another boot). */
   available: boolean;
   silent_ms: number;
@@ -127,7 +139,7 @@ export function isAvailable(env: ControlEnv, rec: AgentRecord): boolean {
 export function agentView(env: ControlEnv, rec: AgentRecord, signals?: SignalRecord[]): AgentView {
   const pauses = signals ?? pausesFor(env, rec.agent_id);
   const silent = rec.boot === env.clock.bootId ? Math.max(0, Math.round(env.clock.monoMs() - rec.last_seen_mono)) : -1;
-  const { batch: _batch, dispatched_at: _at, last_seen_mono: _mono, boot: _boot, ...shown } = rec;
+  const { batch: _batch, dispatched_at: _at, dispatched_by: _by, last_seen_mono: _mono, boot: _boot, ...shown } = rec;
   return {
     ...shown,
     available: isAvailable(env, rec),
@@ -205,6 +217,7 @@ function newAgent(env: ControlEnv, agentId: string, role: Role): AgentRecord {
     feature_id: null,
     phase: null,
     batch: null,
+    dispatched_by: null,
     status: "dispatched",
     current_task: null,
     progress_percentage: null,
@@ -318,15 +331,20 @@ export interface DispatchResult {
   phase: string;
   agents: AgentView[];
   audit_coverage: AuditCoverage;
+  /** Use of each capacity limit the batch is subject to, after it (empty when no limit is set). */
+  capacity: CapacityUse[];
 }
 
 /**
  * Register a whole batch in one write transaction, then judge the phase's
  * audit coverage over everything dispatched in it. Re-dispatching an agent
- * updates its role, domain, feature and phase and resets its status.
- * @throws Error naming `agents[i].agent_id` if an id appears twice in the batch.
+ * updates its role, domain, feature and phase, resets its status and records
+ * `by` as its dispatcher.
+ * @throws Error naming `agents[i].agent_id` if an id appears twice in the batch;
+ *         Error naming the capacity limit (`capacity.max_agents`, ...) if the
+ *         batch would pass one (capacity.ts `checkCapacity`); nothing is written then.
  */
-export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase = DEFAULT_PHASE): DispatchResult {
+export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase = DEFAULT_PHASE, by = DEFAULT_DISPATCHER): DispatchResult {
   const seen = new Set<string>();
   entries.forEach((e, i) => {
     if (seen.has(e.agent_id)) throw new Error(`agents[${i}].agent_id: "${e.agent_id}" appears twice in this batch`);
@@ -334,6 +352,11 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
   });
   const { store, clock } = env;
   return store.write(() => {
+    const capacity = checkCapacity(
+      env,
+      entries.map((e) => ({ agent_id: e.agent_id, role: e.role, domain: e.domain ?? getAgent(env, e.agent_id)?.domain ?? null })),
+      by,
+    );
     const batch = nextCounter(store, "dispatch_batch");
     const at = nowIso(env);
     const now = clock.monoMs();
@@ -348,6 +371,7 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
         domain: e.domain ?? base.domain,
         phase,
         batch,
+        dispatched_by: by,
         status: "dispatched",
         blocking_issues: [],
         dispatched_at: at,
@@ -364,9 +388,16 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
       } else {
         registered.push(rec);
       }
+      recordActivity(env, {
+        kind: "agent_dispatched",
+        agent_id: e.agent_id,
+        feature_id: e.feature_id ?? null,
+        summary: `${e.agent_id} (${rec.role}${rec.domain ? `, domain ${rec.domain}` : ""}) dispatched by ${by} in ${phase}${e.feature_id ? ` on ${e.feature_id}` : ""}`,
+        data: { by, batch, phase, role: rec.role, domain: rec.domain },
+      });
     }
     const coverage = settleCoverage(env, phase);
-    return { batch, phase, agents: registered.map((r) => agentView(env, r)), audit_coverage: coverage };
+    return { batch, phase, agents: registered.map((r) => agentView(env, r)), audit_coverage: coverage, capacity };
   });
 }
 
@@ -518,6 +549,13 @@ export function reassignFeature(env: ControlEnv, r: Reassignment): {
       decision: `reassign ${r.feature_id} from ${r.from_agent} to ${r.to_agent}`,
       rationale: r.rationale ?? null,
       refs: [r.feature_id, r.from_agent, r.to_agent],
+    });
+    recordActivity(env, {
+      kind: "feature_reassigned",
+      agent_id: r.by,
+      feature_id: r.feature_id,
+      summary: `${r.feature_id} reassigned from ${r.from_agent} to ${r.to_agent} by ${r.by}`,
+      data: { from_agent: r.from_agent, to_agent: r.to_agent, from_available: fromAvailable, decision_seq: decision.seq },
     });
     deliver(env, [r.from_agent, r.to_agent], {
       from: r.by,

@@ -17,11 +17,16 @@
  *   proceeds": the feature's test phase starts when a test engineer
  *   acknowledges the handoff message.
  *
+ * Activity log (activity.ts): `audit_handoff` when one is stored,
+ * `audit_handoff_acknowledged` when a test engineer's acknowledgement starts
+ * the test phase.
+ *
  * Key layout (records.ts, `signals`): `H` seq12 -> {@link AuditHandoffRecord};
  * `h` feature_id `\0` seq12 -> 1. Ids are `ah-<n>` from counter
  * `audit_handoff_seq`.
  */
 import { nextCounter } from "../store/index.js";
+import { recordActivity } from "./activity.js";
 import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
@@ -223,6 +228,13 @@ export function createAuditHandoff(env: ControlEnv, input: AuditHandoffInput): A
     deliver(env, to, handoffMessage(rec));
     store.signals.putSync(`H${seq12(seq)}`, rec);
     store.signals.putSync(`h${input.feature_id}\0${seq12(seq)}`, 1);
+    recordActivity(env, {
+      kind: "audit_handoff",
+      agent_id: input.agent_id,
+      feature_id: input.feature_id,
+      summary: `${input.agent_id} handed ${input.feature_id} to TEST (${rec.handoff_id}, ${rec.concerns.length} concern(s), ${to.length} recipient(s))`,
+      data: { handoff_id: rec.handoff_id, concerns: rec.concerns.length, delivered_to: to.slice(0, 20), delivered_count: to.length },
+    });
     return rec;
   });
 }
@@ -263,6 +275,13 @@ export function markHandoffAcknowledged(env: ControlEnv, message: MessageRecord)
     if (!rec || rec.acknowledged_by !== null) return false;
     if (getAgent(env, message.to)?.role !== "test_engineer") return false;
     env.store.signals.putSync(`H${seq12(rec.seq)}`, { ...rec, acknowledged_by: message.to, acknowledged_at: nowIso(env) });
+    recordActivity(env, {
+      kind: "audit_handoff_acknowledged",
+      agent_id: message.to,
+      feature_id: rec.feature_id,
+      summary: `${message.to} acknowledged audit handoff ${rec.handoff_id} from ${rec.from_agent}: TEST of ${rec.feature_id} started`,
+      data: { handoff_id: rec.handoff_id, from: rec.from_agent, message_id: message.message_id },
+    });
     return true;
   });
 }

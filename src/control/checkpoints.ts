@@ -18,10 +18,16 @@
  * - `resumeCheckpoint` (the requester or an orchestrator) closes it, tells
  *   every expected agent (inbox kind `resume`) and names who never arrived.
  *
+ * Each step logs its activity entry in its transaction (activity.ts):
+ * `checkpoint_requested`, `checkpoint_reached` (first arrival of an agent
+ * only), `checkpoint_resumed`; `feature_id` is the checkpoint's integration
+ * feature.
+ *
  * Every read-check-write is one write transaction. Key layout: records.ts
  * (`checkpoints`: `K` name -> record, `O` name -> 1 while open). A resumed
  * checkpoint's name may be used again; the new record replaces the old one.
  */
+import { recordActivity } from "./activity.js";
 import { allAgents, getAgent, isAvailable } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
@@ -174,6 +180,13 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
         ref: { kind: "checkpoint", id: req.name },
       }).message_id;
     }
+    recordActivity(env, {
+      kind: "checkpoint_requested",
+      agent_id: req.agent_id,
+      feature_id: featureId,
+      summary: `${req.agent_id} requested checkpoint "${req.name}" (${req.reason}): ${expected.length} agent(s) to reach it`,
+      data: { name: req.name, reason: req.reason, expected: expected.slice(0, 20), expected_count: expected.length, message_id: messageId },
+    });
     return { checkpoint: checkpointView(rec), message_id: messageId };
   });
 }
@@ -210,6 +223,14 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
         ref: { kind: "checkpoint", id: name },
       });
     }
+    const missing = missingOf(next);
+    recordActivity(env, {
+      kind: "checkpoint_reached",
+      agent_id: agentId,
+      feature_id: rec.feature_id,
+      summary: `${agentId} reached checkpoint "${name}"${missing.length === 0 ? ": all expected agents arrived" : `, ${missing.length} still missing`}`,
+      data: { name, all_arrived: missing.length === 0, missing: missing.slice(0, 20), missing_count: missing.length },
+    });
     return { checkpoint: checkpointView(next), newly: true };
   });
 }
@@ -247,6 +268,14 @@ export function resumeCheckpoint(env: ControlEnv, agentId: string, name: string)
         ref: { kind: "checkpoint", id: name },
       });
     }
+    const never = missingOf(done);
+    recordActivity(env, {
+      kind: "checkpoint_resumed",
+      agent_id: agentId,
+      feature_id: rec.feature_id,
+      summary: `${agentId} resumed checkpoint "${name}"${never.length > 0 ? ` (${never.length} never arrived)` : ""}`,
+      data: { name, never_arrived: never.slice(0, 20), never_arrived_count: never.length },
+    });
     return view;
   });
 }

@@ -13,12 +13,15 @@
  * everything below it), a file, or a `table:`/`resource:` name. Scopes are
  * canonicalised so one place has one spelling: `app/**` and `app/` are the
  * same scope, `.` and `**` too. Key layout: records.ts (`conventions`, `C`).
+ * Activity log (activity.ts): `convention_set` when a value becomes the
+ * standard, `convention_clash_escalated` for each refused different value.
  */
 import path from "node:path";
 import picomatch from "picomatch";
 import { appendDecision } from "../decisions.js";
 import { keyKind, keysOverlap, MAX_KEY_BYTES, normalizeKey } from "../paths.js";
 import { allAgents, orchestratorInboxes } from "./agents.js";
+import { recordActivity } from "./activity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { openEscalation } from "./escalations.js";
 import { deliver } from "./inbox.js";
@@ -204,6 +207,7 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
       for (const { value: e } of store.conventions.getRange({ start: "E", end: "F" })) {
         if (sameClash(e as EscalationRecord, c)) open = e as EscalationRecord;
       }
+      const reused = open !== undefined;
       open ??= openEscalation(env, {
         kind: "convention_clash",
         opened_by: c.agent_id,
@@ -220,6 +224,12 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
           rationale: c.rationale ?? null,
         },
         agents: [...new Set([standing.set_by, c.agent_id])],
+      });
+      recordActivity(env, {
+        kind: "convention_clash_escalated",
+        agent_id: c.agent_id,
+        summary: `${c.agent_id} proposed ${key} = "${value}" for ${c.scope}, refused (standard "${standing.value}" by ${standing.set_by}); ${reused ? "still" : "escalated as"} ${open.escalation_id}`,
+        data: { scope: c.scope, key, proposed_value: value, standing_value: standing.value, standing_set_by: standing.set_by, escalation_id: open.escalation_id, reused },
       });
       return { status: "refused", convention: standing, proposed_value: value, escalation_id: open.escalation_id, message_id: null, notified: 0 };
     }
@@ -248,6 +258,12 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
       priority: "normal",
       summary: `convention ${key} = "${value}" for ${c.scope} (set by ${c.agent_id}, decision #${decision.seq}): follow it; escalate rather than change it`,
       body: { scope: c.scope, key, value, set_by: c.agent_id, rationale: rec.rationale, decision_seq: decision.seq },
+    });
+    recordActivity(env, {
+      kind: "convention_set",
+      agent_id: c.agent_id,
+      summary: `${c.agent_id} set convention ${key} = "${value}" for ${c.scope} (decision #${decision.seq})`,
+      data: { scope: c.scope, key, value, decision_seq: decision.seq, notified: sent.delivered_to.length },
     });
     return {
       status: "established",

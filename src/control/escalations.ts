@@ -7,6 +7,7 @@
  * ("Document: record resolution, then resume"), and with it the
  * non-algedonic signals it raised. Key layout: records.ts (`conventions`, `E`).
  */
+import { recordActivity } from "./activity.js";
 import { appendDecision, type DecisionInput } from "../decisions.js";
 import type { DecisionRecord } from "../store/index.js";
 import { nextCounter } from "../store/index.js";
@@ -113,6 +114,13 @@ export function listEscalations(env: ControlEnv, opts: { openOnly?: boolean; lim
 export function recordDecisionResolving(env: ControlEnv, input: DecisionInput): { entry: DecisionRecord; resolved: EscalationRecord[] } {
   return env.store.write(() => {
     const entry = appendDecision(env.store, env.clock, input);
-    return { entry, resolved: resolveByDecision(env, entry) };
+    const resolved = resolveByDecision(env, entry);
+    recordActivity(env, {
+      kind: "decision_recorded",
+      agent_id: entry.decided_by,
+      summary: `${entry.decided_by} recorded decision #${entry.seq} (${entry.type}): ${entry.decision}`,
+      data: { seq: entry.seq, type: entry.type, resolved_escalations: resolved.map((e) => e.escalation_id) },
+    });
+    return { entry, resolved };
   });
 }

@@ -28,11 +28,13 @@ import { appendDecision } from "../decisions.js";
 import type { LockManager } from "../locks.js";
 import type { LockMode } from "../lock-types.js";
 import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../plans.js";
+import { recordActivity } from "./activity.js";
 import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { cap } from "./page.js";
-import type { FeatureRecord, SchemaChange } from "./records.js";
+import { describeBlocker, featureCompleteGates } from "./gates.js";
+import type { FeatureRecord, MigrationRecord, SchemaChange } from "./records.js";
 import { autoResolveSignals } from "./signals.js";
 import { openCheckpoints, openPausingSignals, pausesFor } from "./stops.js";
 
@@ -84,6 +86,18 @@ export function noteLockedKeys(env: ControlEnv, agentId: string, featureId: stri
 export function lockedKeysOf(env: ControlEnv, featureId: string): string[] {
   const prefix = `L${featureId}\0`;
   return [...env.store.features.getKeys({ start: prefix, end: `L${featureId}\x01` })].map((k) => (k as string).slice(prefix.length));
+}
+
+/**
+ * The attempt count of a feature whose records a rollback archived
+ * (integration.ts, `integrations` `X` feature_id `\0` seq12): the newest
+ * archived record's, or 0. A restarted feature goes on counting from it.
+ */
+export function archivedAttempts(env: ControlEnv, featureId: string): number {
+  for (const { value } of env.store.integrations.getRange({ start: `X${featureId}\x01`, end: `X${featureId}\0`, reverse: true, limit: 1 })) {
+    return (value as FeatureRecord).attempts;
+  }
+  return 0;
 }
 
 /** The plan a call works in: the named one, else the newest plan containing the feature, else none. */
@@ -186,6 +200,14 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
         rationale: "parallel-execution-protocol §4.2/§5.2: a feature starts only when every blocked_by feature is completed",
         refs: [feature_id, agent_id, ...cap(missing, 20).items.map((m) => m.feature_id)],
       });
+      recordActivity(env, {
+        kind: "feature_start_refused",
+        agent_id,
+        feature_id,
+        plan_id: plan?.plan_id ?? null,
+        summary: `${agent_id} may not start ${feature_id}: ${listed.slice(0, 5).join(", ")}${listed.length > 5 ? " and more" : ""} not completed`,
+        data: { missing: cap(missing, 20).items.map((m) => m.feature_id), decision_seq: decision.seq },
+      });
       const failed = missing.filter((m) => m.status === "failed").map((m) => m.feature_id);
       const instruction =
         failed.length > 0
@@ -202,7 +224,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
       };
     }
 
-    const attempts = (prev?.attempts ?? 0) + 1;
+    const attempts = (prev?.attempts ?? archivedAttempts(env, feature_id)) + 1;
     const rec: FeatureRecord = {
       feature_id,
       plan_id: plan?.plan_id ?? null,
@@ -219,6 +241,14 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
     };
     store.features.putSync(featureKey(feature_id), rec);
     assignFeature(env, agent_id, feature_id);
+    recordActivity(env, {
+      kind: "feature_started",
+      agent_id,
+      feature_id,
+      plan_id: plan?.plan_id ?? null,
+      summary: `${agent_id} started ${feature_id}${attempts > 1 ? ` (attempt ${attempts})` : ""}`,
+      data: { attempts },
+    });
     const instruction = attempts > 1 ? `restarted (attempt ${attempts}): acquire write locks before writing` : "started: acquire write locks before writing";
     return { ...base, started: true, attempts, missing: [], missing_total: 0, decision_seq: null, instruction };
   });
@@ -246,6 +276,12 @@ export interface CompleteInput {
   schema_changes?: SchemaChangeInput[];
   /** Artifacts produced. */
   outputs?: string[];
+  /** Files the work really changed (normalised keys), for the integration report. */
+  files_changed?: string[];
+  /** Commits made (ids), newest last: what a rollback reverts. */
+  commits?: string[];
+  /** Migration files added (normalised paths), with revisions for revision-based tools. */
+  migrations?: MigrationRecord[];
 }
 
 /** The answer of {@link completeFeature}. */
@@ -276,6 +312,16 @@ function normaliseChanges(featureId: string, changes: SchemaChangeInput[]): Sche
   return out;
 }
 
+/** Migrations with each path once. @throws Error `migrations[i].path: ...` for a path listed twice. */
+function uniqueMigrations(migrations: readonly MigrationRecord[]): MigrationRecord[] {
+  const seen = new Set<string>();
+  migrations.forEach((m, i) => {
+    if (seen.has(m.path)) throw new Error(`migrations[${i}].path: "${m.path}" is listed twice`);
+    seen.add(m.path);
+  });
+  return migrations.map((m) => ({ path: m.path, revision: m.revision ?? null, down_revision: m.down_revision ?? null }));
+}
+
 /** The active record of `featureId` and the check that `agentId` may act on it. */
 function activeRecord(env: ControlEnv, featureId: string): FeatureRecord {
   const rec = getFeature(env, featureId);
@@ -299,12 +345,19 @@ function releaseWork(env: ControlEnv, locks: LockManager, holder: string, featur
  * changes recorded as committed, outputs kept, the agent's locks for the
  * feature released (`locks.releaseFeature` joins the transaction), the
  * agent's assignment cleared, and agents on the unblocked features plus the
- * orchestrator told.
+ * orchestrator told. What the work touched (`files_changed`, `commits`,
+ * `migrations`) and the keys write-locked for the feature are kept on the
+ * record for the wave's integration (issue 6). A required `feature_complete`
+ * gate that has not passed for this attempt holds the completion back
+ * (execution-template.md, "Quality Gates").
  *
- * @throws Error `feature_id: ...` if it holds a NUL byte, was never started or is not active;
+ * @throws Error `feature_id: ...` if it holds a NUL byte, was never started,
+ *         is not active, or a required gate has not passed (naming the gate,
+ *         its criteria and the role that validates it);
  *         `agent_id: ...` if another agent holds it (naming the holder) or if
  *         an open RED or algedonic signal pauses the agent on it (naming the signal);
- *         `schema_changes[i].table: is empty`.
+ *         `schema_changes[i].table: is empty`; `migrations[i].path: ...` for a
+ *         migration listed twice.
  */
 export function completeFeature(env: ControlEnv, locks: LockManager, input: CompleteInput): CompleteResult {
   const { store } = env;
@@ -323,6 +376,10 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
           `it must be resolved (resolve_audit_signal) before ${feature_id} can complete`,
       );
     }
+    const blocking = featureCompleteGates(env, feature_id, rec.attempts).filter((g) => g.required && g.status !== "passed");
+    if (blocking.length > 0) {
+      throw new Error(`feature_id: "${feature_id}" is held back by ${blocking.length} required gate(s): ${blocking.slice(0, 10).map(describeBlocker).join("; ")}`);
+    }
     const spec = rec.plan_id ? getPlanSpec(store, rec.plan_id) : undefined;
     const declared = (spec?.get(feature_id)?.schema_changes ?? []).map((table) => ({ table }));
     const schema_changes = normaliseChanges(feature_id, input.schema_changes ?? declared);
@@ -333,10 +390,22 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
       schema_changes,
       outputs: [...new Set(input.outputs ?? [])],
       failure_reason: null,
+      files_changed: [...new Set(input.files_changed ?? [])],
+      commits: [...new Set(input.commits ?? [])],
+      migrations: uniqueMigrations(input.migrations ?? []),
+      locked_keys: lockedKeysOf(env, feature_id),
     };
     store.features.putSync(featureKey(feature_id), done);
     const released = releaseWork(env, locks, agent_id, feature_id);
     markDoneIfIdle(env, agent_id);
+    recordActivity(env, {
+      kind: "feature_completed",
+      agent_id,
+      feature_id,
+      plan_id: rec.plan_id,
+      summary: `${agent_id} completed ${feature_id}: ${done.files_changed?.length ?? 0} file(s), ${done.commits?.length ?? 0} commit(s), ${done.migrations?.length ?? 0} migration(s)`,
+      data: { released: released.length },
+    });
 
     const unblocks: string[] = [];
     if (spec) {
@@ -456,6 +525,14 @@ export function failFeature(env: ControlEnv, locks: LockManager, input: FailInpu
     }
     store.features.putSync(featureKey(feature_id), { ...rec, status: "failed", ended_at: nowIso(env), failure_reason: reason } satisfies FeatureRecord);
     const released = releaseWork(env, locks, rec.agent_id, feature_id);
+    recordActivity(env, {
+      kind: "feature_failed",
+      agent_id,
+      feature_id,
+      plan_id: rec.plan_id,
+      summary: `${agent_id} failed ${feature_id} (held by ${rec.agent_id}): ${reason}`,
+      data: { released: released.length },
+    });
     const resolved = autoResolveSignals(env, (s) => s.feature_id === feature_id, agent_id, `feature ${feature_id} failed (work abandoned): ${reason}`);
     const stillOpen = openPausingSignals(env).filter((s) => s.feature_id === feature_id).map((s) => s.signal_id);
     const spec = rec.plan_id ? getPlanSpec(store, rec.plan_id) : undefined;

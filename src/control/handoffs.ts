@@ -10,7 +10,12 @@
  * unread until each recipient acknowledges it (execution-template.md,
  * "Communication Delays": unacknowledged past `control.ack_limit_ms` it shows
  * as delayed). Key layout: records.ts (`messages`).
+ *
+ * Activity log (activity.ts): `handoff_sent` per handoff, and
+ * `handoff_acknowledged` when a recipient acknowledges its copy (other inbox
+ * messages are acknowledged without an entry).
  */
+import { recordActivity } from "./activity.js";
 import { markHandoffAcknowledged } from "./audit.js";
 import { agentsInDomain, getAgent, ORCHESTRATOR_INBOX, orchestratorInboxes } from "./agents.js";
 import type { ControlEnv } from "./env.js";
@@ -82,6 +87,19 @@ export function crossAgentHandoff(env: ControlEnv, input: HandoffInput): Handoff
       body: { discovery: input.discovery, affects: input.affects, impact: input.impact, files, matched },
       ref: null,
     });
+    recordActivity(env, {
+      kind: "handoff_sent",
+      agent_id: input.from,
+      summary: `${input.from} sent cross-agent handoff ${message_id} to ${input.affects}${matched ? "" : " (unmatched: orchestrator only)"}: ${input.discovery}`,
+      data: {
+        message_id,
+        affects: input.affects,
+        matched,
+        delivered_to: delivered_to.slice(0, 20),
+        delivered_count: delivered_to.length,
+        files: files.slice(0, 20),
+      },
+    });
     const shown = cap(delivered_to, RECIPIENTS_SHOWN);
     return {
       message_id,
@@ -109,7 +127,8 @@ export interface AcknowledgeResult {
  * Acknowledge `ids` in `agent`'s inbox in one write transaction; an
  * acknowledged message about an audit handoff (`ref.kind` `audit_handoff`)
  * also marks that handoff acknowledged (coordination-skill.md, "S3* Audit
- * Handoff Format") in the same transaction. Duplicate ids count once.
+ * Handoff Format") in the same transaction. Duplicate ids count once. Each
+ * newly acknowledged cross-agent handoff is logged (`handoff_acknowledged`).
  * @throws Error naming `message_ids[i]` for an id not of the form `m-<n>`.
  */
 export function acknowledgeInbox(env: ControlEnv, agent: string, ids: readonly string[]): AcknowledgeResult {
@@ -122,6 +141,14 @@ export function acknowledgeInbox(env: ControlEnv, agent: string, ids: readonly s
     const audit_handoffs: string[] = [];
     for (const m of r.acknowledged) {
       if (m.ref?.kind === "audit_handoff" && markHandoffAcknowledged(env, m)) audit_handoffs.push(m.ref.id);
+      if (m.kind === "handoff") {
+        recordActivity(env, {
+          kind: "handoff_acknowledged",
+          agent_id: agent,
+          summary: `${agent} acknowledged cross-agent handoff ${m.message_id} from ${m.from}`,
+          data: { message_id: m.message_id, from: m.from },
+        });
+      }
     }
     return { acknowledged: r.acknowledged.map((m) => m.message_id), already: r.already, unknown: r.unknown, audit_handoffs };
   });

@@ -4,11 +4,13 @@
  * explicit tool that records who broke what and why in the decision log and
  * tells the previous holder through its inbox).
  *
- * One write transaction ends the locks, appends the `lock_break` decision and
- * delivers the notices, so a break is never half recorded.
+ * One write transaction ends the locks, appends the `lock_break` decision,
+ * delivers the notices and logs one `lock_broken` activity entry per ended
+ * lock (activity.ts), so a break is never half recorded.
  */
 import { appendDecision } from "../decisions.js";
 import type { BrokenLock, LockManager } from "../locks.js";
+import { recordActivity } from "./activity.js";
 import type { ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 
@@ -52,6 +54,13 @@ export function breakLock(
         summary: `your ${b.mode} lock on ${b.key} (token ${b.fencing_token}) was broken by ${input.agent_id}: ${reason}`,
         body: { key: b.key, mode: b.mode, fencing_token: b.fencing_token, broken_by: input.agent_id, reason, decision_seq: decision.seq },
         ref: { kind: "decision", id: String(decision.seq) },
+      });
+      recordActivity(env, {
+        kind: "lock_broken",
+        agent_id: input.agent_id,
+        feature_id: b.feature_id,
+        summary: `${input.agent_id} broke ${b.agent_id}'s ${b.mode} lock on ${b.key} (token ${b.fencing_token}): ${reason}`,
+        data: { key: b.key, mode: b.mode, holder: b.agent_id, fencing_token: b.fencing_token, reason, decision_seq: decision.seq },
       });
     }
     return { broken, decision_seq: decision.seq };

@@ -83,6 +83,13 @@ export interface AgentRecord {
   phase: string | null;
   /** Dispatch batch number (one per dispatch_agents call). */
   batch: number | null;
+  /**
+   * The orchestrator whose dispatch_agents call registered it (its `by`),
+   * counted against `capacity.per_orchestrator`; null for an agent that
+   * registered itself (report_status, start_feature). Issue 6; absent on
+   * older records (read as null).
+   */
+  dispatched_by?: string | null;
   status: AgentStatus;
   current_task: string | null;
   progress_percentage: number | null;

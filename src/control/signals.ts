@@ -11,9 +11,13 @@
  *
  * Every function here runs inside the caller's write transaction (or opens
  * one; nested transactions join the outer one). Key layout: records.ts.
+ * Activity log (activity.ts): `signal_emitted` for every stored signal (from
+ * an agent or a detector), `signal_resolved` for every resolution, with
+ * `data.auto` true when the system resolved it ({@link autoResolveSignals}).
  */
 import { appendDecision } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
+import { recordActivity } from "./activity.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
@@ -109,6 +113,22 @@ export function createSignal(env: ControlEnv, input: SignalInput): { signal: Sig
       const to = [...orchestratorInboxes(env), ...onFeature.map((a) => a.agent_id)].filter((a) => a !== rec.emitted_by);
       send([...new Set(to)], "audit_signal");
     }
+    recordActivity(env, {
+      kind: "signal_emitted",
+      agent_id: rec.emitted_by,
+      feature_id: rec.feature_id,
+      summary: `${rec.emitted_by} emitted ${rec.level}${algedonic ? " algedonic" : ""} signal ${rec.signal_id}${rec.feature_id ? ` on ${rec.feature_id}` : ""}: ${rec.summary}`,
+      data: {
+        signal_id: rec.signal_id,
+        level: rec.level,
+        algedonic,
+        source: rec.source,
+        status: rec.status,
+        paused: paused.slice(0, 20),
+        files: rec.files.slice(0, 20),
+        escalation_id: rec.escalation_id,
+      },
+    });
     return { signal: rec, paused, notified: [...notified] };
   });
 }
@@ -135,7 +155,7 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
         `agent_id: ${signalId} is algedonic (security/ethics); only an agent dispatched with role orchestrator may resolve it`,
       );
     }
-    const done = endSignal(env, rec, agentId, resolution);
+    const done = endSignal(env, rec, agentId, resolution, false);
     // RED Signal Response Flow: "Resolve, then resume"; the resolution is documented in the decision log.
     appendDecision(store, env.clock, {
       type: "conflict_resolution",
@@ -149,8 +169,12 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
   });
 }
 
-/** Mark `rec` resolved, drop it from the open index and tell who it paused. Inside a write transaction. */
-function endSignal(env: ControlEnv, rec: SignalRecord, by: string, resolution: string): SignalRecord {
+/**
+ * Mark `rec` resolved, drop it from the open index, tell who it paused and
+ * log `signal_resolved` (`auto`: resolved by the system on `by`'s action).
+ * Inside a write transaction.
+ */
+function endSignal(env: ControlEnv, rec: SignalRecord, by: string, resolution: string, auto: boolean): SignalRecord {
   const { store, clock } = env;
   const done: SignalRecord = {
     ...rec,
@@ -174,6 +198,13 @@ function endSignal(env: ControlEnv, rec: SignalRecord, by: string, resolution: s
       ref: { kind: "audit_signal", id: rec.signal_id },
     });
   }
+  recordActivity(env, {
+    kind: "signal_resolved",
+    agent_id: by,
+    feature_id: rec.feature_id,
+    summary: `${by} ${auto ? "auto-resolved" : "resolved"} ${rec.level}${rec.algedonic ? " algedonic" : ""} signal ${rec.signal_id}${rec.feature_id ? ` on ${rec.feature_id}` : ""}: ${resolution}`,
+    data: { signal_id: rec.signal_id, level: rec.level, algedonic: rec.algedonic, auto, resolution, resumed: resumed.slice(0, 20) },
+  });
   return done;
 }
 
@@ -192,7 +223,7 @@ export function autoResolveSignals(env: ControlEnv, match: (s: SignalRecord) => 
   }
   for (const rec of open) {
     if (rec.algedonic || !match(rec)) continue;
-    out.push(endSignal(env, rec, by, resolution));
+    out.push(endSignal(env, rec, by, resolution, true));
   }
   return out;
 }

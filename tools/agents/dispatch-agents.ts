@@ -7,7 +7,16 @@ import { agentId, featureId, result } from "../common.js";
 import { agentView, coverage } from "./shapes.js";
 import { registerTool } from "../register.js";
 
-/** `dispatch_agents`: register a batch in one transaction; audit coverage per phase. */
+/**
+ * `dispatch_agents`: register a batch in one transaction; audit coverage per
+ * phase. A batch that would pass a `capacity` limit of the config is refused
+ * whole, naming the limit (control/capacity.ts). `by` is the dispatching
+ * orchestrator (default "orchestrator"), counted for `capacity.per_orchestrator`.
+ * `capacity` in the answer: `{limit, scope, in_use, max}` for each limit the
+ * batch is subject to, after it (`limit` is the config field, e.g.
+ * `capacity.per_domain`; `scope` the orchestrator or domain, null for
+ * `max_agents`); empty when no limit is set.
+ */
 export function registerDispatchAgents(server: McpServer, ctx: Context): void {
   registerTool(server, ctx, 
     "dispatch_agents",
@@ -29,21 +38,24 @@ export function registerDispatchAgents(server: McpServer, ctx: Context): void {
           .max(ctx.config.limits.keys_per_request)
           .describe("Agents to register"),
         phase: z.string().min(1).max(100).optional().describe("Default CODE"),
+        by: agentId.optional().describe("Dispatching orchestrator"),
       },
       outputSchema: {
         batch: z.number(),
         phase: z.string(),
         agents: z.array(agentView),
         audit_coverage: coverage,
+        capacity: z.array(z.object({ limit: z.string(), scope: z.string().nullable(), in_use: z.number(), max: z.number() })),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async (args) => {
-      const r = dispatchAgents(ctx, args.agents, args.phase);
+      const r = dispatchAgents(ctx, args.agents, args.phase, args.by);
       const cov = r.audit_coverage;
       const text =
         `batch ${r.batch}: ${r.agents.length} agent(s) in ${r.phase}; audit coverage ${cov.status}` +
-        (cov.warning ? ` - WARNING: ${cov.warning}` : cov.decides_at ? ` (no auditor yet; warns at ${cov.decides_at})` : "");
+        (cov.warning ? ` - WARNING: ${cov.warning}` : cov.decides_at ? ` (no auditor yet; warns at ${cov.decides_at})` : "") +
+        (r.capacity.length > 0 ? `; capacity ${r.capacity.map((c) => `${c.limit}${c.scope ? ` ${c.scope}` : ""} ${c.in_use}/${c.max}`).join(", ")}` : "");
       return result({ ...r }, text);
     },
   );

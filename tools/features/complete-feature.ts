@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { completeFeature } from "../../src/control/features.js";
-import { agentId, featureId, result } from "../common.js";
+import { agentId, featureId, keyString, result } from "../common.js";
 import { registerTool } from "../register.js";
 
 /** Keys of the locks a lifecycle step released (first 100). */
@@ -10,6 +10,11 @@ export const releasedKeys = z.array(z.string());
 
 /** `complete_feature`: §4.2 "After completing": completed, schema changes committed, locks released, dependents signalled. */
 export function registerCompleteFeature(server: McpServer, ctx: Context): void {
+  const { limits } = ctx.config;
+  const migration = z.union([
+    keyString,
+    z.object({ path: keyString, revision: z.string().min(1).max(200).optional(), down_revision: z.string().min(1).max(200).optional() }),
+  ]);
   registerTool(server, ctx, 
     "complete_feature",
     {
@@ -25,6 +30,9 @@ export function registerCompleteFeature(server: McpServer, ctx: Context): void {
           .optional()
           .describe("Default: the plan's tables"),
         outputs: z.array(z.string().min(1).max(1024)).max(200).optional().describe("Artifacts produced"),
+        files_changed: z.array(keyString).max(limits.keys_per_task).optional().describe("Files you changed"),
+        commits: z.array(z.string().min(1).max(200)).max(1000).optional().describe("Commit ids"),
+        migrations: z.array(migration).max(1000).optional().describe("New migration files"),
       },
       outputSchema: {
         plan_id: z.string().nullable(),
@@ -37,7 +45,15 @@ export function registerCompleteFeature(server: McpServer, ctx: Context): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args) => {
-      const r = completeFeature(ctx, ctx.locks, args);
+      const migrations = (args.migrations ?? []).map((m, i) => {
+        const m2 = typeof m === "string" ? { path: m } : m;
+        return { path: ctx.keys.normalize(m2.path, `migrations[${i}].path`), revision: m2.revision ?? null, down_revision: m2.down_revision ?? null };
+      });
+      const r = completeFeature(ctx, ctx.locks, {
+        ...args,
+        files_changed: args.files_changed ? ctx.keys.normalizeAll(args.files_changed, "files_changed") : undefined,
+        migrations,
+      });
       const data = {
         plan_id: r.plan_id,
         schema_changes: r.schema_changes.map((c) => ({ table: c.table, operation: c.operation })),

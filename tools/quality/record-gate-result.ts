@@ -1,0 +1,51 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { describeBlocker, recordGateResult } from "../../src/control/gates.js";
+import { agentId, featureId, result } from "../common.js";
+import { registerTool } from "../register.js";
+import { gateName } from "./define-gate.js";
+
+/** `record_gate_result`: the responsible role's pass/fail for a feature or a wave (execution-template.md, "Pass/Fail Actions"). */
+export function registerRecordGateResult(server: McpServer, ctx: Context): void {
+  registerTool(server, ctx,
+    "record_gate_result",
+    {
+      title: "Record gate result",
+      description: "Record a gate's pass/fail for a feature_id, or plan_id + wave_number for wave_integration gates.",
+      inputSchema: {
+        agent_id: agentId,
+        gate: gateName,
+        feature_id: featureId.optional().describe("Feature gates: the feature"),
+        plan_id: z.string().min(1).max(100).optional().describe("Wave gates: the plan"),
+        wave_number: z.number().int().min(1).max(100_000).optional().describe("Wave gates: the wave"),
+        passed: z.boolean().describe("Did it pass"),
+        evidence: z.string().min(1).max(ctx.config.limits.string_bytes).describe("What shows it"),
+      },
+      outputSchema: {
+        result_seq: z.number(),
+        gate_revision: z.number(),
+        feature_attempt: z.number().nullable(),
+        status: z.enum(["passed", "failed", "missing", "review_missing"]).describe("The gate for the target now"),
+        counts_as_passed: z.boolean(),
+        notified: z.array(z.string()),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const r = recordGateResult(ctx, args);
+      const data = {
+        result_seq: r.result.seq,
+        gate_revision: r.result.gate_revision,
+        feature_attempt: r.result.feature_attempt,
+        status: r.status.status,
+        counts_as_passed: r.status.status === "passed",
+        notified: r.notified,
+      };
+      const text =
+        (r.status.status === "passed" ? `gate "${r.status.gate}" passed` : describeBlocker(r.status)) +
+        (r.notified.length > 0 ? `; told ${r.notified.join(", ")}` : "");
+      return result(data, text);
+    },
+  );
+}

@@ -1,0 +1,73 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { integrateWave } from "../../src/control/integration.js";
+import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
+
+/** Plan and wave arguments shared by integrate_wave and rollback_wave. */
+export const waveArgs = {
+  plan_id: z.string().min(1).max(200).describe("Plan id"),
+  wave_number: z.number().int().min(1).describe("Wave number"),
+};
+
+/** The resource of a wave's integration report. */
+export function reportUri(planId: string, waveNumber: number): string {
+  return `signalbox://waves/${encodeURIComponent(planId)}/integration/${waveNumber}`;
+}
+
+/** `integrate_wave`: the synthesizer step after a wave (parallel-execution-protocol §6.1), stored as a report. */
+export function registerIntegrateWave(server: McpServer, ctx: Context): void {
+  registerTool(
+    server,
+    ctx,
+    "integrate_wave",
+    {
+      title: "Integrate wave",
+      description: "Integrate a completed wave: flags undeclared writes, overlaps, migration collisions, gates; integrated or failed.",
+      inputSchema: { agent_id: agentId, ...waveArgs },
+      outputSchema: {
+        status: z.enum(["integrated", "failed"]),
+        attempt: z.number(),
+        reasons: z.array(z.string()),
+        actions: z.array(z.string()),
+        undeclared_writes: z.array(z.object({ feature_id: z.string(), file: z.string(), severity: z.literal("CRITICAL") })),
+        overlapping_changes: z.array(z.object({ file: z.string(), features: z.array(z.string()), severity: z.literal("HIGH") })),
+        migration_collisions: z.array(
+          z.object({
+            kind: z.enum(["number", "revision", "head"]),
+            value: z.string(),
+            migrations: z.array(z.object({ feature_id: z.string(), path: z.string() })),
+            renumbering: z.array(z.object({ path: z.string(), rename_to: z.string().nullable(), action: z.string() })),
+          }),
+        ),
+        report_uri: z.string(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const r = integrateWave(ctx, args);
+      const data = {
+        status: r.status,
+        attempt: r.attempt,
+        reasons: r.reasons,
+        actions: r.actions,
+        undeclared_writes: r.undeclared_writes,
+        overlapping_changes: r.overlapping_changes,
+        migration_collisions: r.migration_collisions.map((c) => ({
+          kind: c.kind,
+          value: c.value,
+          migrations: c.migrations,
+          renumbering: c.fixes.map((f) => ({ path: f.path, rename_to: f.rename_to, action: f.action })),
+        })),
+        report_uri: reportUri(r.plan_id, r.wave_number),
+      };
+      const text =
+        `wave ${r.wave_number} of ${r.plan_id}: ${r.status.toUpperCase()} (attempt ${r.attempt})` +
+        (r.reasons.length > 0 ? `\nreasons:\n- ${r.reasons.join("\n- ")}` : "") +
+        (r.actions.length > 0 ? `\nactions:\n- ${r.actions.slice(0, 20).join("\n- ")}` : "") +
+        `\nreport: ${data.report_uri}`;
+      return result(data, text);
+    },
+  );
+}

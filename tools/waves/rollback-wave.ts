@@ -1,0 +1,51 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Context } from "../../src/context.js";
+import { rollbackWave } from "../../src/control/integration.js";
+import { agentId, result } from "../common.js";
+import { registerTool } from "../register.js";
+import { waveArgs } from "./integrate-wave.js";
+
+/** `rollback_wave`: parallel-execution-protocol §6.3 Rollback Protocol; features back to pending, history kept. */
+export function registerRollbackWave(server: McpServer, ctx: Context): void {
+  registerTool(
+    server,
+    ctx,
+    "rollback_wave",
+    {
+      title: "Roll back wave",
+      description: "Orchestrator: features back to pending, locks released; lists commits to revert and migrations to roll back.",
+      inputSchema: {
+        agent_id: agentId,
+        ...waveArgs,
+        reason: z.string().min(1).max(ctx.config.limits.string_bytes).describe("Why"),
+      },
+      outputSchema: {
+        features: z.array(z.string()),
+        released: z.array(z.string()),
+        commits_to_revert: z.array(z.object({ feature_id: z.string(), commit: z.string() })),
+        migrations_to_roll_back: z.array(z.object({ feature_id: z.string(), path: z.string() })),
+        dependents_affected: z.array(z.string()),
+        decision_seq: z.number(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      const r = rollbackWave(ctx, ctx.locks, args);
+      const data = {
+        features: r.features,
+        released: r.released.map((l) => l.key),
+        commits_to_revert: r.commits_to_revert,
+        migrations_to_roll_back: r.migrations_to_roll_back,
+        dependents_affected: r.dependents_affected,
+        decision_seq: r.decision_seq,
+      };
+      const text =
+        `wave ${r.wave_number} of ${r.plan_id} rolled back (decision ${r.decision_seq}): ${r.features.join(", ")} pending again; released ${r.released_total} lock(s)` +
+        (r.commits_to_revert.length > 0 ? `\nrevert, newest first: ${r.commits_to_revert.map((c) => c.commit).join(" ")}` : "") +
+        (r.migrations_to_roll_back.length > 0 ? `\nroll back migrations: ${r.migrations_to_roll_back.map((m) => m.path).join(", ")}` : "") +
+        (r.dependents_affected.length > 0 ? `\nstarted dependents to decide about: ${r.dependents_affected.join(", ")}` : "");
+      return result(data, text);
+    },
+  );
+}
