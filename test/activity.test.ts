@@ -12,19 +12,11 @@ import { requestCheckpoint } from "../src/control/checkpoints.js";
 import { createSignal } from "../src/control/signals.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
+import type { ActivityRecord } from "../src/control/records.js";
 import { ServerProcess } from "./helpers/process.js";
 import { until } from "./helpers/wait.js";
 
-type Entry = {
-  seq: number;
-  kind: string;
-  agent_id: string;
-  feature_id: string | null;
-  plan_id: string | null;
-  summary: string;
-  data: Record<string, unknown>;
-  at: string;
-};
+type Entry = ActivityRecord;
 type Body = {
   items: Entry[];
   next_cursor: string | null;

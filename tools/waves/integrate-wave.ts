@@ -47,6 +47,13 @@ export function registerIntegrateWave(server: McpServer, ctx: Context): void {
     },
     async (args) => {
       const r = integrateWave(ctx, args);
+      ctx.events.emit({
+        kind: r.status === "integrated" ? "wave_integrated" : "wave_integration_failed",
+        level: r.status === "integrated" ? "info" : r.undeclared_writes_total > 0 ? "error" : "warning",
+        agent_id: args.agent_id,
+        summary: `wave ${r.wave_number} of ${r.plan_id} ${r.status}${r.reasons.length > 0 ? `: ${r.reasons[0]}` : ""}`,
+        data: { plan_id: r.plan_id, wave_number: r.wave_number, attempt: r.attempt, reasons: r.reasons },
+      });
       const data = {
         status: r.status,
         attempt: r.attempt,

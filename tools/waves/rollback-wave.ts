@@ -32,6 +32,13 @@ export function registerRollbackWave(server: McpServer, ctx: Context): void {
     },
     async (args) => {
       const r = rollbackWave(ctx, ctx.locks, args);
+      ctx.events.emit({
+        kind: "wave_rolled_back",
+        level: "warning",
+        agent_id: args.agent_id,
+        summary: `wave ${r.wave_number} of ${r.plan_id} rolled back by ${args.agent_id}: ${args.reason}`,
+        data: { plan_id: r.plan_id, wave_number: r.wave_number, features: r.features, decision_seq: r.decision_seq },
+      });
       const data = {
         features: r.features,
         released: r.released.map((l) => l.key),
