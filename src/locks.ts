@@ -707,6 +707,20 @@ export class LockManager {
     };
   }
 
+  /**
+   * Agents holding a live lock tagged with feature `featureId`, whoever they
+   * are (a test engineer may lock a test file for a coder's feature). Reads
+   * in the open transaction, if any (no read-transaction reset).
+   */
+  holdersOfFeature(featureId: string): string[] {
+    const out = new Set<string>();
+    for (const { token } of this.table.allHeld()) {
+      const rec = this.table.lockByToken(token);
+      if (rec && rec.feature_id === featureId && this.isLive(rec)) out.add(rec.agent_id);
+    }
+    return [...out];
+  }
+
   /** Live locks and waiters, for the `signalbox://locks` resource. Read-only; no lock_id. */
   list(): { locks: LockView[]; waiters: WaiterView[] } {
     this.store.env.resetReadTxn();

@@ -25,6 +25,7 @@
  * plans.ts.
  */
 import { appendDecision } from "../decisions.js";
+import { nextCounter } from "../store/index.js";
 import type { LockManager } from "../locks.js";
 import type { LockMode } from "../lock-types.js";
 import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../plans.js";
@@ -66,9 +67,10 @@ export function allFeatures(env: ControlEnv): FeatureRecord[] {
 /**
  * Note `keys` as write-locked for a feature of `agentId` (called from the lock
  * manager's `decided` hook, inside the grant's transaction): the request's
- * `feature_id` if the agent holds it active, else the agent's current active
- * feature; nothing when the agent has no active feature. The integration
- * report counts a changed file covered by such a key as locked.
+ * `feature_id` when given, else the agent's current feature; noted only if
+ * the agent holds that feature active. The notes of an attempt are cleared
+ * when the feature starts again. The integration report counts a changed
+ * file covered by such a key as locked.
  */
 export function noteLockedKeys(env: ControlEnv, agentId: string, featureId: string | null, keys: readonly string[]): void {
   let target = featureId;
@@ -225,6 +227,8 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
     }
 
     const attempts = (prev?.attempts ?? archivedAttempts(env, feature_id)) + 1;
+    // Locks noted for an earlier attempt ended with it: the new attempt's writes are judged on its own locks.
+    for (const key of lockedKeysOf(env, feature_id)) store.features.removeSync(`L${feature_id}\0${key}`);
     const rec: FeatureRecord = {
       feature_id,
       plan_id: plan?.plan_id ?? null,
@@ -394,6 +398,7 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
       commits: [...new Set(input.commits ?? [])],
       migrations: uniqueMigrations(input.migrations ?? []),
       locked_keys: lockedKeysOf(env, feature_id),
+      completed_seq: nextCounter(store, "completion_seq"),
     };
     store.features.putSync(featureKey(feature_id), done);
     const released = releaseWork(env, locks, agent_id, feature_id);
@@ -494,6 +499,11 @@ function reachable(dependents: Map<string, string[]>, featureId: string): string
     }
   }
   return queue.slice(1);
+}
+
+/** Every transitive dependent of `featureId` in `spec`, breadth first, whatever its state. */
+export function allDependents(spec: PlanSpec, featureId: string): string[] {
+  return reachable(dependentsMap(spec), featureId);
 }
 
 /**

@@ -35,7 +35,7 @@ import { nextCounter } from "../store/index.js";
 import { recordActivity } from "./activity.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
-import { getFeature, lockedKeysOf, transitiveDependents } from "./features.js";
+import { allDependents, getFeature, lockedKeysOf } from "./features.js";
 import { describeBlocker, voidWaveResults, waveGates, type GateStatus } from "./gates.js";
 import { deliver } from "./inbox.js";
 import { findMigrationCollisions, type MigrationCollision, type PlacedMigration } from "./migrations.js";
@@ -172,6 +172,21 @@ function renamedMigrations(env: ControlEnv, planId: string, waveNumber: number):
   return out;
 }
 
+/**
+ * Completion order: the store-wide completion sequence complete_feature
+ * assigns (records from before issue 6 fall back to `ended_at`, then id);
+ * features not completed sort last.
+ */
+function byCompletion(a: FeatureRecord, b: FeatureRecord): number {
+  const rank = (f: FeatureRecord) => (f.status === "completed" ? 0 : 1);
+  return (
+    rank(a) - rank(b) ||
+    (a.completed_seq ?? 0) - (b.completed_seq ?? 0) ||
+    (a.ended_at ?? "").localeCompare(b.ended_at ?? "") ||
+    a.feature_id.localeCompare(b.feature_id)
+  );
+}
+
 function describeState(rec: FeatureRecord | undefined, id: string): string {
   if (!rec) return `${id} (not started)`;
   return `${id} (${rec.status}, agent ${rec.agent_id})`;
@@ -211,9 +226,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
           `${notDone.length > 20 ? ` and ${notDone.length - 20} more` : ""}; integrate_wave runs once every feature of the wave is completed`,
       );
     }
-    const done = records
-      .map(({ rec }) => rec as FeatureRecord)
-      .sort((a, b) => (a.ended_at ?? "").localeCompare(b.ended_at ?? "") || a.feature_id.localeCompare(b.feature_id));
+    const done = records.map(({ rec }) => rec as FeatureRecord).sort(byCompletion);
     const gates = waveGates(env, plan_id, wave_number, done.map((f) => ({ feature_id: f.feature_id, attempt: f.attempts })));
     const blocking = gates.filter((g) => g.required && g.status !== "passed");
     if (blocking.length > 0) {
@@ -414,7 +427,8 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
     const { features: ids } = planWave(env, plan_id, wave_number);
     const live = ids.map((id) => getFeature(env, id)).filter((r): r is FeatureRecord => r !== undefined);
     if (live.length === 0) throw new Error(`wave_number: nothing to roll back: no feature of wave ${wave_number} of plan "${plan_id}" has started`);
-    const newestFirst = [...live].sort((a, b) => (b.ended_at ?? "\uffff").localeCompare(a.ended_at ?? "\uffff") || b.feature_id.localeCompare(a.feature_id));
+    // Not completed (active, failed) sorts as newest: its commits, if any, came last.
+    const newestFirst = [...live].sort((a, b) => byCompletion(b, a));
     // An integrated wave's migrations were renumbered as its report said; a failed one's never were.
     const renamed = new Map<string, string>();
     if (waveIntegration(env, plan_id, wave_number)?.status === "integrated") {
@@ -432,7 +446,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
     const withdrawn: string[] = [];
     const resolved: string[] = [];
     for (const f of live) {
-      const holders = new Set([f.agent_id, ...agentsOnFeature(env, f.feature_id).map((a) => a.agent_id)]);
+      const holders = new Set([f.agent_id, ...agentsOnFeature(env, f.feature_id).map((a) => a.agent_id), ...locks.holdersOfFeature(f.feature_id)]);
       for (const holder of holders) {
         for (const l of locks.releaseFeature(holder, f.feature_id).released) {
           released.push({ key: l.key, feature_id: f.feature_id, agent_id: holder, fencing_token: l.fencing_token });
@@ -458,10 +472,8 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
     const affected = new Set<string>();
     if (spec) {
       for (const f of live) {
-        for (const d of transitiveDependents(env, spec, f.feature_id)) if (!inWave.has(d) && getFeature(env, d)) affected.add(d);
+        for (const d of allDependents(spec, f.feature_id)) if (!inWave.has(d) && getFeature(env, d)) affected.add(d);
       }
-      // transitiveDependents skips completed ones: they are affected too.
-      for (const [id, s] of spec) if (!inWave.has(id) && getFeature(env, id) && s.blocked_by.some((b) => inWave.has(b))) affected.add(id);
     }
     const prev = waveIntegration(env, plan_id, wave_number);
     const decision = appendDecision(store, clock, {

@@ -154,6 +154,8 @@ export interface FeatureRecord {
   files_changed?: string[];
   commits?: string[];
   migrations?: MigrationRecord[];
+  /** Store-wide completion order (counter `completion_seq`), set by complete_feature (issue 6; absent on older records). */
+  completed_seq?: number;
   /** Write-lock keys granted for the feature while it was active (issue 6; absent on older records). */
   locked_keys?: string[];
   /** Set when a rollback archived the record (`integrations` `X` keys). */
