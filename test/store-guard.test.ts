@@ -67,7 +67,7 @@ describe.skipIf(!mountable)("the store on a full disk (tmpfs)", () => {
     store.write(() => appendDecision(store, clock, { type: "other", decided_by: "a", context: text, decision: text }));
   const count = (store: Store) => [...store.decisions.getKeys()].length;
 
-  it("refuses writes below the reserve with an error naming limits.disk_reserve_mb, then resumes when room returns", () => {
+  it("refuses writes below the reserve with an error naming limits.disk_reserve_mb, then resumes when room returns", async () => {
     const dir = path.join(mount.dir, "reserve");
     const store = openStore(dir, { limits: { disk_reserve_mb: 4, store_mb: 1024 } });
     for (let i = 0; i < 10; i++) decide(store, `before ${i}`);
@@ -78,7 +78,8 @@ describe.skipIf(!mountable)("the store on a full disk (tmpfs)", () => {
     decide(store, "after");
     expect(count(store)).toBe(11);
     expect(store.recoveries).toBe(0);
-    void store.close();
+    // Closed before the next test fills the disk to the last byte.
+    await store.close();
   });
 
   it("survives an LMDB disk failure past the guard: clear error, writes held until room returns, then reopened", () => {
