@@ -348,7 +348,9 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? "{}") as DriverConfig;
   if (!process.send) throw new Error("driver: must be started by the torture harness with an IPC channel");
   const send = (m: DriverMessage) => {
-    if (process.connected) process.send?.(m);
+    // A callback keeps a channel closed by the harness (which has finished
+    // with this driver) from surfacing as an uncaught `error` event.
+    if (process.connected) process.send?.(m, undefined, {}, () => undefined);
   };
   const driver = new Driver(cfg, send);
   process.on("message", (m: HarnessMessage) => {

@@ -27,7 +27,7 @@ import {
 } from "./faults.js";
 import { monoNow, type HistoryEvent } from "./history.js";
 import { STORE_FAILURE_MARK } from "./server.js";
-import type { DriverConfig, DriverMessage, DriverStats } from "./protocol.js";
+import type { DriverConfig, DriverMessage, DriverStats, HarnessMessage } from "./protocol.js";
 import { makeRng } from "./random.js";
 import type { Fault, TortureOptions, TortureReport } from "./report.js";
 import { runDeadlockScenarios, type DeadlockResult } from "./scenarios.js";
@@ -252,7 +252,7 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (ms
     }
     if (now >= until && !stopSent) {
       stopSent = true;
-      for (const d of drivers) if (alive(d)) d.child.send({ type: "stop" });
+      for (const d of drivers) if (alive(d)) sendSafely(d.child, { type: "stop" });
     }
     for (const d of drivers) {
       if (!alive(d) || d.done || d.stopped) continue;
@@ -407,4 +407,23 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (ms
     else log(`kept ${base} (root ${root}, store ${mounted ? path.join(base, "store") : db})`);
   }
   return report;
+}
+
+/**
+ * Send one IPC message to a driver without ever throwing: a driver may
+ * disconnect (after its `done` message) or die between the liveness check and
+ * the send. `child.send` then reports ERR_IPC_CHANNEL_CLOSED as an `error`
+ * event, which is uncaught without a listener; with a callback, Node hands the
+ * error to the callback instead (node:child_process, `subprocess.send`). A
+ * message to a driver that is gone has nobody to act on it, so it is dropped.
+ */
+function sendSafely(child: ChildProcess, message: HarnessMessage): void {
+  if (!child.connected) return;
+  try {
+    child.send(message, () => {
+      // delivered, or the channel closed meanwhile: nothing left to do
+    });
+  } catch {
+    // the channel closed synchronously: the driver is gone
+  }
 }
