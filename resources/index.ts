@@ -8,12 +8,14 @@ import { registerDecisionResource } from "./decisions.js";
 import { registerIncidentsResource } from "./incidents.js";
 import { registerLockResource } from "./locks.js";
 import { registerMetricsResource } from "./metrics.js";
+import { registerRadarResource } from "./radar.js";
 import { registerStateResource } from "./state.js";
 import { registerWaveResources } from "./waves.js";
 
 /**
  * Every resource: wave plans, the decision log, locks, coordination state,
- * agents, audit, conventions, metrics, incidents and the activity log
+ * agents, audit, conventions, metrics, incidents, the activity log and the
+ * conflict radar
  * (DESIGN.md, "Who calls it"); wave integration reports live with the wave
  * plans (waves.ts).
  */
@@ -28,4 +30,5 @@ export function registerResources(resources: ResourceCatalog, ctx: Context): voi
   registerMetricsResource(resources, ctx);
   registerIncidentsResource(resources, ctx);
   registerActivityResources(resources, ctx);
+  registerRadarResource(resources, ctx);
 }

@@ -33,6 +33,14 @@
  *   Positive integers; an absent limit is no limit (the default: none).
  *   `dispatch_agents` refuses a batch that would pass one (control/capacity.ts
  *   says which agents count).
+ * - `git.target_branch`: the branch feature branches integrate into (merge
+ *   bases, the radar, the wave merge); default the repository's default
+ *   branch (origin's HEAD, else `main`, else `master`); `git.radar_poll_ms`:
+ *   how often the conflict radar polls branch heads (default 2000 ms, 0: only
+ *   when predict_conflicts or signalbox://radar asks).
+ * - The file is read from the worktree the server runs in: worktrees on
+ *   different commits may hold different versions of it, and each server then
+ *   follows its own (the README says what that means).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -140,6 +148,13 @@ const CapacitySettings = z.strictObject({
   domains: z.record(z.string().min(1), z.number().int().positive()).default({}),
 });
 
+const GitSettings = z.strictObject({
+  /** Branch that feature branches integrate into; default: the repository's default branch. */
+  target_branch: z.string().min(1).max(255).optional(),
+  /** How often the conflict radar polls branch heads, ms (0: only when asked). */
+  radar_poll_ms: z.number().int().nonnegative().default(2000),
+});
+
 export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
@@ -151,6 +166,7 @@ export const ConfigSchema = z
     http: HttpSettings.prefault({}),
     hooks: HookSettings.prefault({}),
     capacity: CapacitySettings.prefault({}),
+    git: GitSettings.prefault({}),
   })
   .strict();
 

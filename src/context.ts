@@ -14,14 +14,19 @@ import { controlLockHooks } from "./control/hooks.js";
 import { LockManager } from "./locks.js";
 import { KeyResolver } from "./paths.js";
 import { stderrLogger, type Logger } from "./logger.js";
-import { resolveRoot, resolveStoreDir } from "./root.js";
+import { discoverRepo } from "./git/repo.js";
+import { RadarWatcher } from "./git/radar-watch.js";
+import { Workspace } from "./git/workspace.js";
+import { prepareStore, resolveRoot } from "./root.js";
 import { systemClock, type Clock } from "./store/clock.js";
 import { openStore, type Store } from "./store/index.js";
 
 /** Everything a handler needs. */
 export interface Context {
-  /** Absolute project root; keys are relative to it. */
+  /** Absolute project root (inside git: this server's worktree); keys are relative to it. */
   readonly root: string;
+  /** The repository, worktree and branch this server runs in, and the target branch (null facts outside git). */
+  readonly git: Workspace;
   readonly config: Config;
   readonly store: Store;
   readonly clock: Clock;
@@ -36,6 +41,8 @@ export interface Context {
   readonly changes: ChangeFeed;
   /** Coordination events decided in this process (MCP logging notifications). */
   readonly events: EventBus;
+  /** The conflict radar: predicted merge conflicts between active feature branches, kept current by polling branch heads. */
+  readonly radar: RadarWatcher;
   /** Stop timers and close the store. */
   close(): Promise<void>;
 }
@@ -51,6 +58,8 @@ export interface ContextOptions {
   sweepMs?: number;
   /** Poll interval of the change feed in ms (default CHANGE_POLL_MS). */
   changePollMs?: number;
+  /** Poll interval of the conflict radar in ms (default the config's `git.radar_poll_ms`; 0 disables). */
+  radarPollMs?: number;
 }
 
 /**
@@ -60,9 +69,12 @@ export interface ContextOptions {
 export function createContext(opts: ContextOptions = {}): Context {
   const root = resolveRoot(opts.root !== undefined ? { root: opts.root } : {});
   const config = opts.config ?? loadConfig(root);
-  const store = openStore(opts.storeDir ?? resolveStoreDir(root), { limits: config.limits });
-  const clock = opts.clock ?? systemClock();
   const logger = opts.logger ?? stderrLogger();
+  const repo = discoverRepo(root);
+  const storeDir = opts.storeDir ?? prepareStore(root, process.env, (line) => logger.log("warn", line), repo).dir;
+  const store = openStore(storeDir, { limits: config.limits });
+  const clock = opts.clock ?? systemClock();
+  const git = new Workspace(root, repo, config.git.target_branch);
   const lockSettings = {
     ...config.locks,
     locks_per_agent: config.limits.locks_per_agent,
@@ -74,27 +86,32 @@ export function createContext(opts: ContextOptions = {}): Context {
   const sweepMs = opts.sweepMs ?? 60_000;
   const timer = sweepMs > 0 ? setInterval(() => safeSweep(env, locks, logger), sweepMs) : null;
   timer?.unref();
+  const radar = new RadarWatcher(env, git, logger);
+  radar.start(opts.radarPollMs ?? config.git.radar_poll_ms);
   let closed = false;
   const changes = new ChangeFeed(() => store.lastTxnId(), opts.changePollMs, (err) =>
     logger.log("warn", "change feed failed", { error: (err as Error).message }),
   );
   return {
     root,
+    git,
     config,
     store,
     clock,
     logger,
     domains: new DomainMap(config),
     locks,
-    keys: new KeyResolver(root, { caseSensitive: config.paths.case_sensitive }),
+    keys: new KeyResolver(root, { caseSensitive: config.paths.case_sensitive, worktrees: () => git.otherWorktrees() }),
     admission: new Admission(config.limits.requests_in_flight_per_agent),
     changes,
     events: new EventBus(),
+    radar,
     async close() {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
       changes.close();
+      await radar.stop();
       await store.close();
     },
   };

@@ -387,7 +387,7 @@ export interface ServeHttpOptions {
   /** Config (default: the root's signalbox.config.json). */
   config?: Config;
   logger?: Logger;
-  /** Store folder (default: SIGNALBOX_DB, else `<root>/.signalbox`). */
+  /** Store folder (default: SIGNALBOX_DB, else the repository's common git directory, else `<root>/.signalbox`; src/root.ts). */
   storeDir?: string;
   idleMs?: number;
   maxBodyBytes?: number;

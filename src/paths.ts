@@ -202,6 +202,13 @@ export const MAX_SYMLINK_HOPS = 40;
  */
 export interface KeyResolverOptions {
   caseSensitive?: boolean | "auto";
+  /**
+   * Real paths of the repository's other worktrees (asked only when an
+   * absolute path lies outside the root). Every worktree of a repository
+   * holds the same tree, so `<other worktree>/app/a.py` is the key
+   * `app/a.py`, as in this one.
+   */
+  worktrees?: () => readonly string[];
 }
 
 /** What one `lstat` (+ `readlink`) said about an absolute path; memoised per call. */
@@ -269,6 +276,7 @@ export class KeyResolver {
   readonly caseInsensitive: boolean;
   private readonly rootComps: readonly string[];
   private readonly realRootComps: readonly string[];
+  private readonly worktrees: () => readonly string[];
 
   /**
    * @param root     the project root (an existing directory)
@@ -286,6 +294,7 @@ export class KeyResolver {
     this.caseInsensitive = mode === "auto" ? probeCaseInsensitive(this.realRoot) : !mode;
     this.rootComps = splitAbs(this.root);
     this.realRootComps = splitAbs(this.realRoot);
+    this.worktrees = options.worktrees ?? (() => []);
   }
 
   /**
@@ -349,6 +358,8 @@ export class KeyResolver {
    */
   private walkAbsolute(text: string, isDir: boolean, st: CallState): Walk {
     const comps = text.split("/").filter((c) => c !== "" && c !== ".");
+    const inWorktree = this.inOtherWorktree(comps, isDir, st);
+    if (inWorktree) return inWorktree;
     for (const base of [this.rootComps, this.realRootComps]) {
       const rest = comps.slice(base.length);
       const lexicalRest = path.posix.normalize(rest.join("/"));
@@ -371,6 +382,31 @@ export class KeyResolver {
       throw new KeyError(st.field, `\`${st.raw}\` is outside the project root ${this.root}`);
     }
     return walk;
+  }
+
+  /**
+   * An absolute path inside another worktree of the repository: its part
+   * below that worktree is walked from this root (same tree, same key). The
+   * deepest worktree holding the path owns it, so a worktree nested inside
+   * this root (`.worktrees/a/`) is not mistaken for a folder of it, and this
+   * root nested inside another worktree keeps its own paths. Null when the
+   * path lies in no other worktree (or this root owns it).
+   */
+  private inOtherWorktree(comps: readonly string[], isDir: boolean, st: CallState): Walk | null {
+    const own = Math.max(
+      this.startsWith(comps, this.rootComps) ? this.rootComps.length : -1,
+      this.startsWith(comps, this.realRootComps) ? this.realRootComps.length : -1,
+    );
+    let best: string[] | null = null;
+    for (const wt of this.worktrees()) {
+      const base = splitAbs(wt);
+      if (base.length <= own || !this.startsWith(comps, base)) continue;
+      if (best === null || base.length > best.length) best = base;
+    }
+    if (best === null) return null;
+    const rest = comps.slice(best.length);
+    lexicalRelative(st.raw, rest.join("/").normalize("NFC"), isDir, st.field);
+    return this.walkFromRoot(rest, st);
   }
 
   private walkFromRoot(rest: string[], st: CallState): Walk {

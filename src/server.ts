@@ -11,6 +11,7 @@ import { registerAgentTools } from "../tools/agents/index.js";
 import { registerAuditTools } from "../tools/audit/index.js";
 import { registerCheckpointTools } from "../tools/checkpoints/index.js";
 import { registerFeatureTools } from "../tools/features/index.js";
+import { registerGitTools } from "../tools/git/index.js";
 import { registerIncidentTools } from "../tools/incidents/index.js";
 import { registerMessageTools } from "../tools/messages/index.js";
 import { registerQualityTools } from "../tools/quality/index.js";
@@ -68,6 +69,7 @@ export function createServer(
   registerQualityTools(server, ctx);
   registerWaveTools(server, ctx);
   registerIncidentTools(server, ctx);
+  registerGitTools(server, ctx);
   const catalog = new ResourceCatalog(server);
   registerResources(catalog, ctx);
   registerPrompts(server, ctx);

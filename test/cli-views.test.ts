@@ -205,6 +205,7 @@ describe("renderStatus on any data", () => {
         agent_id: text,
         role: fc.constantFrom("coder", "auditor", "test_engineer", "orchestrator"),
         status: fc.constantFrom("working", "blocked", "completed", "dispatched"),
+        branch: fc.option(text),
         feature_id: fc.option(text),
         current_task: fc.option(text),
         progress_percentage: fc.option(fc.integer({ min: 0, max: 100 })),

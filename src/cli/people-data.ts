@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createContext, type Context } from "../context.js";
-import { statusBoard } from "../control/agents.js";
+import { allAgents, statusBoard } from "../control/agents.js";
 import { allFeatures, coordinationState } from "../control/features.js";
 import type { MessageRecord } from "../control/records.js";
 import { listSignals } from "../control/signals.js";
@@ -75,6 +75,15 @@ function unreadInboxes(ctx: Context): StatusInbox[] {
   return [...byAgent.values()].sort((a, b) => b.unread - a.unread || a.agent_id.localeCompare(b.agent_id));
 }
 
+/** Agent id -> the git branch it works on, for every registered agent that has one. */
+export function agentBranches(ctx: Context): Map<string, string> {
+  return new Map(
+    allAgents(ctx)
+      .filter((a) => typeof a.branch === "string")
+      .map((a) => [a.agent_id, a.branch as string]),
+  );
+}
+
 /**
  * A snapshot of the status board from the open store: agents (first 200)
  * with heartbeat ages, live locks and waiters, open audit signals (first 50),
@@ -98,6 +107,7 @@ export function gatherStatus(ctx: Context): StatusData {
     agents: board.agents.map((a) => ({
       agent_id: a.agent_id,
       role: a.role,
+      branch: a.branch,
       status: a.status,
       feature_id: a.feature_id,
       current_task: a.current_task,

@@ -247,8 +247,9 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
         const format = parseFormat(opts.format, ["table", "json"] as const);
         const ctx = open();
         const list = ctx.locks.list();
-        if (format === "json") io.out(`${JSON.stringify(list, null, 2)}\n`);
-        else io.out(`${d.renderLocks(list, ctx.clock.wallMs(), { width: d.widthOf(io), colors: d.colorsFor(io.color) })}\n`);
+        const branches = d.agentBranches(ctx);
+        if (format === "json") io.out(`${JSON.stringify({ ...list, locks: list.locks.map((l) => ({ ...l, branch: branches.get(l.agent_id) ?? null })) }, null, 2)}\n`);
+        else io.out(`${d.renderLocks(list, ctx.clock.wallMs(), { width: d.widthOf(io), colors: d.colorsFor(io.color), branches })}\n`);
         return 0;
       }),
     );

@@ -59,6 +59,24 @@ export interface DispatchEntry {
   feature_id?: string | null;
 }
 
+/** Where an agent works, as git sees it (src/git/workspace.ts GitLocation); each field kept from before when undefined. */
+export interface AgentLocation {
+  worktree?: string | null;
+  branch?: string | null;
+  head?: string | null;
+}
+
+/** `rec` with the defined fields of `loc` written over it. */
+export function withLocation(rec: AgentRecord, loc: AgentLocation | undefined): AgentRecord {
+  if (!loc) return rec;
+  return {
+    ...rec,
+    ...(loc.worktree !== undefined ? { worktree: loc.worktree } : {}),
+    ...(loc.branch !== undefined ? { branch: loc.branch } : {}),
+    ...(loc.head !== undefined ? { head: loc.head } : {}),
+  };
+}
+
 /**
  * Audit coverage of one phase. `pending`: coders without an auditor, still
  * inside the grace window (no warning yet); `uncovered`: the grace passed with
@@ -76,7 +94,11 @@ export interface AuditCoverage {
 }
 
 /** An agent as the status board shows it: its record without bookkeeping, plus availability and pauses. */
-export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "dispatched_by" | "last_seen_mono" | "boot"> & {
+export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "dispatched_by" | "last_seen_mono" | "boot" | "worktree" | "branch" | "head"> & {
+  /** Where the agent works (null when unknown or outside git). */
+  worktree: string | null;
+  branch: string | null;
+  head: string | null;
   /** False once silent longer than `control.heartbeat_ms` (or seen under another boot). */
   available: boolean;
   silent_ms: number;
@@ -142,6 +164,9 @@ export function agentView(env: ControlEnv, rec: AgentRecord, signals?: SignalRec
   const { batch: _batch, dispatched_at: _at, dispatched_by: _by, last_seen_mono: _mono, boot: _boot, ...shown } = rec;
   return {
     ...shown,
+    worktree: rec.worktree ?? null,
+    branch: rec.branch ?? null,
+    head: rec.head ?? null,
     available: isAvailable(env, rec),
     silent_ms: silent,
     paused_by: pauses.map((s) => s.signal_id),
@@ -410,6 +435,8 @@ export interface StatusReport {
   estimated_completion?: string | null;
   blocking_issues?: string[];
   outputs_ready?: string[];
+  /** Where the reporting agent works (filled from the calling server's worktree by the tool). */
+  location?: AgentLocation;
 }
 
 /** What an agent must know now, returned by every heartbeat. */
@@ -439,7 +466,7 @@ function checkpointFor(env: ControlEnv, agentId: string, cps: CheckpointRecord[]
 export function reportStatus(env: ControlEnv, report: StatusReport): StatusAnswer {
   const { store, clock } = env;
   return store.write(() => {
-    const prev = getAgent(env, report.agent_id) ?? newAgent(env, report.agent_id, "other");
+    const prev = withLocation(getAgent(env, report.agent_id) ?? newAgent(env, report.agent_id, "other"), report.location);
     const rec: AgentRecord = {
       ...prev,
       status: report.status,

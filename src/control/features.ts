@@ -30,7 +30,7 @@ import type { LockManager } from "../locks.js";
 import type { LockMode } from "../lock-types.js";
 import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../plans.js";
 import { recordActivity } from "./activity.js";
-import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature } from "./agents.js";
+import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature, withLocation, type AgentLocation } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { cap } from "./page.js";
@@ -127,6 +127,14 @@ export interface StartInput {
   agent_id: string;
   /** Plan to check prerequisites in; default the newest plan containing the feature. */
   plan_id?: string | null;
+  /**
+   * The git branch holding the feature's work, already resolved by the caller
+   * (the `branch` argument, else the starting server's branch; null for the
+   * target branch, detached or outside git). Undefined: keep what is recorded.
+   */
+  branch?: string | null;
+  /** Where the starting agent works (stamped on its agent record). */
+  location?: AgentLocation;
 }
 
 /** The answer of {@link startFeature}. */
@@ -138,6 +146,8 @@ export interface StartResult {
   plan_id: string | null;
   /** Starts so far, this one included when started (a failed feature may be started again). */
   attempts: number;
+  /** The feature's recorded branch (null: none). */
+  branch: string | null;
   /** Prerequisites not completed (first {@link LIFECYCLE_LIST_CAP}); empty when started. */
   missing: MissingPrerequisite[];
   missing_total: number;
@@ -183,7 +193,13 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
     const shared_resources = spec?.shared_resources ?? [];
     const base = { feature_id, agent_id, plan_id: plan?.plan_id ?? null, shared_resources };
     if (prev?.status === "active") {
-      return { ...base, started: true, attempts: prev.attempts, missing: [], missing_total: 0, decision_seq: null, instruction: "already active: continue" };
+      let branch = prev.branch ?? null;
+      if (input.branch !== undefined && input.branch !== branch) {
+        branch = input.branch;
+        store.features.putSync(featureKey(feature_id), { ...prev, branch });
+      }
+      stampLocation(env, agent_id, input.location);
+      return { ...base, branch, started: true, attempts: prev.attempts, missing: [], missing_total: 0, decision_seq: null, instruction: "already active: continue" };
     }
 
     const missing: MissingPrerequisite[] = [];
@@ -217,6 +233,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
           : `do not start: wait until ${missing.map((m) => m.feature_id).slice(0, 10).join(", ")} complete${missing.length > 10 ? " (and more)" : ""}, then start_feature again`;
       return {
         ...base,
+        branch: prev?.branch ?? null,
         started: false,
         attempts: prev?.attempts ?? 0,
         missing: cap(missing, LIFECYCLE_LIST_CAP).items,
@@ -242,20 +259,29 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
       outputs: [],
       failure_reason: null,
       attempts,
+      branch: input.branch ?? null,
     };
     store.features.putSync(featureKey(feature_id), rec);
     assignFeature(env, agent_id, feature_id);
+    stampLocation(env, agent_id, input.location);
     recordActivity(env, {
       kind: "feature_started",
       agent_id,
       feature_id,
       plan_id: plan?.plan_id ?? null,
-      summary: `${agent_id} started ${feature_id}${attempts > 1 ? ` (attempt ${attempts})` : ""}`,
-      data: { attempts },
+      summary: `${agent_id} started ${feature_id}${attempts > 1 ? ` (attempt ${attempts})` : ""}${rec.branch ? ` on branch ${rec.branch}` : ""}`,
+      data: { attempts, branch: rec.branch ?? null },
     });
     const instruction = attempts > 1 ? `restarted (attempt ${attempts}): acquire write locks before writing` : "started: acquire write locks before writing";
-    return { ...base, started: true, attempts, missing: [], missing_total: 0, decision_seq: null, instruction };
+    return { ...base, branch: rec.branch ?? null, started: true, attempts, missing: [], missing_total: 0, decision_seq: null, instruction };
   });
+}
+
+/** Write `loc` over the agent's recorded location. Inside a write transaction; unknown agents are left alone. */
+function stampLocation(env: ControlEnv, agentId: string, loc: AgentLocation | undefined): void {
+  const rec = getAgent(env, agentId);
+  if (!rec || !loc) return;
+  env.store.agents.putSync(`A${agentId}`, withLocation(rec, loc));
 }
 
 /** A lock ended by a lifecycle step. */

@@ -35,6 +35,7 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { seq12, type FeatureRecord, type GateRecord, type GateResultRecord, type GateTrigger, type Role } from "./records.js";
 import { latestReview } from "./reviews.js";
+import { currentWaveMerge } from "./wave-git.js";
 
 /** Decision type of gate definitions (src/decisions.ts DECISION_TYPES). */
 const GATE_DECISION: DecisionType = "gate";
@@ -53,6 +54,8 @@ export interface GateStatus {
   plan_id: string | null;
   wave_number: number | null;
   status: "passed" | "failed" | "missing" | "review_missing";
+  /** For a wave whose branches were merged: the merged commit a result must be about; else null. */
+  commit: string | null;
   /** Evidence of the result the status comes from; null when missing. */
   evidence: string | null;
   recorded_by: string | null;
@@ -113,14 +116,27 @@ function* resultsFor(env: ControlEnv, gate: string, target: string): Generator<G
   }
 }
 
-/** The newest result that counts: of the gate's current revision and, for a feature, of `attempt`. */
-function countingResult(env: ControlEnv, gate: GateRecord, target: string, attempt: number | null): GateResultRecord | undefined {
+/**
+ * The newest result that counts: of the gate's current revision; for a
+ * feature, of `attempt`; for a wave whose branches were merged (wave-git.ts),
+ * of the wave's current merged commit (`commit`: a result about another
+ * commit, or none, validated other code).
+ */
+function countingResult(env: ControlEnv, gate: GateRecord, target: string, attempt: number | null, commit: string | null = null): GateResultRecord | undefined {
   for (const r of resultsFor(env, gate.name, target)) {
     if (r.gate_revision !== gate.revision) continue;
     if (attempt !== null && r.feature_attempt !== attempt) continue;
+    if (commit !== null && r.commit !== commit) continue;
     return r;
   }
   return undefined;
+}
+
+/** The commit a wave gate result must be about: the wave's current merged commit; null when its branches were never merged. */
+function waveCommit(env: ControlEnv, planId: string, waveNumber: number): string | null {
+  const merge = currentWaveMerge(env, planId, waveNumber);
+  if (!merge) return null;
+  return merge.commit ?? "(no merged commit: the wave's branches conflict)";
 }
 
 /** Is the latest review of every feature approved? */
@@ -134,9 +150,10 @@ function statusOf(
   target: { feature: FeatureAttempt } | { plan_id: string; wave_number: number; features: readonly FeatureAttempt[] },
 ): GateStatus {
   const isFeature = "feature" in target;
+  const commit = isFeature ? null : waveCommit(env, target.plan_id, target.wave_number);
   const result = isFeature
     ? countingResult(env, gate, featureTarget(target.feature.feature_id), target.feature.attempt)
-    : countingResult(env, gate, waveTarget(target.plan_id, target.wave_number), null);
+    : countingResult(env, gate, waveTarget(target.plan_id, target.wave_number), null, commit);
   let status: GateStatus["status"];
   if (!result) status = "missing";
   else if (!result.passed) status = "failed";
@@ -152,6 +169,7 @@ function statusOf(
     plan_id: isFeature ? null : target.plan_id,
     wave_number: isFeature ? null : target.wave_number,
     status,
+    commit,
     evidence: result?.evidence ?? null,
     recorded_by: result?.recorded_by ?? null,
   };
@@ -197,7 +215,9 @@ export function describeBlocker(s: GateStatus): string {
   const head = `Gate "${s.gate}" (criteria: ${quote(s.criteria)}; validated by role ${s.responsible_role})`;
   switch (s.status) {
     case "missing":
-      return `${head} has not passed for ${target}: missing (no result yet; record_gate_result by role ${s.responsible_role} or an orchestrator)`;
+      return s.commit !== null
+        ? `${head} has not passed for ${target}: missing (no result for the wave's merged commit ${s.commit}; test it and record_gate_result with that commit, by role ${s.responsible_role} or an orchestrator)`
+        : `${head} has not passed for ${target}: missing (no result yet; record_gate_result by role ${s.responsible_role} or an orchestrator)`;
     case "failed":
       return `${head} has not passed for ${target}: failed: ${quote(s.evidence ?? "")} (recorded by ${s.recorded_by ?? "?"})`;
     case "review_missing":
@@ -295,6 +315,12 @@ export interface GateResultInput {
   feature_id?: string | null;
   plan_id?: string | null;
   wave_number?: number | null;
+  /**
+   * The commit validated (full id, resolved by the caller). A wave whose
+   * branches were merged counts only results about its current merged commit;
+   * a different commit is refused.
+   */
+  commit?: string | null;
   passed: boolean;
   evidence: string;
 }
@@ -378,6 +404,12 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput): Recor
       if (!plan) throw new Error(`plan_id: no plan "${planId}"; list them at signalbox://waves`);
       const wave = plan.waves.find((w) => w.wave_number === waveNumber);
       if (!wave) throw new Error(`wave_number: plan "${planId}" has no wave ${waveNumber} (waves 1..${plan.waves.length})`);
+      const merged = waveCommit(env, planId, waveNumber);
+      if (merged !== null && present(input.commit) && input.commit !== merged) {
+        throw new Error(
+          `commit: ${input.commit} is not the current merged commit of wave ${waveNumber} of plan "${planId}" (${merged}, at ${currentWaveMerge(env, planId, waveNumber)?.ref ?? "?"}); test that commit and record its result`,
+        );
+      }
       key = waveTarget(planId, waveNumber);
       planOfTarget = planId;
       waveFeatures = wave.features.map((id) => ({ feature_id: id, attempt: getFeature(env, id)?.attempts ?? 0 }));
@@ -400,6 +432,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput): Recor
       feature_attempt: attempt,
       plan_id: isWave ? (input.plan_id as string) : null,
       wave_number: isWave ? (input.wave_number as number) : null,
+      commit: input.commit ?? null,
       passed: input.passed,
       evidence: input.evidence,
       recorded_by: input.agent_id,

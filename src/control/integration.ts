@@ -42,16 +42,22 @@ import { findMigrationCollisions, type MigrationCollision, type PlacedMigration 
 import { cap } from "./page.js";
 import { seq12, type FeatureRecord, type MigrationRecord, type WaveIntegrationRecord } from "./records.js";
 import { latestReview, withdrawReviews } from "./reviews.js";
+import { clearWaveMerge, judgeChanges, putWaveMerge, type JudgedChanges, type WaveGitInput, type WaveMergeRecord } from "./wave-git.js";
 import { autoResolveSignals } from "./signals.js";
 
 /** Most items of each list in an integration report or a rollback answer; `*_total` fields count them all. */
 export const INTEGRATION_LIST_CAP = 200;
 
-/** What one feature of the wave really touched, as complete_feature recorded it. */
+/** What one feature of the wave really touched: from git when it has a branch, else as complete_feature recorded it. */
 export interface IntegratedFeature {
   feature_id: string;
   agent_id: string;
   attempt: number;
+  /** `git`: judged from the branch; `declared`: from what complete_feature recorded. */
+  source: "git" | "declared";
+  branch: string | null;
+  /** The branch head judged (null when declared). */
+  head: string | null;
   files_changed: string[];
   commits: string[];
   migrations: MigrationRecord[];
@@ -98,6 +104,10 @@ export interface IntegrationReport {
   migration_collisions: MigrationCollision[];
   gates: GateStatus[];
   reviews: ReviewStanding[];
+  /** The speculative merge of the wave's branches (null when no feature has a branch). */
+  merge: WaveMergeRecord | null;
+  /** How the report was built: which features were judged from declarations and why. */
+  notes: string[];
   /** Why the wave failed; empty when integrated. */
   reasons: string[];
   /** What to do now: the renumbering to apply, failures to fix. */
@@ -110,6 +120,8 @@ export interface IntegrateInput {
   agent_id: string;
   plan_id: string;
   wave_number: number;
+  /** What git says (computed by the caller before the transaction); absent: every feature is judged from its declarations. */
+  git?: WaveGitInput;
 }
 
 function wave6(n: number): string {
@@ -155,6 +167,23 @@ function planWave(env: ControlEnv, planId: string, waveNumber: number): { plan: 
   return { plan, features: wave.features };
 }
 
+/**
+ * The lifecycle records of a wave's features in completion order, when every
+ * one of them is completed; null when the plan or wave is unknown or a feature
+ * is not completed (integrateWave then refuses, naming why). Read-only.
+ */
+export function completedWave(env: ControlEnv, planId: string, waveNumber: number): FeatureRecord[] | null {
+  let ids: string[];
+  try {
+    ids = planWave(env, planId, waveNumber).features;
+  } catch {
+    return null;
+  }
+  const recs = ids.map((id) => getFeature(env, id));
+  if (recs.some((r) => r?.status !== "completed")) return null;
+  return (recs as FeatureRecord[]).sort(byCompletion);
+}
+
 /** Does key `key` (a file, `dir/`, table or resource) cover changed file `file`? */
 function covers(key: string, file: string): boolean {
   return key === file || (key.endsWith("/") && keysOverlap(key, file));
@@ -177,7 +206,7 @@ function renamedMigrations(env: ControlEnv, planId: string, waveNumber: number):
  * assigns (records from before issue 6 fall back to `ended_at`, then id);
  * features not completed sort last.
  */
-function byCompletion(a: FeatureRecord, b: FeatureRecord): number {
+export function byCompletion(a: FeatureRecord, b: FeatureRecord): number {
   const rank = (f: FeatureRecord) => (f.status === "completed" ? 0 : 1);
   return (
     rank(a) - rank(b) ||
@@ -227,9 +256,12 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
       );
     }
     const done = records.map(({ rec }) => rec as FeatureRecord).sort(byCompletion);
+    const merge = input.git?.merge ?? null;
+    if (merge) putWaveMerge(env, merge);
     const gates = waveGates(env, plan_id, wave_number, done.map((f) => ({ feature_id: f.feature_id, attempt: f.attempts })));
     const blocking = gates.filter((g) => g.required && g.status !== "passed");
-    if (blocking.length > 0) {
+    // A wave whose branches do not merge fails with a report: there is no merged commit to validate.
+    if (blocking.length > 0 && merge?.status !== "conflict") {
       throw new Error(
         `wave_number: wave ${wave_number} of plan "${plan_id}" is held back by ${blocking.length} required gate(s): ` +
           `${cap(blocking, 10).items.map(describeBlocker).join("; ")}${blocking.length > 10 ? "; and more" : ""}`,
@@ -237,21 +269,37 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     }
 
     const spec = getPlanSpec(store, plan_id);
-    const features: IntegratedFeature[] = done.map((f) => ({
-      feature_id: f.feature_id,
-      agent_id: f.agent_id,
-      attempt: f.attempts,
-      files_changed: f.files_changed ?? [],
-      commits: f.commits ?? [],
-      migrations: f.migrations ?? [],
-    }));
+    const judged = new Map(judgeChanges(done, input.git).map((j) => [j.feature_id, j]));
+    const changesOf = (f: FeatureRecord) => judged.get(f.feature_id) as JudgedChanges; // judgeChanges maps every feature
+    const features: IntegratedFeature[] = done.map((f) => {
+      const j = changesOf(f);
+      return {
+        feature_id: f.feature_id,
+        agent_id: f.agent_id,
+        attempt: f.attempts,
+        source: j.source,
+        branch: j.branch,
+        head: j.head,
+        files_changed: j.files_changed,
+        commits: j.commits,
+        migrations: j.migrations,
+      };
+    });
+    const notes = features
+      .filter((f) => f.source === "declared")
+      .map((f) =>
+        f.branch
+          ? `${f.feature_id}: branch ${f.branch} could not be read from git; judged from its declared files_changed`
+          : `${f.feature_id}: no branch recorded; judged from its declared files_changed`,
+      );
 
     const undeclared: UndeclaredWrite[] = [];
     const changedBy = new Map<string, string[]>();
     for (const f of done) {
       const declared = spec?.get(f.feature_id)?.writes ?? [];
       const locked = f.locked_keys ?? lockedKeysOf(env, f.feature_id);
-      const touched = new Set([...(f.files_changed ?? []), ...(f.migrations ?? []).map((m) => m.path)]);
+      const j = changesOf(f);
+      const touched = new Set([...j.files_changed, ...j.migrations.map((m) => m.path)]);
       for (const file of touched) {
         changedBy.set(file, [...(changedBy.get(file) ?? []), f.feature_id]);
         if (!declared.some((k) => covers(k, file)) && !locked.some((k) => covers(k, file))) {
@@ -272,7 +320,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
       if (rec?.status !== "completed") continue;
       for (const m of rec.migrations ?? []) before.push({ ...m, path: renamed.get(m.path) ?? m.path });
     }
-    const placed: PlacedMigration[] = done.flatMap((f) => (f.migrations ?? []).map((migration) => ({ feature_id: f.feature_id, migration })));
+    const placed: PlacedMigration[] = done.flatMap((f) => changesOf(f).migrations.map((migration) => ({ feature_id: f.feature_id, migration })));
     const collisions = findMigrationCollisions(placed, before);
 
     const reviews: ReviewStanding[] = done.map((f) => {
@@ -296,6 +344,13 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     }
     for (const r of reviews) {
       if (r.status === "changes_requested") reasons.push(`review ${r.review_id} of ${r.feature_id} by ${r.reviewer} requested changes`);
+    }
+    if (merge?.first_conflict) {
+      const c = merge.first_conflict;
+      reasons.push(`branch ${c.branch} of ${c.feature_id} does not merge cleanly onto ${merge.target} with the wave's earlier branches: ${cap(c.files, 10).items.join(", ")}${c.files.length > 10 ? " and more" : ""}`);
+      actions.push(`rebase ${c.branch} onto the wave's earlier branches (or ${merge.target}) and resolve ${c.files.length} conflicting file(s), then integrate again`);
+    } else if (merge?.commit) {
+      actions.push(`test the wave's merged commit ${merge.commit.slice(0, 12)} (${merge.ref}); wave gate results count for that commit`);
     }
     for (const c of collisions) for (const fix of c.fixes) actions.push(fix.action);
     for (const g of gates) {
@@ -327,6 +382,8 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
       migration_collisions: cap(collisions, INTEGRATION_LIST_CAP).items,
       gates,
       reviews,
+      merge,
+      notes,
       reasons,
       actions: cap(actions, INTEGRATION_LIST_CAP).items,
       decision_seq: decision.seq,
@@ -467,6 +524,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
     }
 
     const voidedGates = voidWaveResults(env, plan_id, wave_number, agent_id, reason);
+    clearWaveMerge(env, plan_id, wave_number);
     const spec = getPlanSpec(store, plan_id);
     const inWave = new Set(ids);
     const affected = new Set<string>();

@@ -100,6 +100,15 @@ export interface AgentRecord {
   last_seen_at: string;
   last_seen_mono: number;
   boot: string;
+  /**
+   * Where the agent works, as git saw it at its last call that carried a
+   * location (report_status, start_feature, dispatch_agents): the worktree's
+   * real path, the branch checked out there (null when detached) and HEAD.
+   * Absent on older records and outside git (read as null).
+   */
+  worktree?: string | null;
+  branch?: string | null;
+  head?: string | null;
 }
 
 /**
@@ -150,6 +159,12 @@ export interface FeatureRecord {
   failure_reason: string | null;
   /** How many times the feature was started (a failed or rolled-back feature may be started again). */
   attempts: number;
+  /**
+   * The git branch holding the feature's work (start_feature's `branch`, else
+   * the branch checked out where the starting server runs; null when that is
+   * the target branch itself, detached, or outside git). Absent on older records.
+   */
+  branch?: string | null;
   /** What the work really touched, reported by complete_feature (issue 6; absent on older records). */
   files_changed?: string[];
   commits?: string[];
@@ -228,6 +243,7 @@ export const MESSAGE_KINDS = [
   "gate",
   "integration",
   "incident",
+  "merge_conflict",
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -334,6 +350,8 @@ export interface GateResultRecord {
   feature_attempt: number | null;
   plan_id: string | null;
   wave_number: number | null;
+  /** The commit validated (full id): for a wave gate, the wave's merged commit. Absent on older records. */
+  commit?: string | null;
   passed: boolean;
   evidence: string;
   recorded_by: string;

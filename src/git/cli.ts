@@ -69,11 +69,16 @@ const HOOK_VARIABLES = [
   "GIT_NAMESPACE",
 ];
 
-/** The environment of a git child: the process's own minus {@link HOOK_VARIABLES}, plus `extra`; prompts off, C locale messages. */
+/**
+ * The environment of a git child: the process's own minus
+ * {@link HOOK_VARIABLES}, plus `extra`; prompts off, C locale messages, and
+ * `GIT_OPTIONAL_LOCKS=0` so that `git status` never refreshes (rewrites) the
+ * user's index as a side effect (git(1), "GIT_OPTIONAL_LOCKS").
+ */
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of HOOK_VARIABLES) delete env[name];
-  return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...extra };
+  return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0", ...extra };
 }
 
 function failure(cwd: string, args: readonly string[], err: NodeJS.ErrnoException & { status?: number | null; code?: unknown; stderr?: unknown }): GitError {

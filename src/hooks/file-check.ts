@@ -1,6 +1,7 @@
 /**
- * What both hooks share (issue 5): find the project root and its store the
- * way the server does, read the two config fields that matter, name the
+ * What both hooks share: find the project root and its store the way the
+ * server does (inside git, the store of the repository's common git
+ * directory, whichever worktree the hook runs in), read the two config fields that matter, name the
  * caller, map file paths to lock keys exactly as `acquire_lock` maps them
  * (src/paths.ts KeyResolver: root-relative, symlinks followed, case folded
  * on a case-insensitive root), and look up the live locks covering a key in
@@ -9,7 +10,8 @@
  */
 import fs from "node:fs";
 import { KeyError, KeyResolver } from "../paths.js";
-import { resolveRoot, resolveStoreDir } from "../root.js";
+import { Workspace } from "../git/workspace.js";
+import { locateStore, resolveRoot } from "../root.js";
 import { systemClock } from "../store/clock.js";
 import { openLockReader, type LiveLock, type LockReader } from "./lock-reader.js";
 import { readHookSettings, resolveAgentId, storeFileOf, type HookOptions, type HookSettings } from "./settings.js";
@@ -44,10 +46,12 @@ export interface FileCheck {
 export async function openFileCheck(opts: HookOptions & { cwd: string }): Promise<FileCheck | null> {
   const env = opts.env ?? process.env;
   const root = resolveRoot({ ...(opts.root !== undefined ? { root: opts.root } : {}), env, cwd: opts.cwd });
-  const storeDir = resolveStoreDir(root, env);
+  const location = locateStore(root, env);
+  const storeDir = location.dir;
   if (!fs.existsSync(storeFileOf(storeDir))) return null;
   const settings = await readHookSettings(root);
-  const keys = new KeyResolver(root, { caseSensitive: settings.case_sensitive });
+  const workspace = new Workspace(root, location.repo);
+  const keys = new KeyResolver(root, { caseSensitive: settings.case_sensitive, worktrees: () => workspace.otherWorktrees() });
   let reader: LockReader | null = null;
   return {
     root,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reportStatus } from "../../src/control/agents.js";
 import { agentId, isoTime, result } from "../common.js";
+import { callerLocation } from "../git-location.js";
 import { registerTool } from "../register.js";
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -14,7 +15,7 @@ export function registerReportStatus(server: McpServer, ctx: Context): void {
     {
       title: "Report status",
       description:
-        "Your status and heartbeat. The answer says if you are paused (stop writing), unread messages, any checkpoint.",
+        "Your status, heartbeat, worktree and branch. The answer says if you are paused (stop writing), unread messages, any checkpoint.",
       inputSchema: {
         agent_id: agentId,
         status: z.enum(["working", "blocked", "completed", "error", "paused"]).describe("Your state"),
@@ -49,7 +50,7 @@ export function registerReportStatus(server: McpServer, ctx: Context): void {
       if (args.estimated_completion !== undefined && Number.isNaN(Date.parse(args.estimated_completion))) {
         throw new Error(`estimated_completion: expected an ISO-8601 time, got "${args.estimated_completion}"`);
       }
-      const r = reportStatus(ctx, args);
+      const r = reportStatus(ctx, { ...args, location: await callerLocation(ctx) });
       return result({ ...r }, `${r.paused ? "PAUSED" : "ok"}: ${r.instruction}`);
     },
   );

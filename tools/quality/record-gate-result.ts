@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { describeBlocker, recordGateResult } from "../../src/control/gates.js";
 import { agentId, featureId, result } from "../common.js";
+import { resolveCommitArg } from "../git-location.js";
 import { registerTool } from "../register.js";
 import { gateName } from "./define-gate.js";
 
@@ -12,13 +13,15 @@ export function registerRecordGateResult(server: McpServer, ctx: Context): void 
     "record_gate_result",
     {
       title: "Record gate result",
-      description: "Record a gate's pass/fail for a feature_id, or plan_id + wave_number for wave_integration gates.",
+      description:
+        "Record a gate's pass/fail for a feature_id, or plan_id + wave_number (+ the merged commit tested) for wave_integration gates.",
       inputSchema: {
         agent_id: agentId,
         gate: gateName,
         feature_id: featureId.optional().describe("Feature gates: the feature"),
         plan_id: z.string().min(1).max(100).optional().describe("Wave gates: the plan"),
         wave_number: z.number().int().min(1).max(100_000).optional().describe("Wave gates: the wave"),
+        commit: z.string().min(1).max(200).optional().describe("Wave gates: merged commit"),
         passed: z.boolean().describe("Did it pass"),
         evidence: z.string().min(1).max(ctx.config.limits.string_bytes).describe("What shows it"),
       },
@@ -33,7 +36,8 @@ export function registerRecordGateResult(server: McpServer, ctx: Context): void 
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args) => {
-      const r = recordGateResult(ctx, args);
+      const commit = args.commit !== undefined ? await resolveCommitArg(ctx, args.commit) : undefined;
+      const r = recordGateResult(ctx, { ...args, commit });
       const data = {
         result_seq: r.result.seq,
         gate_revision: r.result.gate_revision,

@@ -2,6 +2,9 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { integrateWave } from "../../src/control/integration.js";
+import { recordWaveMerge } from "../../src/control/wave-git.js";
+import { keyMapper } from "../../src/git/feature-changes.js";
+import { waveGitFacts } from "../../src/git/wave-facts.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 
@@ -24,7 +27,7 @@ export function registerIntegrateWave(server: McpServer, ctx: Context): void {
     "integrate_wave",
     {
       title: "Integrate wave",
-      description: "Integrate a completed wave: flags undeclared writes, overlaps, migration collisions, gates; integrated or failed.",
+      description: "Integrate a completed wave: merges its branches in git, flags undeclared writes, overlaps, migration collisions, gates.",
       inputSchema: { agent_id: agentId, ...waveArgs },
       outputSchema: {
         status: z.enum(["integrated", "failed"]),
@@ -41,12 +44,31 @@ export function registerIntegrateWave(server: McpServer, ctx: Context): void {
             renumbering: z.array(z.object({ path: z.string(), rename_to: z.string().nullable(), action: z.string() })),
           }),
         ),
+        merge: z
+          .object({
+            ref: z.string(),
+            commit: z.string().nullable().describe("Merged commit to test; null on conflict"),
+            status: z.enum(["clean", "conflict"]),
+            first_conflict: z.object({ feature_id: z.string(), branch: z.string(), files: z.array(z.string()) }).nullable(),
+          })
+          .nullable()
+          .describe("Speculative merge of the wave's branches; null: no branches"),
+        notes: z.array(z.string()).describe("Features judged from declarations, and why"),
         report_uri: z.string(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args) => {
-      const r = integrateWave(ctx, args);
+      const git = await waveGitFacts(
+        ctx,
+        ctx.git,
+        args.plan_id,
+        args.wave_number,
+        keyMapper(ctx.git, (abs) => ctx.keys.normalize(abs, "files_changed")),
+        (key) => ctx.domains.tagsOf(key).includes("migration"),
+      );
+      if (git?.merge) recordWaveMerge(ctx, git.merge);
+      const r = integrateWave(ctx, { ...args, ...(git ? { git } : {}) });
       ctx.events.emit({
         kind: r.status === "integrated" ? "wave_integrated" : "wave_integration_failed",
         level: r.status === "integrated" ? "info" : r.undeclared_writes_total > 0 ? "error" : "warning",
@@ -67,12 +89,16 @@ export function registerIntegrateWave(server: McpServer, ctx: Context): void {
           migrations: c.migrations,
           renumbering: c.fixes.map((f) => ({ path: f.path, rename_to: f.rename_to, action: f.action })),
         })),
+        merge: r.merge ? { ref: r.merge.ref, commit: r.merge.commit, status: r.merge.status, first_conflict: r.merge.first_conflict } : null,
+        notes: r.notes,
         report_uri: reportUri(r.plan_id, r.wave_number),
       };
       const text =
         `wave ${r.wave_number} of ${r.plan_id}: ${r.status.toUpperCase()} (attempt ${r.attempt})` +
         (r.reasons.length > 0 ? `\nreasons:\n- ${r.reasons.join("\n- ")}` : "") +
         (r.actions.length > 0 ? `\nactions:\n- ${r.actions.slice(0, 20).join("\n- ")}` : "") +
+        (r.merge ? `\nmerge: ${r.merge.status}${r.merge.commit ? ` ${r.merge.commit.slice(0, 12)} at ${r.merge.ref}` : ""}` : "") +
+        (r.notes.length > 0 ? `\nnotes:\n- ${r.notes.join("\n- ")}` : "") +
         `\nreport: ${data.report_uri}`;
       return result(data, text);
     },

@@ -15,16 +15,20 @@ function until(iso: string, now: number): string {
 
 /**
  * Live locks as a table at most `width` columns wide: KEY (cut at the start,
- * so the file name stays), MODE (write in yellow), HOLDER, FEATURE, TOKEN
+ * so the file name stays), MODE (write in yellow), HOLDER, BRANCH (the
+ * holder's git branch, only when `branches` knows one), FEATURE, TOKEN
  * (fencing token) and LEFT (lease time left at `now`, wall ms; red under 10 s).
+ * @param branches  agent id -> the branch it works on (from the agent registry)
  */
-export function renderLockTable(locks: LockView[], now: number, width: number, colors: Colors): string {
+export function renderLockTable(locks: LockView[], now: number, width: number, colors: Colors, branches: ReadonlyMap<string, string> = new Map()): string {
+  const withBranch = locks.some((l) => branches.has(l.agent_id));
   const rows: Cell[][] = locks.map((l) => {
     const left = Date.parse(l.expires_at) - now;
     return [
       l.key,
       { text: l.mode, color: l.mode === "write" ? colors.yellow : colors.green },
       l.agent_id,
+      ...(withBranch ? [branches.get(l.agent_id) ?? "-"] : []),
       l.feature_id ?? "-",
       String(l.fencing_token),
       { text: until(l.expires_at, now), color: left < 10_000 ? colors.red : colors.dim },
@@ -35,6 +39,7 @@ export function renderLockTable(locks: LockView[], now: number, width: number, c
       { head: "KEY", min: 10, cut: "start" },
       { head: "MODE", min: 5 },
       { head: "HOLDER", min: 8, cut: "middle" },
+      ...(withBranch ? [{ head: "BRANCH", min: 6, cut: "middle" as const }] : []),
       { head: "FEATURE", min: 7, cut: "middle" },
       { head: "TOKEN", right: true, min: 5 },
       { head: "LEFT", right: true, min: 6 },
@@ -75,6 +80,8 @@ export function renderWaiterTable(waiters: WaiterView[], now: number, width: num
 export interface LocksViewOptions {
   width?: number;
   colors?: Colors;
+  /** Agent id -> its git branch, for the BRANCH column. */
+  branches?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -86,7 +93,7 @@ export function renderLocks(list: { locks: LockView[]; waiters: WaiterView[] }, 
   const w = opts.width ?? DEFAULT_WIDTH;
   const colors = opts.colors ?? colorsFor(false);
   const out = [sectionTitle("LOCKS", `${list.locks.length} held`, w, colors)];
-  out.push(list.locks.length === 0 ? colors.dim("none held") : renderLockTable(list.locks, now, w, colors));
+  out.push(list.locks.length === 0 ? colors.dim("none held") : renderLockTable(list.locks, now, w, colors, opts.branches));
   out.push("", sectionTitle("WAITERS", `${list.waiters.length} waiting`, w, colors));
   out.push(list.waiters.length === 0 ? colors.dim("nobody waiting") : renderWaiterTable(list.waiters, now, w, colors));
   return out.join("\n");

@@ -17,6 +17,8 @@ export interface StatusAgent {
   agent_id: string;
   role: string;
   status: string;
+  /** The git branch it works on; null when unknown. */
+  branch: string | null;
   feature_id: string | null;
   current_task: string | null;
   progress_percentage: number | null;
@@ -117,7 +119,7 @@ function more(n: number, what: string, width: number, colors: Colors): string[] 
   return n > 0 ? [colors.dim(line(`… ${n} more ${what}`, width))] : [];
 }
 
-function agentRows(data: StatusData, colors: Colors, elapsed: number, max: number): Cell[][] {
+function agentRows(data: StatusData, colors: Colors, elapsed: number, max: number, withBranch: boolean): Cell[][] {
   return data.agents.slice(0, max).map((a) => {
     const seen = a.silent_ms < 0 ? "?" : formatDuration(a.silent_ms + elapsed);
     const status = a.paused_by.length > 0 ? `paused:${a.paused_by[0] ?? ""}` : a.status;
@@ -125,6 +127,7 @@ function agentRows(data: StatusData, colors: Colors, elapsed: number, max: numbe
     return [
       a.agent_id,
       a.role,
+      ...(withBranch ? [a.branch ?? "-"] : []),
       { text: status, color: paint(colors, a.paused_by.length > 0 ? "yellow" : STATUS_COLOR[a.status]) },
       a.feature_id ?? "-",
       a.available ? seen : { text: `!${seen}`, color: colors.red },
@@ -140,27 +143,34 @@ function agentSection(data: StatusData, w: number, colors: Colors, elapsed: numb
   const unavailable = data.unavailable > 0 ? [`unavailable ${data.unavailable} (!: silent > ${formatDuration(data.heartbeat_ms)})`] : [];
   const title = sectionTitle("AGENTS", [String(data.agents_total), ...counts, ...unavailable].join(" · "), w, colors);
   if (data.agents_total === 0) return [title, colors.dim("none registered (dispatch_agents, report_status)")];
+  const withBranch = data.agents.some((a) => a.branch !== null);
   const table = renderTable(
     [
       { head: "AGENT", min: 8, cut: "middle" },
       { head: "ROLE", min: 4, max: 13 },
+      ...(withBranch ? [{ head: "BRANCH", min: 6, cut: "middle" as const }] : []),
       { head: "STATUS", min: 6, cut: "middle" },
       { head: "FEATURE", min: 7, cut: "middle" },
       { head: "SEEN", min: 4, right: true },
       { head: "TASK", min: 4 },
     ],
-    agentRows(data, colors, elapsed, max),
+    agentRows(data, colors, elapsed, max, withBranch),
     w,
     colors,
   );
   return [title, table, ...more(Math.max(0, data.agents_total - max), "agents (signalbox://agents)", w, colors)];
 }
 
+/** Agent id -> branch of the agents that have one. */
+function branchesOf(data: StatusData): Map<string, string> {
+  return new Map(data.agents.filter((a) => a.branch !== null).map((a) => [a.agent_id, a.branch as string]));
+}
+
 function lockSection(data: StatusData, w: number, colors: Colors, now: number, max: number): string[] {
   const title = sectionTitle("LOCKS", `${data.locks.length} held · ${data.waiters.length} waiting`, w, colors);
   const out = [title];
   if (data.locks.length === 0) out.push(colors.dim("none held"));
-  else out.push(renderLockTable(data.locks.slice(0, max), now, w, colors), ...more(data.locks.length - max, "locks (signalbox locks)", w, colors));
+  else out.push(renderLockTable(data.locks.slice(0, max), now, w, colors, branchesOf(data)), ...more(data.locks.length - max, "locks (signalbox locks)", w, colors));
   const wmax = Math.min(max, 10);
   if (data.waiters.length > 0) {
     out.push(renderWaiterTable(data.waiters.slice(0, wmax), now, w, colors), ...more(data.waiters.length - wmax, "waiters", w, colors));

@@ -1,0 +1,191 @@
+/**
+ * Predicted merges: a real three-way merge of two commits computed by git in
+ * its object store with `git merge-tree --write-tree` (git >= 2.38). It
+ * writes tree and blob objects only: no working tree, index, HEAD or ref is
+ * touched. Exit code 0 is a clean merge, 1 a merge with conflicts.
+ *
+ * Output with `-z --name-only` (git-merge-tree(1), "OUTPUT"): the merged
+ * tree id, NUL; the conflicted paths, each NUL-terminated; an empty field;
+ * then informational messages, each `<count> NUL <path>... NUL <type> NUL
+ * <message> NUL`. The conflict kind is read from the message's own
+ * `CONFLICT (<kind>)` prefix (the `<type>` field says `contents` for an
+ * add/add conflict, the message says `add/add`).
+ */
+import { GitError, runGit, splitNul } from "./cli.js";
+
+/** The oldest git whose `merge-tree` has `--write-tree`. */
+export const MIN_MERGE_TREE_VERSION = "2.38.0";
+
+/** A git version. */
+export interface GitVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** What `git --version` printed. */
+  text: string;
+}
+
+/** Parse `git version 2.39.5` (and vendor suffixes such as `(Apple Git-143)`). @throws GitError `git_failed` for anything else. */
+export function parseGitVersion(text: string): GitVersion {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!m) throw new GitError("git_failed", `git: cannot read the version from "${text.trim()}"`);
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), text: text.trim() };
+}
+
+/** The installed git's version (`git --version`). */
+export async function gitVersion(): Promise<GitVersion> {
+  return parseGitVersion((await runGit(process.cwd(), ["--version"])).stdout);
+}
+
+/**
+ * Refuse a git older than {@link MIN_MERGE_TREE_VERSION}.
+ * @throws GitError `git_too_old` naming the installed version.
+ */
+export function assertMergeTreeSupported(version: GitVersion): void {
+  if (version.major > 2 || (version.major === 2 && version.minor >= 38)) return;
+  throw new GitError(
+    "git_too_old",
+    `git: predicting merges needs \`git merge-tree --write-tree\`, which git ${MIN_MERGE_TREE_VERSION} introduced; this machine has ${version.major}.${version.minor}.${version.patch} (${version.text}): upgrade git`,
+  );
+}
+
+/** {@link assertMergeTreeSupported} for the installed git. @throws GitError `git_too_old`. */
+export async function requireMergeTree(): Promise<void> {
+  assertMergeTreeSupported(await gitVersion());
+}
+
+/** Kinds of merge conflict, from git's `CONFLICT (<kind>)` messages. */
+export type ConflictKind = "content" | "add/add" | "modify/delete" | "rename" | "other";
+
+/** One conflicting path. */
+export interface MergeConflict {
+  path: string;
+  kind: ConflictKind;
+  /** git's own message about it. */
+  message: string;
+}
+
+/** The predicted merge of two commits. */
+export interface MergePrediction {
+  /** The two sides as given. */
+  a: string;
+  b: string;
+  a_commit: string;
+  b_commit: string;
+  /** Their merge base; null for unrelated histories. */
+  merge_base: string | null;
+  status: "clean" | "conflict";
+  /** The merged tree (with conflict markers where the merge conflicts). */
+  tree: string | null;
+  /** One entry per conflicting path, sorted by path. */
+  conflicts: MergeConflict[];
+  /** Paths changed on both sides since the merge base that merged without conflict: a semantic-risk warning. */
+  both_changed: string[];
+}
+
+/** Map git's conflict label (`content`, `add/add`, `modify/delete`, `rename/delete`, `rename/rename`, ...) to a {@link ConflictKind}. */
+export function conflictKind(label: string): ConflictKind {
+  const l = label.toLowerCase();
+  if (l === "content" || l === "contents") return "content";
+  if (l === "add/add") return "add/add";
+  if (l.includes("delete")) return "modify/delete";
+  if (l.includes("rename")) return "rename";
+  return "other";
+}
+
+/** The parts of `git merge-tree --write-tree -z --name-only` output. */
+export interface MergeTreeOutput {
+  tree: string | null;
+  conflicted: string[];
+  messages: { paths: string[]; type: string; message: string }[];
+}
+
+/** Parse `git merge-tree --write-tree -z --name-only` output (see the module docstring). */
+export function parseMergeTree(stdout: string): MergeTreeOutput {
+  const fields = stdout.split("\0");
+  const tree = fields[0]?.trim() || null;
+  const conflicted: string[] = [];
+  let i = 1;
+  for (; i < fields.length && fields[i] !== ""; i++) conflicted.push(fields[i] as string);
+  i++; // the empty field ending the conflicted paths
+  const messages: MergeTreeOutput["messages"] = [];
+  while (i < fields.length) {
+    const count = Number(fields[i]);
+    if (!Number.isInteger(count) || count < 0 || fields[i] === "") break;
+    const paths = fields.slice(i + 1, i + 1 + count);
+    const type = fields[i + 1 + count] ?? "";
+    const message = (fields[i + 2 + count] ?? "").trim();
+    messages.push({ paths, type, message });
+    i += count + 3;
+  }
+  return { tree, conflicted: [...new Set(conflicted)], messages };
+}
+
+/** Conflicts per conflicted path, each with the kind of the first CONFLICT message naming it. */
+export function conflictsOf(out: MergeTreeOutput): MergeConflict[] {
+  const byPath = new Map<string, MergeConflict>();
+  for (const m of out.messages) {
+    const label = /^CONFLICT \(([^)]+)\)/.exec(m.message)?.[1];
+    if (label === undefined) continue;
+    for (const p of m.paths) if (!byPath.has(p)) byPath.set(p, { path: p, kind: conflictKind(label), message: m.message });
+  }
+  const paths = new Set([...out.conflicted, ...byPath.keys()]);
+  return [...paths].sort().map((p) => byPath.get(p) ?? { path: p, kind: "other", message: "" });
+}
+
+async function changedSince(cwd: string, base: string, head: string): Promise<string[]> {
+  return splitNul((await runGit(cwd, ["diff", "--name-only", "--no-renames", "-z", base, head, "--"])).stdout);
+}
+
+/**
+ * Predict the merge of `a` and `b` (refs or commit ids) by really merging
+ * them in git's object store.
+ * @throws GitError `unknown_ref` when a side names no commit; `git_failed` when git fails.
+ */
+export async function predictMerge(cwd: string, a: string, b: string): Promise<MergePrediction> {
+  const rev = async (ref: string) => {
+    const out = await runGit(cwd, ["rev-parse", "-q", "--verify", "--end-of-options", `${ref}^{commit}`], { okCodes: [0, 1, 128] });
+    if (out.exitCode !== 0) throw new GitError("unknown_ref", `git: no commit "${ref}" in the repository`);
+    return out.stdout.trim();
+  };
+  const [aCommit, bCommit] = await Promise.all([rev(a), rev(b)]);
+  const baseOut = await runGit(cwd, ["merge-base", aCommit, bCommit], { okCodes: [0, 1] });
+  const merge_base = baseOut.exitCode === 0 ? baseOut.stdout.trim() || null : null;
+  const args = ["merge-tree", "--write-tree", "-z", "--name-only", ...(merge_base ? [] : ["--allow-unrelated-histories"]), aCommit, bCommit];
+  const run = await runGit(cwd, args, { okCodes: [0, 1] });
+  const parsed = parseMergeTree(run.stdout);
+  const conflicts = run.exitCode === 1 ? conflictsOf(parsed) : [];
+  let both_changed: string[] = [];
+  if (merge_base) {
+    const [left, right] = await Promise.all([changedSince(cwd, merge_base, aCommit), changedSince(cwd, merge_base, bCommit)]);
+    const rightSet = new Set(right);
+    const conflicting = new Set(conflicts.map((c) => c.path));
+    both_changed = [...new Set(left)].filter((p) => rightSet.has(p) && !conflicting.has(p)).sort();
+  }
+  return {
+    a,
+    b,
+    a_commit: aCommit,
+    b_commit: bCommit,
+    merge_base,
+    status: run.exitCode === 1 ? "conflict" : "clean",
+    tree: parsed.tree,
+    conflicts,
+    both_changed,
+  };
+}
+
+/** {@link predictMerge} for each pair, at most `concurrency` at once, answers in input order. */
+export async function predictMany(cwd: string, pairs: ReadonlyArray<readonly [string, string]>, concurrency = 2): Promise<MergePrediction[]> {
+  const out = new Array<MergePrediction>(pairs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < pairs.length) {
+      const i = next++;
+      const [a, b] = pairs[i] as readonly [string, string];
+      out[i] = await predictMerge(cwd, a, b);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pairs.length)) }, worker));
+  return out;
+}

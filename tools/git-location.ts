@@ -1,0 +1,56 @@
+/**
+ * What the tools ask of git about their caller: where the calling server
+ * runs (worktree, branch, head), and which branch a feature works on.
+ */
+import { z } from "zod";
+import type { Context } from "../src/context.js";
+import type { AgentLocation } from "../src/control/agents.js";
+import { GitError } from "../src/git/cli.js";
+import { branchExists, resolveCommit } from "../src/git/repo.js";
+
+/** A git branch name as an argument (short name, e.g. `feature/login`). */
+export const branchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s~^:?*[\\\0-][^\s~^:?*[\\\0]*$/, "a git branch name (not starting with -, no spaces or ~ ^ : ? * [ \\)")
+  .describe("Git branch (short name, e.g. feature/login)");
+
+/** The calling server's worktree, branch and head: the location an agent gets when it gives none. */
+export async function callerLocation(ctx: Context): Promise<AgentLocation> {
+  if (!ctx.git.isGit) return {};
+  return ctx.git.here();
+}
+
+/**
+ * The branch a feature works on: `given` (which must exist in the
+ * repository), else the branch checked out where this server runs; null when
+ * that is the target branch itself (work committed straight to it has no
+ * branch of its own), detached, or outside git.
+ * @throws Error `branch: ...` when `given` is named outside a git repository or does not exist.
+ */
+export async function featureBranch(ctx: Context, given: string | undefined, here: AgentLocation): Promise<string | null> {
+  if (given !== undefined) {
+    if (!ctx.git.repo) throw new Error(`branch: "${given}" was given, but ${ctx.root} is not inside a git repository`);
+    if (!(await branchExists(ctx.git.repo.worktree, given))) {
+      throw new Error(`branch: no branch "${given}" in the repository (create it first, e.g. git worktree add -b ${given} <path>)`);
+    }
+    return given;
+  }
+  const branch = here.branch ?? null;
+  return branch !== null && branch === ctx.git.targetBranch() ? null : branch;
+}
+
+/**
+ * A commit argument as its full id, asked of git (`rev-parse --verify`).
+ * @throws Error `commit: ...` outside a git repository or for an unknown commit.
+ */
+export async function resolveCommitArg(ctx: Context, commit: string): Promise<string> {
+  if (!ctx.git.repo) throw new Error(`commit: ${ctx.root} is not inside a git repository`);
+  try {
+    return await resolveCommit(ctx.git.repo.worktree, commit);
+  } catch (err) {
+    if (err instanceof GitError && err.code === "unknown_ref") throw new Error(`commit: no commit "${commit}" in the repository`);
+    throw err;
+  }
+}
