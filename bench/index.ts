@@ -10,7 +10,8 @@
  *    against a trivial pass over the same input;
  * 4. server start to initialize against `node -e ""`, idle RSS against bare node;
  * 5. a subscriber hearing of another process's commit, against that commit's round trip;
- * 6. the Claude Code PreToolUse hook as a process, against `node -e ""`.
+ * 6. the Claude Code PreToolUse hook as a process, against `node -e ""`;
+ * 7. the conflict radar (28 predicted merges) against 28 trivial git processes.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -20,6 +21,7 @@ import { CLI, fmt } from "./lib.js";
 import { benchHook, hookRows } from "./hook.js";
 import { benchLockCycle } from "./lock-cycle.js";
 import { benchNotify } from "./notify.js";
+import { benchRadar } from "./radar.js";
 import { benchStartup } from "./startup.js";
 import { benchStdio } from "./stdio.js";
 
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
   const notify = await benchNotify();
   step("6. the PreToolUse hook process (40 runs each, 1,000 live locks)");
   const hook = await benchHook();
+  step("7. the conflict radar: 8 branches, 28 merges, on the fastapi history");
+  const radar = await benchRadar();
   const totalS = (performance.now() - t0) / 1000;
 
   const cp = compute.check_parallel;
@@ -166,6 +170,15 @@ async function main(): Promise<void> {
       goal(notify.latency_max_ms < 1000, "max < 1000 ms"),
     ],
     ...hookRows(hook, fmt),
+    [
+      "7",
+      `radar: ${radar.branches} branches, ${radar.pairs} merge-tree merges (median of 3)`,
+      `${fmt(radar.scan_ms, 0)} ms`,
+      `${radar.pairs} x git rev-parse, 2 at a time`,
+      `${fmt(radar.floor_ms, 0)} ms`,
+      fmt(radar.ratio, 1),
+      goal(radar.scan_ms < radar.goal_ms, `< ${radar.goal_ms} ms`),
+    ],
   );
 
   const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
@@ -187,6 +200,7 @@ async function main(): Promise<void> {
         `${fmt(pw.write_keys, 0)} writes + ${fmt(pw.read_keys, 0)} reads over ${fmt(pw.files_pool, 0)} files; runs ${pw.core_runs_ms.map((x) => fmt(x, 0)).join("/")} ms`,
       `4: start runs ${start.connect_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; node importing the SDK server, lmdb, zod, commander, picomatch: ${fmt(start.node_import_deps_ms, 0)} ms to exit`,
       `5: poll every ${notify.poll_ms} ms while subscribed; latency p95 ${fmt(notify.latency_p95_ms)} ms, max ${fmt(notify.latency_max_ms)} ms`,
+      `7: ${radar.commits} commits, ${radar.files} files, ${radar.conflicting_pairs} of ${radar.pairs} pairs conflict; runs ${radar.scan_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; repository built in ${fmt(radar.build_ms, 0)} ms (git fast-import)`,
       `total ${fmt(totalS, 1)} s`,
     ].join("\n"),
   );
@@ -203,6 +217,7 @@ async function main(): Promise<void> {
     startup: start,
     notify,
     hook,
+    radar,
   };
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }

@@ -133,17 +133,29 @@ export function conflictsOf(out: MergeTreeOutput): MergeConflict[] {
   return [...paths].sort().map((p) => byPath.get(p) ?? { path: p, kind: "other", message: "" });
 }
 
-async function changedSince(cwd: string, base: string, head: string): Promise<string[]> {
-  return splitNul((await runGit(cwd, ["diff", "--name-only", "--no-renames", "-z", base, head, "--"])).stdout);
+/** Paths changed between two commits, memoised per (base, head) pair across the merges of one batch. */
+type DiffCache = Map<string, Promise<string[]>>;
+
+function changedSince(cwd: string, base: string, head: string, cache: DiffCache): Promise<string[]> {
+  const key = `${base} ${head}`;
+  let hit = cache.get(key);
+  if (!hit) {
+    hit = runGit(cwd, ["diff", "--name-only", "--no-renames", "-z", base, head, "--"]).then((r) => splitNul(r.stdout));
+    cache.set(key, hit);
+  }
+  return hit;
 }
+
+const FULL_ID = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
 
 /**
  * Predict the merge of `a` and `b` (refs or commit ids) by really merging
  * them in git's object store.
  * @throws GitError `unknown_ref` when a side names no commit; `git_failed` when git fails.
  */
-export async function predictMerge(cwd: string, a: string, b: string): Promise<MergePrediction> {
+export async function predictMerge(cwd: string, a: string, b: string, cache: DiffCache = new Map()): Promise<MergePrediction> {
   const rev = async (ref: string) => {
+    if (FULL_ID.test(ref)) return ref; // a full commit id (callers resolve refs once per batch)
     const out = await runGit(cwd, ["rev-parse", "-q", "--verify", "--end-of-options", `${ref}^{commit}`], { okCodes: [0, 1, 128] });
     if (out.exitCode !== 0) throw new GitError("unknown_ref", `git: no commit "${ref}" in the repository`);
     return out.stdout.trim();
@@ -157,7 +169,7 @@ export async function predictMerge(cwd: string, a: string, b: string): Promise<M
   const conflicts = run.exitCode === 1 ? conflictsOf(parsed) : [];
   let both_changed: string[] = [];
   if (merge_base) {
-    const [left, right] = await Promise.all([changedSince(cwd, merge_base, aCommit), changedSince(cwd, merge_base, bCommit)]);
+    const [left, right] = await Promise.all([changedSince(cwd, merge_base, aCommit, cache), changedSince(cwd, merge_base, bCommit, cache)]);
     const rightSet = new Set(right);
     const conflicting = new Set(conflicts.map((c) => c.path));
     both_changed = [...new Set(left)].filter((p) => rightSet.has(p) && !conflicting.has(p)).sort();
@@ -175,15 +187,20 @@ export async function predictMerge(cwd: string, a: string, b: string): Promise<M
   };
 }
 
-/** {@link predictMerge} for each pair, at most `concurrency` at once, answers in input order. */
+/**
+ * {@link predictMerge} for each pair, at most `concurrency` at once, answers
+ * in input order; the file lists of each side since a merge base are asked
+ * of git once per batch.
+ */
 export async function predictMany(cwd: string, pairs: ReadonlyArray<readonly [string, string]>, concurrency = 2): Promise<MergePrediction[]> {
   const out = new Array<MergePrediction>(pairs.length);
+  const cache: DiffCache = new Map();
   let next = 0;
   const worker = async () => {
     while (next < pairs.length) {
       const i = next++;
       const [a, b] = pairs[i] as readonly [string, string];
-      out[i] = await predictMerge(cwd, a, b);
+      out[i] = await predictMerge(cwd, a, b, cache);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pairs.length)) }, worker));
