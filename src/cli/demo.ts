@@ -16,6 +16,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import Table from "cli-table3";
 import { runControlDemo } from "./demo-control.js";
 import { runWaveDemo } from "./demo-wave.js";
+import { runWorktreeDemo } from "./demo-worktrees.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PACKAGE = path.resolve(HERE, "../../..");
@@ -252,7 +253,8 @@ export async function runDemo(): Promise<void> {
     console.log(`\n${ok ? "Worked example matches the protocol's expected results." : "Worked example DOES NOT match."}`);
     const controlOk = await runControlDemo();
     const waveOk = await runWaveDemo();
-    if (!ok || !controlOk || !waveOk) process.exitCode = 1;
+    const gitOk = await runWorktreeDemo();
+    if (!ok || !controlOk || !waveOk || !gitOk) process.exitCode = 1;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
