@@ -18,6 +18,7 @@ import {
   R_DATA_FLOW,
   R_DEPENDENCY,
   R_INTEGRATION,
+  R_MERGE,
   R_RESOURCE,
   R_SAME_FILE,
   R_SCHEMA,
@@ -130,6 +131,9 @@ export class PairExplainer {
       case R_INTEGRATION:
         if (a.integrationPoint) for (const t of a.tags) out.add(t);
         if (b.integrationPoint) for (const t of b.tags) out.add(t);
+        break;
+      case R_MERGE:
+        for (const f of this.analysis.mergeFiles.get(a.index < b.index ? a.index * this.analysis.n + b.index : b.index * this.analysis.n + a.index) ?? []) out.add(f);
         break;
       case R_DEPENDENCY: {
         const [first, second] = dir === B_FIRST ? [b, a] : [a, b];

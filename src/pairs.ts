@@ -17,6 +17,7 @@ import {
   R_DATA_FLOW,
   R_DEPENDENCY,
   R_INTEGRATION,
+  R_MERGE,
   R_RESOURCE,
   R_SAME_FILE,
   R_SCHEMA,
@@ -93,10 +94,23 @@ export class PairStore {
   }
 }
 
+/** Two tasks whose branches git predicts do not merge cleanly, and the conflicting files. */
+export interface MergeConflictInput {
+  /** Task ids (order irrelevant; an id that is not a task is ignored). */
+  a: string;
+  b: string;
+  files: readonly string[];
+}
+
 /** Options of {@link analyzePairs}. */
 export interface AnalyzeOptions extends TaskInputOptions {
   /** Whether `dependency` covers transitive blockers (check_parallel) or only direct ones (plan_waves). */
   transitive: boolean;
+  /**
+   * Predicted merge conflicts between the tasks' branches (`git merge-tree`,
+   * computed by the caller): each pair gets reason `merge_conflict`.
+   */
+  mergeConflicts?: readonly MergeConflictInput[];
 }
 
 /** Writers and readers (task indices, ascending) of one key. */
@@ -113,6 +127,8 @@ export interface PairAnalysis {
   pairs: PairStore;
   /** Key index: key -> writer and reader task indices. */
   keyIndex: Map<string, KeyEntry>;
+  /** Pair key -> the files of its predicted merge conflict, sorted (pairs with reason `merge_conflict`). */
+  mergeFiles: Map<number, string[]>;
   /**
    * Every key; sorted by UTF-16 code units (so every key below a directory key
    * follows it) when there is at least one directory key, else in index order.
@@ -270,6 +286,20 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
     }
   }
 
+  // Predicted merge conflicts between the tasks' branches.
+  const mergeFiles = new Map<number, string[]>();
+  if (opts.mergeConflicts && opts.mergeConflicts.length > 0) {
+    const byId = new Map(tasks.map((t) => [t.id, t.index]));
+    for (const c of opts.mergeConflicts) {
+      const i = byId.get(c.a);
+      const j = byId.get(c.b);
+      if (i === undefined || j === undefined || i === j) continue;
+      const pk = i < j ? i * n + j : j * n + i;
+      undirected(i, j, R_MERGE);
+      mergeFiles.set(pk, [...new Set([...(mergeFiles.get(pk) ?? []), ...c.files])].sort());
+    }
+  }
+
   // Integration points pair with every other task; the integration point goes first.
   const bothIntegration = (1 << R_INTEGRATION) | (BOTH << (DIR_SHIFT[R_INTEGRATION] as number));
   for (const t of tasks) {
@@ -284,5 +314,5 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
     }
   }
 
-  return { tasks, n, pairs, keyIndex, sortedKeys };
+  return { tasks, n, pairs, keyIndex, sortedKeys, mergeFiles };
 }

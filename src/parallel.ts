@@ -20,7 +20,7 @@ import { preParallelCheckpoint, type Checkpoint } from "./checkpoint.js";
 import type { DomainMap } from "./domains.js";
 import { layerTasks } from "./layering.js";
 import { PairExplainer } from "./pair-explainer.js";
-import { analyzePairs } from "./pairs.js";
+import { analyzePairs, type MergeConflictInput } from "./pairs.js";
 import { hasDependency, pairDirBits, tallyPairs } from "./reasons.js";
 import type { PairResult, ReasonType, TaskSpec, Verdict } from "./tasks.js";
 
@@ -58,6 +58,8 @@ export interface CheckParallelOptions {
   domains: DomainMap;
   /** Most pairs listed (integer >= 0, default 500); the rest are counted in `pairs_truncated`. */
   maxPairs?: number;
+  /** Predicted merge conflicts between the tasks' branches (git merge-tree, computed by the caller). */
+  mergeConflicts?: readonly MergeConflictInput[];
 }
 
 /** Default of `maxPairs`. */
@@ -84,6 +86,9 @@ export const DEFAULT_MAX_PAIRS = 500;
  * - `integration_point`: either task has a tag, explicit or derived from the
  *   `integration_points` patterns of its written keys (verdict CONVERGE; the
  *   integration point first if only one is, else either);
+ * - `merge_conflict`: git predicts that the two tasks' branches do not merge
+ *   cleanly (a real three-way merge, `git merge-tree`, supplied in
+ *   `opts.mergeConflicts`; CRITICAL, either; the keys are the conflicting files);
  * - `resource_contention`: common `shared_resources` (WARNING; stays PARALLEL).
  * Read-read is fine. A shared key conflicts even across domains; `same_domain`
  * is informational. Pair order: all directional reasons agree -> that
@@ -113,6 +118,7 @@ export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): Pa
     field: "tasks",
     noun: "task",
     transitive: true,
+    ...(opts.mergeConflicts ? { mergeConflicts: opts.mergeConflicts } : {}),
   });
   const { n, pairs } = analysis;
   const norm = analysis.tasks;

@@ -1,12 +1,14 @@
 /**
  * Pair reasons packed into one integer per pair ({@link PairBits}): which of the
- * nine reason types of the pair rules apply to a pair of tasks, in which
+ * ten reason types of the pair rules apply to a pair of tasks, in which
  * direction, and the verdict and order that follow from them.
  *
  * The reason types are the conflict kinds of parallelism-framework.md Levels 2-3
  * and parallel-execution-protocol.md §1.2 / §5.1 (file writes, schema,
  * dependencies, integration points), plus the resource contention WARNING of
- * coordination-skill.md ("Conflict Prevention Rules"). Producers of these bits:
+ * coordination-skill.md ("Conflict Prevention Rules"), and the merge conflict
+ * git predicts between the tasks' branches (a real three-way merge, `git
+ * merge-tree`, supplied by the caller). Producers of these bits:
  * `pairs.ts`; readers: `pair-explainer.ts`, `layering.ts`, `checkpoint.ts`,
  * `parallel.ts`, `waves.ts`.
  *
@@ -34,10 +36,12 @@ export const R_DEPENDENCY = 5;
 export const R_SERIALIZED = 6;
 /** Reason bit: `integration_point` (directional). */
 export const R_INTEGRATION = 7;
-/** Reason bit: `resource_contention` (the only WARNING). */
-export const R_RESOURCE = 8;
+/** Reason bit: `merge_conflict` (undirected): git predicts the two tasks' branches conflict. */
+export const R_MERGE = 8;
+/** Reason bit: `resource_contention` (the only WARNING, the last reason). */
+export const R_RESOURCE = 9;
 /** Number of reason types. */
-export const REASON_COUNT = 9;
+export const REASON_COUNT = 10;
 
 /** Direction bit, relative to the pair (a, b) with a before b in input order: a runs first. */
 export const A_FIRST = 1;
@@ -48,9 +52,10 @@ export const BOTH = A_FIRST | B_FIRST;
 
 /**
  * Where the two direction bits of a directional reason live in {@link PairBits}
- * (bits 0-8 say which reasons are present); 0 for an undirected reason.
+ * (bits 0-9 say which reasons are present, bits 10-17 hold directions); 0 for
+ * an undirected reason.
  */
-export const DIR_SHIFT: readonly number[] = [0, 0, 9, 11, 0, 13, 0, 15, 0];
+export const DIR_SHIFT: readonly number[] = [0, 0, 10, 12, 0, 14, 0, 16, 0, 0];
 
 // Module-local copies for the functions below, which run once per pair: reading
 // an exported binding (even in its own module) costs an extra load per access.
@@ -59,7 +64,7 @@ const SHIFT_WRITE_READ = DIR_SHIFT[R_WRITE_READ] as number;
 const SHIFT_DATA_FLOW = DIR_SHIFT[R_DATA_FLOW] as number;
 const SHIFT_DEPENDENCY = DIR_SHIFT[R_DEPENDENCY] as number;
 const SHIFT_INTEGRATION = DIR_SHIFT[R_INTEGRATION] as number;
-const CRITICAL_MASK = (1 << R_RESOURCE) - 1; // bits 0-7
+const CRITICAL_MASK = (1 << R_RESOURCE) - 1; // bits 0-8: every reason but the WARNING
 const BIT_INTEGRATION = 1 << R_INTEGRATION;
 const BIT_RESOURCE = 1 << R_RESOURCE;
 const BIT_DEPENDENCY = 1 << R_DEPENDENCY;

@@ -46,6 +46,7 @@ export const REASON_TYPES = [
   "dependency",
   "serialized_domain",
   "integration_point",
+  "merge_conflict",
   "resource_contention",
 ] as const;
 export type ReasonType = (typeof REASON_TYPES)[number];

@@ -232,12 +232,29 @@ describe("the conflict radar", () => {
     expect(resource).toMatchObject({ available: true, conflicting_pairs: 1 });
   });
 
+  it("turns check_parallel's verdict for two conflicting feature branches into SERIALIZE merge_conflict, naming the file", async () => {
+    await setup();
+    await twoConflictingBranches();
+    const tasks = [
+      { id: "F1", writes: ["app/a.py"] },
+      { id: "F2", writes: ["app/b.py"] },
+    ];
+    const r1 = await h.ok<{ verdict: string; pairs: { verdict: string; reasons: { type: string; keys: string[] }[] }[] }>("check_parallel", { tasks });
+    expect(r1.verdict).toBe("SERIALIZE");
+    expect(r1.pairs[0]?.reasons).toEqual([expect.objectContaining({ type: "merge_conflict", keys: ["app/shared.py"] })]);
+    // Tasks that are not features with branches are judged on their declarations alone.
+    const r2 = await h.ok<{ verdict: string }>("check_parallel", { tasks: [{ id: "X1", writes: ["app/a.py"] }, { id: "X2", writes: ["app/b.py"] }] });
+    expect(r2.verdict).toBe("PARALLEL");
+  });
+
   it("stays silent for branches that merge cleanly, and flags files both sides changed", async () => {
     await setup();
     await branchWork("c1", "F1", "feature/one", [{ "app/shared.py": "ONE\ntwo\nthree\nfour\nfive\nsix\n" }]);
     await branchWork("c2", "F2", "feature/two", [{ "app/shared.py": "one\ntwo\nthree\nfour\nfive\nSIX\n" }]);
     const radar = await h.ok<Radar>("predict_conflicts", {});
     expect(radar.pairs[0]).toMatchObject({ status: "clean", conflicts: [], both_changed: ["app/shared.py"] });
+    const check = await h.ok<{ verdict: string }>("check_parallel", { tasks: [{ id: "F1", writes: ["app/a.py"] }, { id: "F2", writes: ["app/b.py"] }] });
+    expect(check.verdict).toBe("PARALLEL");
     expect(await inbox("c1")).toEqual([]);
     expect(await inbox("c2")).toEqual([]);
   });

@@ -3,6 +3,8 @@ import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { cap } from "../src/control/page.js";
 import { checkParallel } from "../src/parallel.js";
+import { predictedConflicts } from "../src/git/radar-scan.js";
+import { watchedFeatures } from "../src/git/radar-watch.js";
 import { KEY_SYNTAX, READ_ONLY, result } from "./common.js";
 import { pairSchema, taskSchema, verdict } from "./task-schema.js";
 import { registerTool } from "./register.js";
@@ -17,7 +19,7 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
     {
       title: "Check parallel",
       description:
-        "May these tasks run in parallel? Verdict, conflicting pairs with reasons, groups in order. " + KEY_SYNTAX,
+        "May these tasks run in parallel? Verdict, conflicting pairs with reasons (incl. git-predicted merge_conflict), groups in order. " + KEY_SYNTAX,
       inputSchema: {
         tasks: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Tasks to check"),
         max_pairs: z.number().int().positive().max(100_000).optional().describe("Pairs to list, default 500"),
@@ -59,9 +61,14 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
       annotations: READ_ONLY,
     },
     async (args) => {
+      // Tasks that are active features with branches: git predicts whether their branches merge.
+      const ids = new Set(args.tasks.map((t) => t.id));
+      const branched = ctx.git.isGit ? watchedFeatures(ctx).filter((f) => ids.has(f.feature_id)) : [];
+      const mergeConflicts = branched.length >= 2 ? await predictedConflicts(ctx.git, branched) : [];
       const report = checkParallel(args.tasks, {
         root: ctx.root,
         domains: ctx.domains,
+        mergeConflicts,
         ...(args.max_pairs !== undefined ? { maxPairs: args.max_pairs } : {}),
       });
       const s = report.summary;

@@ -7,6 +7,7 @@
  * The result is recorded by src/control/radar.ts.
  */
 import type { RadarBranch, RadarMatrix, RadarPair } from "../control/radar.js";
+import { GitError } from "./cli.js";
 import { predictMany, requireMergeTree } from "./merge-tree.js";
 import { branchHeads } from "./refs.js";
 import { listWorktrees, resolveCommit } from "./repo.js";
@@ -88,4 +89,23 @@ export async function scanRadar(ws: Workspace, features: readonly WatchedFeature
   const target = ws.targetBranch();
   const fingerprint = opts.refs || opts.includeUncommitted ? `adhoc:${opts.now}` : radarFingerprint(target, await branchHeads(cwd), features);
   return { computed_at: opts.now, target, include_uncommitted: opts.includeUncommitted ?? false, fingerprint, branches, pairs: out };
+}
+
+/**
+ * The pairs of `features` whose branches git predicts do not merge cleanly,
+ * as check_parallel's `merge_conflict` input (feature ids and conflicting
+ * paths). Empty when git is too old for `merge-tree --write-tree` (the
+ * analysis then runs on declarations alone).
+ */
+export async function predictedConflicts(ws: Workspace, features: readonly WatchedFeature[]): Promise<{ a: string; b: string; files: string[] }[]> {
+  let matrix: RadarMatrix;
+  try {
+    matrix = await scanRadar(ws, features, { now: new Date(0).toISOString() });
+  } catch (err) {
+    if (err instanceof GitError && err.code === "git_too_old") return [];
+    throw err;
+  }
+  return matrix.pairs
+    .filter((p) => p.status === "conflict" && p.a.feature_id !== null && p.b.feature_id !== null)
+    .map((p) => ({ a: p.a.feature_id as string, b: p.b.feature_id as string, files: p.conflicts.map((c) => c.path) }));
 }
