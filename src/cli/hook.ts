@@ -1,7 +1,9 @@
 /**
  * `signalbox hook <name>` (issue 5, "Enforcement where agents forget"):
  * - `claude-pre-tool-use`: a Claude Code PreToolUse hook (src/hooks/claude.ts);
- * - `pre-commit`: a git pre-commit check (src/hooks/pre-commit.ts).
+ * - `pre-commit`: a git pre-commit check (src/hooks/pre-commit.ts);
+ * - `install`: put the pre-commit check where git runs it for every worktree
+ *   and print the Claude Code settings (src/hooks/install.ts).
  *
  * This module is imported by src/cli.ts on every start, so it imports
  * nothing at load time; each action loads its hook when it runs. A hook
@@ -40,12 +42,32 @@ export function registerHookCommands(program: Command, rootOption: () => string 
     .command("pre-commit")
     .description(
       "git pre-commit check: refuses (exit 1) a commit whose staged files another agent has locked; " +
-        "install with `exec npx --no-install signalbox hook pre-commit` in .git/hooks/pre-commit",
+        "install it with `signalbox hook install`",
     )
     .option("--agent-id <id>", "the committing agent's id (default: SIGNALBOX_AGENT_ID; unknown: every lock is another agent's)")
     .action(async (opts: HookFlags) => {
       const { runPreCommit } = await import("../hooks/pre-commit.js");
       emit(await runPreCommit(common(opts)));
+    });
+
+  hook
+    .command("install")
+    .description(
+      "install the pre-commit check where git runs it for every worktree (the common hooks folder, or core.hooksPath), " +
+        "chaining an existing hook; print the Claude Code settings for the PreToolUse hook",
+    )
+    .option("--dry-run", "say what would be done, change nothing")
+    .action(async (opts: { dryRun?: boolean }) => {
+      const { installPreCommitHook, renderInstall } = await import("../hooks/install.js");
+      const { fileURLToPath } = await import("node:url");
+      const cli = fileURLToPath(new URL("../cli.js", import.meta.url));
+      try {
+        const r = await installPreCommitHook({ cwd: rootOption() ?? process.cwd(), node: process.execPath, cli, dryRun: opts.dryRun ?? false });
+        process.stdout.write(renderInstall(r));
+      } catch (err) {
+        process.stderr.write(`signalbox hook install: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
 }
 
