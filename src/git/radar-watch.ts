@@ -42,15 +42,20 @@ export class RadarWatcher {
 
   /**
    * Make the stored matrix current: recompute it when the branch heads or
-   * the watched features changed since it was stored. Concurrent calls share
-   * one run. Null outside git.
+   * the watched features changed since it was stored. Runs one at a time;
+   * a call waits for the run in flight and then checks again, so its answer
+   * reflects every change made before the call. Null outside git.
    * @throws GitError from git (e.g. `git_too_old`).
    */
   refresh(): Promise<RadarRefresh | null> {
-    this.running ??= this.run().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    const next = (this.running ?? Promise.resolve(null)).catch(() => null).then(() => this.run());
+    this.running = next;
+    next
+      .finally(() => {
+        if (this.running === next) this.running = null;
+      })
+      .catch(() => undefined);
+    return next;
   }
 
   private async run(): Promise<RadarRefresh | null> {
@@ -69,6 +74,7 @@ export class RadarWatcher {
   start(intervalMs: number): void {
     if (this.timer || intervalMs <= 0 || !this.ws.isGit) return;
     this.timer = setInterval(() => {
+      if (this.running) return; // the run in flight will see what this tick would
       this.refresh().catch((err: unknown) => this.logger.log("warn", "radar refresh failed", { error: (err as Error).message }));
     }, intervalMs);
     this.timer.unref();
