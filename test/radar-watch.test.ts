@@ -70,7 +70,7 @@ describe("hooks in worktrees", () => {
     expect((await h.ok<{ granted: boolean }>("acquire_lock", { agent_id: "coder-a", paths: ["app/a.py"], mode: "write" })).granted).toBe(true);
     const input = (file: string) =>
       JSON.stringify({ session_id: "s", transcript_path: "/dev/null", cwd: wtB, hook_event_name: "PreToolUse", tool_name: "Edit", tool_input: { file_path: file }, tool_use_id: "t" });
-    const env = { ...process.env, SIGNALBOX_AGENT_ID: "coder-b" };
+    const env: NodeJS.ProcessEnv = { ...process.env, SIGNALBOX_AGENT_ID: "coder-b" };
     delete env.SIGNALBOX_DB;
     delete env.SIGNALBOX_ROOT;
     for (const file of [path.join(r.dir, "app/a.py"), path.join(wtB, "app/a.py")]) {
