@@ -397,6 +397,9 @@ export class KeyResolver {
       this.startsWith(comps, this.rootComps) ? this.rootComps.length : -1,
       this.startsWith(comps, this.realRootComps) ? this.realRootComps.length : -1,
     );
+    // Under this root, only a folder holding a `.git` entry can be another
+    // worktree's top: without one, git need not be asked (one lstat per folder).
+    if (own >= 0 && !this.holdsGitEntryBelow(comps, own)) return null;
     let best: string[] | null = null;
     for (const wt of this.worktrees()) {
       const base = splitAbs(wt);
@@ -465,6 +468,14 @@ export class KeyResolver {
       walk.comps = target.comps;
       walk.real = target.real;
     }
+  }
+
+  /** Whether a folder strictly between the root (`own` components) and the path's last component holds a `.git` entry. */
+  private holdsGitEntryBelow(comps: readonly string[], own: number): boolean {
+    for (let i = own + 1; i < comps.length; i++) {
+      if (fs.existsSync(`/${comps.slice(0, i).join("/")}/.git`)) return true;
+    }
+    return false;
   }
 
   /** `lstat` (+ `readlink`) one absolute path, memoised for the call. */

@@ -94,6 +94,16 @@ describe("complete_feature asks git", () => {
     expect(c.warnings.join("\n")).toMatch(/1 uncommitted change\(s\) in .*wt-feature-one.*app\/forgotten\.py/);
   });
 
+  it("records a declaration unchecked, with a warning, when the feature's branch is gone", async () => {
+    await setup();
+    const wt = await branchWork("c1", "F1", "feature/one", [{ "app/a.py": "a = 2\n" }]);
+    r.git(["worktree", "remove", "--force", wt]);
+    r.git(["branch", "-D", "feature/one"]);
+    const c = await h.ok<Completed>("complete_feature", { agent_id: "c1", feature_id: "F1", files_changed: ["app/a.py"] });
+    expect(c).toMatchObject({ source: "declared", files_changed: ["app/a.py"], differences: null });
+    expect(c.warnings.join("\n")).toMatch(/branch feature\/one could not be read from git/);
+  });
+
   it("checks a declaration against git and names every difference; a true declaration is silent", async () => {
     await setup();
     await branchWork("c1", "F1", "feature/one", [{ "app/a.py": "a = 2\n" }]);
@@ -201,6 +211,11 @@ describe("integrate_wave judges branches from git", () => {
     const rep = await h.ok<Integrated>("integrate_wave", { agent_id: "orch", plan_id: planId, wave_number: 1 });
     expect(rep.status).toBe("integrated");
     expect(rep.merge?.commit).toBe(merged);
+    // Integrated: a second call is refused and rebuilds nothing; a rollback drops the merged ref.
+    expect(await h.fails("integrate_wave", { agent_id: "orch", plan_id: planId, wave_number: 1 })).toMatch(/already integrated/);
+    await h.ok("rollback_wave", { agent_id: "orch", plan_id: planId, wave_number: 1, reason: "combined tests failed later" });
+    expect(() => r.git(["rev-parse", "--verify", "-q", `refs/signalbox/waves/${planId}/1`])).toThrow();
+    expect(r.git(["rev-parse", "feature/one"])).toMatch(/^[0-9a-f]{40}$/); // branches are never touched
   });
 });
 

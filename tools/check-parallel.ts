@@ -19,7 +19,7 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
     {
       title: "Check parallel",
       description:
-        "May these tasks run in parallel? Verdict, conflicting pairs with reasons (incl. git-predicted merge_conflict), groups in order. " + KEY_SYNTAX,
+        "May these tasks run in parallel? Verdict, conflicting pairs with reasons (git merge too), groups in order. " + KEY_SYNTAX,
       inputSchema: {
         tasks: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Tasks to check"),
         max_pairs: z.number().int().positive().max(100_000).optional().describe("Pairs to list, default 500"),

@@ -102,16 +102,23 @@ export function latestRadar(env: ControlEnv): RadarMatrix | undefined {
 }
 
 /**
- * Record a matrix as the latest (one write transaction) and tell the agents of
- * each pair that starts to conflict with it: one `notice` per agent per pair,
- * naming the other branch and the files. Pairs absent from `matrix` keep
- * their state (a prediction for given refs does not clear the others).
+ * Record a full matrix (every active feature branch, committed work) as the
+ * latest, in one write transaction, and tell the agents of each pair that
+ * starts to conflict with it: one `merge_conflict` message per agent per
+ * pair, naming the other branch and the files. The state of a pair absent
+ * from `matrix` (a feature no longer active) is forgotten, so the pair is
+ * news again should it come back in conflict.
  */
 export function recordRadar(env: ControlEnv, matrix: RadarMatrix): RadarUpdate {
   return env.store.write((): RadarUpdate => {
     env.store.integrations.putSync(MATRIX_KEY, matrix);
     const newly: RadarPair[] = [];
     const notified = new Set<string>();
+    const current = new Set(matrix.pairs.map((p) => pairKey(p.a.branch, p.b.branch)));
+    for (const { key } of env.store.integrations.getRange({ start: "R", end: "S" })) {
+      const k = key as string;
+      if (k.includes("\0") && !current.has(k)) env.store.integrations.removeSync(k);
+    }
     for (const p of matrix.pairs) {
       const key = pairKey(p.a.branch, p.b.branch);
       const prev = env.store.integrations.get(key) as RadarPairState | undefined;

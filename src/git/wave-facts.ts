@@ -6,7 +6,7 @@
  * store and kept at `refs/signalbox/waves/<plan_id>/<wave_number>`
  * (wave-merge.ts; no checkout, no working tree, index or branch touched).
  */
-import { completedWave } from "../control/integration.js";
+import { completedWave, waveIntegration } from "../control/integration.js";
 import type { ControlEnv } from "../control/env.js";
 import { nowIso } from "../control/env.js";
 import { waveMergeRef, type FeatureGitChanges, type WaveGitInput, type WaveMergeRecord } from "../control/wave-git.js";
@@ -17,7 +17,8 @@ import type { Workspace } from "./workspace.js";
 /**
  * Git facts for wave `waveNumber` of `planId`; undefined when there is nothing
  * git can say (outside git, no target branch, a feature not completed yet, or
- * no feature with a branch): the integration then judges declarations.
+ * no feature with a branch: the integration then judges declarations) or the
+ * wave is already integrated (the call is refused; no merge is rebuilt).
  * A branch git cannot read is left out (the report says it was judged from
  * its declaration).
  * @throws GitError when git itself fails (e.g. `git_too_old` for merge-tree).
@@ -33,6 +34,7 @@ export async function waveGitFacts(
   const repo = ws.repo;
   const target = ws.targetBranch();
   if (!repo || target === null) return undefined;
+  if (waveIntegration(env, planId, waveNumber)?.status === "integrated") return undefined; // integrate_wave refuses it: build nothing
   const done = completedWave(env, planId, waveNumber);
   if (!done) return undefined;
   const branched = done.filter((f): f is typeof f & { branch: string } => typeof f.branch === "string" && f.branch !== "");

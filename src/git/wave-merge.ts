@@ -78,7 +78,7 @@ export async function speculativeWaveMerge(cwd: string, input: WaveMergeInput): 
     if (run.exitCode === 1 || parsed.tree === null) {
       const conflicts = conflictsOf(parsed);
       steps.push({ branch: b.branch, feature_id, commit, status: "conflict", conflicts, result: null });
-      await runGit(cwd, ["update-ref", "-d", input.ref]);
+      await dropRef(cwd, input.ref);
       return {
         target: input.target,
         target_commit,
@@ -94,4 +94,14 @@ export async function speculativeWaveMerge(cwd: string, input: WaveMergeInput): 
   }
   await runGit(cwd, ["update-ref", input.ref, acc]);
   return { target: input.target, target_commit, ref: input.ref, commit: acc, steps, first_conflict: null };
+}
+
+/**
+ * Delete `ref`, which must lie under `refs/signalbox/` (a wave's merge after
+ * its rollback); a ref that does not exist is fine.
+ * @throws Error `ref: ...` for a ref outside `refs/signalbox/`.
+ */
+export async function dropRef(cwd: string, ref: string): Promise<void> {
+  if (!ref.startsWith(SIGNALBOX_REF_PREFIX) || ref.includes("..")) throw new Error(`ref: "${ref}" must lie under ${SIGNALBOX_REF_PREFIX}`);
+  await runGit(cwd, ["update-ref", "-d", ref]);
 }

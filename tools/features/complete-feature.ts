@@ -2,6 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { completeFeature, getFeature } from "../../src/control/features.js";
+import { GitError } from "../../src/git/cli.js";
 import { branchFacts, checkDeclaration, describeDifferences, keyMapper, type BranchFacts } from "../../src/git/feature-changes.js";
 import { agentId, featureId, keyString, result } from "../common.js";
 import { resolveCommitArg } from "../git-location.js";
@@ -72,10 +73,18 @@ export function registerCompleteFeature(server: McpServer, ctx: Context): void {
       });
       const declaredFiles = args.files_changed ? ctx.keys.normalizeAll(args.files_changed, "files_changed") : undefined;
       const branch = ctx.git.isGit ? (getFeature(ctx, args.feature_id)?.branch ?? null) : null;
-      const facts: BranchFacts | null = branch ? await branchFacts(ctx.git, branch, keyMapper(ctx.git, (abs) => ctx.keys.normalize(abs, "files_changed"))) : null;
+      const warnings: string[] = [];
+      let facts: BranchFacts | null = null;
+      if (branch) {
+        try {
+          facts = await branchFacts(ctx.git, branch, keyMapper(ctx.git, (abs) => ctx.keys.normalize(abs, "files_changed")));
+        } catch (err) {
+          if (!(err instanceof GitError)) throw err;
+          warnings.push(`branch ${branch} could not be read from git (${err.message}); what you declared is recorded unchecked`);
+        }
+      }
       let declaredCommits: string[] | undefined;
       if (facts && args.commits) declaredCommits = await Promise.all(args.commits.map((c) => resolveCommitArg(ctx, c).catch(() => c)));
-      const warnings: string[] = [];
       let differences = null;
       if (facts) {
         if (declaredFiles || declaredCommits) {

@@ -2,6 +2,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { rollbackWave } from "../../src/control/integration.js";
+import { waveMergeRef } from "../../src/control/wave-git.js";
+import { dropRef } from "../../src/git/wave-merge.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 import { waveArgs } from "./integrate-wave.js";
@@ -32,6 +34,8 @@ export function registerRollbackWave(server: McpServer, ctx: Context): void {
     },
     async (args) => {
       const r = rollbackWave(ctx, ctx.locks, args);
+      // The wave's speculative merge is gone with its work: drop its ref (objects stay until git's own gc).
+      if (ctx.git.repo) await dropRef(ctx.git.repo.worktree, waveMergeRef(r.plan_id, r.wave_number)).catch(() => undefined);
       ctx.events.emit({
         kind: "wave_rolled_back",
         level: "warning",
