@@ -4,7 +4,9 @@
  * store moves without losing data, and agents and features carry their
  * worktree and branch. Real repositories, real worktrees, real servers.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createContext, type Context } from "../src/context.js";
@@ -18,6 +20,7 @@ import { makeRepo, type TempRepo } from "./helpers/git-repo.js";
 import { ServerProcess } from "./helpers/process.js";
 import { tempDir } from "./helpers/store.js";
 
+const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -146,6 +149,31 @@ describe("agents and features know their worktree and branch", () => {
     const h = await harness(r.dir);
     expect(h.ctx.git.targetBranch()).toBe("trunk");
     expect((await h.ok<{ branch: string | null }>("start_feature", { agent_id: "c", feature_id: "F" })).branch).toBeNull();
+  });
+});
+
+describe("people views show the branch", () => {
+  it("signalbox status and signalbox locks, run in another worktree, show each agent's branch; server_info names the repository", async () => {
+    const r = repo({ files: { "app/a.py": "x\n" } });
+    const wt = r.worktree("wt-login", "feature/login");
+    const h = await harness(wt);
+    await h.ok("report_status", { agent_id: "coder-1", status: "working" });
+    await h.ok("acquire_lock", { agent_id: "coder-1", paths: ["app/a.py"], mode: "write" });
+    const info = await h.ok<{ git_common_dir: string | null; target_branch: string | null }>("server_info", {});
+    expect(info).toEqual(expect.objectContaining({ git_common_dir: fs.realpathSync(path.join(r.dir, ".git")), target_branch: "main" }));
+    const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: "100", NO_COLOR: "1" };
+    delete env.SIGNALBOX_DB;
+    delete env.SIGNALBOX_ROOT;
+    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: r.dir, env, encoding: "utf8" });
+    const locks = cli(["locks"]);
+    expect(locks.status).toBe(0);
+    expect(locks.stdout).toMatch(/KEY +MODE +HOLDER +BRANCH/);
+    expect(locks.stdout).toMatch(/app\/a\.py +write +coder-1 +feature\/login/);
+    const json = JSON.parse(cli(["locks", "--format", "json"]).stdout) as { locks: { key: string; branch: string | null }[] };
+    expect(json.locks).toEqual([expect.objectContaining({ key: "app/a.py", branch: "feature/login" })]);
+    const status = cli(["status"]);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/coder-1 +other +feature\/login +working/);
   });
 });
 

@@ -11,18 +11,27 @@ export function registerServerInfo(server: McpServer, ctx: Context, version: str
     {
       title: "Server info",
       description:
-        "Root, store, version and pid of this server: check that all agents share one store.",
+        "Root, store, repository, version and pid of this server: check that all agents share one store.",
       inputSchema: {},
       outputSchema: {
         version: z.string(),
         root: z.string().describe("Keys are relative to it"),
         store: z.string(),
+        git_common_dir: z.string().nullable().describe("Repository; null outside git"),
+        target_branch: z.string().nullable(),
         pid: z.number(),
       },
       annotations: READ_ONLY,
     },
     async () => {
-      const data = { version, root: ctx.root, store: ctx.store.dir, pid: process.pid };
+      const data = {
+        version,
+        root: ctx.root,
+        store: ctx.store.dir,
+        git_common_dir: ctx.git.repo?.commonDir ?? null,
+        target_branch: ctx.git.targetBranch(),
+        pid: process.pid,
+      };
       return result(data, `signalbox ${version} on ${ctx.root} (store ${ctx.store.dir}, pid ${process.pid})`);
     },
   );
