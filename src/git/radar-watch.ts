@@ -21,6 +21,16 @@ export function watchedFeatures(env: ControlEnv): WatchedFeature[] {
   return radarFeatures(env).map((f) => ({ feature_id: f.feature_id, agent_id: f.agent_id, branch: f.branch as string }));
 }
 
+/** Whether `matrix` was computed for exactly these features on these branches. */
+function sameBranches(matrix: RadarMatrix, features: readonly WatchedFeature[]): boolean {
+  const key = (xs: readonly { branch: string; feature_id: string | null }[]) =>
+    xs
+      .map((x) => `${x.branch}\0${x.feature_id ?? ""}`)
+      .sort()
+      .join("\n");
+  return key(matrix.branches) === key(features);
+}
+
 /** What one {@link RadarWatcher.refresh} did. */
 export interface RadarRefresh {
   matrix: RadarMatrix;
@@ -62,8 +72,12 @@ export class RadarWatcher {
     const repo = this.ws.repo;
     if (!repo) return null;
     const features = watchedFeatures(this.env);
-    const fingerprint = radarFingerprint(this.ws.targetBranch(), await branchHeads(repo.worktree), features);
     const stored = latestRadar(this.env);
+    // Fewer than two watched branches make no pair: an idle server asks git nothing.
+    if (features.length < 2 && stored && stored.pairs.length === 0 && sameBranches(stored, features)) {
+      return { matrix: stored, recomputed: false, update: null };
+    }
+    const fingerprint = radarFingerprint(this.ws.targetBranch(), await branchHeads(repo.worktree), features);
     if (stored && stored.fingerprint === fingerprint) return { matrix: stored, recomputed: false, update: null };
     const matrix = await scanRadar(this.ws, features, { now: nowIso(this.env) });
     const update = recordRadar(this.env, matrix);
