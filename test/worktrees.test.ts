@@ -141,6 +141,10 @@ describe("agents and features know their worktree and branch", () => {
     const named = await onMain.ok<{ branch: string | null }>("start_feature", { agent_id: "coder-3", feature_id: "F3", branch: "feature/login" });
     expect(named.branch).toBe("feature/login");
     expect(await onMain.fails("start_feature", { agent_id: "coder-4", feature_id: "F4", branch: "feature/nope" })).toMatch(/^branch: no branch "feature\/nope"/);
+    // An agent working elsewhere (over HTTP, say) gives its own location; the head is git's for that branch.
+    await onMain.ok("report_status", { agent_id: "remote-1", status: "working", worktree: "/home/remote/app", branch: "feature/login" });
+    const again = await onMain.readJson<{ agents: { agent_id: string; worktree: string | null; branch: string | null; head: string | null }[] }>("signalbox://agents");
+    expect(again.agents.find((a) => a.agent_id === "remote-1")).toMatchObject({ worktree: "/home/remote/app", branch: "feature/login", head: r.git(["rev-parse", "feature/login"]) });
   });
 
   it("honours git.target_branch from the config of the worktree the server runs in", async () => {

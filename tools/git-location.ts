@@ -23,6 +23,19 @@ export async function callerLocation(ctx: Context): Promise<AgentLocation> {
 }
 
 /**
+ * A location the caller gives (an agent served over HTTP works elsewhere
+ * than this server): the worktree as given, the branch as given, and its
+ * head when the branch exists in this repository (else null).
+ */
+export async function givenLocation(ctx: Context, worktree: string | undefined, branch: string | undefined): Promise<AgentLocation> {
+  let head: string | null = null;
+  if (branch !== undefined && ctx.git.repo && (await branchExists(ctx.git.repo.worktree, branch))) {
+    head = await resolveCommit(ctx.git.repo.worktree, `refs/heads/${branch}`);
+  }
+  return { worktree: worktree ?? null, branch: branch ?? null, head };
+}
+
+/**
  * The branch a feature works on: `given` (which must exist in the
  * repository), else the branch checked out where this server runs; null when
  * that is the target branch itself (work committed straight to it has no

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reportStatus } from "../../src/control/agents.js";
 import { agentId, isoTime, result } from "../common.js";
-import { callerLocation } from "../git-location.js";
+import { branchName, callerLocation, givenLocation } from "../git-location.js";
 import { registerTool } from "../register.js";
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -24,6 +24,8 @@ export function registerReportStatus(server: McpServer, ctx: Context): void {
         estimated_completion: isoTime.optional(),
         blocking_issues: z.array(text(500)).max(50).optional().describe("What blocks you"),
         outputs_ready: z.array(text(500)).max(200).optional().describe("Deliverables done"),
+        worktree: z.string().min(1).max(4096).optional().describe("Default: this server's"),
+        branch: branchName.optional().describe("Default: this server's"),
       },
       outputSchema: {
         agent_id: z.string(),
@@ -50,7 +52,9 @@ export function registerReportStatus(server: McpServer, ctx: Context): void {
       if (args.estimated_completion !== undefined && Number.isNaN(Date.parse(args.estimated_completion))) {
         throw new Error(`estimated_completion: expected an ISO-8601 time, got "${args.estimated_completion}"`);
       }
-      const r = reportStatus(ctx, { ...args, location: await callerLocation(ctx) });
+      const { worktree, branch, ...report } = args;
+      const location = worktree !== undefined || branch !== undefined ? await givenLocation(ctx, worktree, branch) : await callerLocation(ctx);
+      const r = reportStatus(ctx, { ...report, location });
       return result({ ...r }, `${r.paused ? "PAUSED" : "ok"}: ${r.instruction}`);
     },
   );
