@@ -58,10 +58,12 @@ function keysOf(paths: readonly string[], keyOf: KeyOf): string[] {
 }
 
 /**
- * Facts about `branch` against the workspace's target branch.
+ * Facts about `branch` against the workspace's target branch; with
+ * `withUncommitted` false the worktree's uncommitted edits are not asked for
+ * (`uncommitted` empty, `worktree` null): one `git status` less.
  * @throws GitError `unknown_ref` naming the branch or target; Error `git.target_branch: ...` when there is no target branch.
  */
-export async function branchFacts(ws: Workspace, branch: string, keyOf: KeyOf): Promise<BranchFacts> {
+export async function branchFacts(ws: Workspace, branch: string, keyOf: KeyOf, withUncommitted = true): Promise<BranchFacts> {
   const repo = ws.repo;
   if (!repo) throw new Error(`git: ${ws.root} is not inside a git repository`);
   const target = ws.targetBranch();
@@ -69,7 +71,7 @@ export async function branchFacts(ws: Workspace, branch: string, keyOf: KeyOf): 
     throw new Error("git.target_branch: the repository has no main or master branch; set git.target_branch in signalbox.config.json");
   }
   const changes = await branchChanges(repo.worktree, branch, target);
-  const worktree = (await listWorktrees(repo.worktree)).find((w) => w.branch === branch && !w.bare)?.path ?? null;
+  const worktree = withUncommitted ? ((await listWorktrees(repo.worktree)).find((w) => w.branch === branch && !w.bare)?.path ?? null) : null;
   const uncommitted = worktree ? keysOf(await uncommittedChanges(worktree), keyOf) : [];
   return {
     branch,
@@ -89,7 +91,7 @@ export async function branchFacts(ws: Workspace, branch: string, keyOf: KeyOf): 
  * the changed files `isMigration` accepts.
  */
 export async function featureChanges(ws: Workspace, feature: { feature_id: string; branch: string }, keyOf: KeyOf, isMigration: IsMigration): Promise<FeatureGitChanges> {
-  const facts = await branchFacts(ws, feature.branch, keyOf);
+  const facts = await branchFacts(ws, feature.branch, keyOf, false);
   return {
     feature_id: feature.feature_id,
     branch: facts.branch,
