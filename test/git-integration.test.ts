@@ -172,6 +172,26 @@ describe("integrate_wave judges branches from git", () => {
     expect(rep.overlapping_changes).toEqual([expect.objectContaining({ file: "app/shared.py", features: ["F1", "F2"] })]);
   });
 
+  it("finds a migration number collision from the branches alone, with the renumbering, when nobody declared a migration", async () => {
+    await setup({ integration_points: [{ pattern: "db/migrations/**", tag: "migration" }] });
+    const planId = await plan([
+      { id: "F1", writes: ["app/a.py"] },
+      { id: "F2", writes: ["app/b.py"] },
+    ]);
+    await branchWork("c1", "F1", "feature/one", [{ "app/a.py": "a = 2\n", "db/migrations/001_users.sql": "create table users();\n" }]);
+    await branchWork("c2", "F2", "feature/two", [{ "app/b.py": "b = 2\n", "db/migrations/001_posts.sql": "create table posts();\n" }]);
+    await h.ok("complete_feature", { agent_id: "c1", feature_id: "F1" });
+    await h.ok("complete_feature", { agent_id: "c2", feature_id: "F2" });
+    const rep = await h.ok<Integrated & { migration_collisions: { kind: string; value: string; renumbering: { path: string; rename_to: string | null }[] }[] }>("integrate_wave", {
+      agent_id: "orch",
+      plan_id: planId,
+      wave_number: 1,
+    });
+    expect(rep.migration_collisions).toEqual([
+      expect.objectContaining({ kind: "number", value: "001", renumbering: [expect.objectContaining({ path: "db/migrations/001_posts.sql", rename_to: "db/migrations/002_posts.sql" })] }),
+    ]);
+  });
+
   it("judges a feature without a branch from its declaration and says so", async () => {
     await setup();
     const planId = await plan([
