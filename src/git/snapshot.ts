@@ -1,10 +1,12 @@
 /**
  * A worktree's uncommitted work as a commit object, without touching it: a
- * temporary index file (outside the repository) is filled from HEAD
- * (`git read-tree`), then from the working tree (`git add -A`, which honours
- * .gitignore), written as a tree and wrapped in a commit whose parent is HEAD
- * (`git commit-tree`). The worktree's own index, files, HEAD and refs are left
- * exactly as they were; the commit is reachable from no ref.
+ * temporary index file (outside the repository) starts as a copy of the
+ * worktree's index (read, never written: its stat data lets `git add` hash
+ * only the files that changed; without an index, from HEAD by `git
+ * read-tree`), takes in the working tree (`git add -A`, which honours
+ * .gitignore), is written as a tree and wrapped in a commit whose parent is
+ * HEAD (`git commit-tree`). The worktree's own index, files, HEAD and refs are
+ * left exactly as they were; the commit is reachable from no ref.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -27,7 +29,9 @@ export async function snapshotWorktree(worktree: string): Promise<Snapshot> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "signalbox-index-"));
   const env = { GIT_INDEX_FILE: path.join(dir, "index") };
   try {
-    await runGit(worktree, ["read-tree", head], { env });
+    const own = path.resolve(worktree, (await runGit(worktree, ["rev-parse", "--git-path", "index"])).stdout.trim());
+    if (fs.existsSync(own)) fs.copyFileSync(own, env.GIT_INDEX_FILE);
+    else await runGit(worktree, ["read-tree", head], { env });
     await runGit(worktree, ["add", "-A", "--", "."], { env });
     const tree = (await runGit(worktree, ["write-tree"], { env })).stdout.trim();
     const headTree = (await runGit(worktree, ["rev-parse", `${head}^{tree}`])).stdout.trim();
