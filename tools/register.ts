@@ -4,6 +4,8 @@
  *
  * - Inputs are strict objects: an unknown argument (`agentid` for
  *   `agent_id`) is refused with an error naming it, never silently dropped.
+ * - No string of the arguments, at any depth, may hold a NUL byte (ids are
+ *   parts of NUL-separated store keys): refused naming the field.
  * - A flood from one agent cannot starve the others: one agent may have at
  *   most `limits.requests_in_flight_per_agent` calls in flight in this server
  *   process; a call beyond that is refused at once with an error naming the
@@ -51,6 +53,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
 ): RegisteredTool {
   const inputSchema = z.strictObject(definition.inputSchema) as unknown as z.ZodObject<I>;
   const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
+    refuseNul(args, "");
     const grant = grantOf(extra.authInfo);
     if (grant) {
       for (const field of ACTING_FIELDS) {
@@ -75,4 +78,27 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
     cb: typeof admitted,
   ) => RegisteredTool;
   return register(name, { ...definition, inputSchema }, admitted);
+}
+
+/**
+ * Refuse a NUL byte in any string of a call's arguments, nested ones
+ * included, naming the field (`agents[2].phase: must not contain a NUL
+ * byte`). Ids are parts of NUL-separated store keys (control/records.ts), so
+ * a NUL in one would let it alias another record; free text gains nothing
+ * from one either. Derived from the arguments themselves, so a new tool or
+ * field cannot forget it.
+ * @throws Error `<field>: must not contain a NUL byte`.
+ */
+export function refuseNul(value: unknown, at: string): void {
+  if (typeof value === "string") {
+    if (value.includes("\0")) throw new Error(`${at || "(arguments)"}: must not contain a NUL byte`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => refuseNul(v, `${at}[${i}]`));
+    return;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) refuseNul(v, at ? `${at}.${k}` : k);
+  }
 }
