@@ -22,6 +22,16 @@ export interface ResolvedToken extends TokenGrant {
 
 const digestOf = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest();
 
+/** SHA-256 of a token as presented: what a session remembers of the token that opened it (never the token itself). */
+export function tokenDigest(token: string): Buffer {
+  return digestOf(token);
+}
+
+/** Whether two token digests are equal, compared in constant time. */
+export function sameDigest(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /**
  * Resolve the configured tokens (config `http.tokens`): a `token_env` entry
  * reads its environment variable now.

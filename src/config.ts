@@ -126,7 +126,16 @@ const HttpToken = z
   });
 
 const HttpSettings = z.strictObject({
-  tokens: z.array(HttpToken).default([]),
+  tokens: z
+    .array(HttpToken)
+    .default([])
+    .superRefine((tokens, ctx) => {
+      // A name labels a token in logs and binds its sessions: two tokens may not share one.
+      tokens.forEach((t, i) => {
+        const first = tokens.findIndex((u) => u.name === t.name);
+        if (first < i) ctx.addIssue({ code: "custom", path: [i, "name"], message: `"${t.name}" is already the name of http.tokens[${first}]; token names must be unique` });
+      });
+    }),
   /** Origins accepted besides http(s)://<listening host>:<port> and the localhost forms of it. */
   allowed_origins: z.array(z.string().min(1)).default([]),
   /** Host header values accepted besides the listening host:port (and localhost:port / 127.0.0.1:port on loopback). */

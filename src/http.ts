@@ -28,7 +28,7 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { GRANT_KEY, matchToken, resolveTokens, type ResolvedToken, type TokenGrant } from "./auth.js";
+import { GRANT_KEY, matchToken, resolveTokens, sameDigest, tokenDigest, type ResolvedToken, type TokenGrant } from "./auth.js";
 import { loadConfig, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
 import type { Logger } from "./logger.js";
@@ -214,8 +214,10 @@ export interface SessionInfo {
 interface Session {
   readonly transport: StreamableHTTPServerTransport;
   readonly close: () => Promise<void>;
-  /** Label of the token that opened the session; requests with another token do not find it. */
+  /** Label of the token that opened the session. */
   readonly tokenName: string;
+  /** SHA-256 of the token that opened it: requests presenting any other token do not find the session. */
+  readonly tokenDigest: Buffer;
   inFlight: number;
   lastSeen: number;
 }
@@ -252,7 +254,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
     }
   };
 
-  const openSession = async (tokenName: string): Promise<Session> => {
+  const openSession = async (tokenName: string, digest: Buffer): Promise<Session> => {
     const mcp = createServer(ctx);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
@@ -262,7 +264,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
         log.log("info", "http session opened", { session: id.slice(0, 8), token: tokenName, sessions: sessions.size });
       },
     });
-    const session: Session = { transport, close: mcp.close, tokenName, inFlight: 0, lastSeen: now() };
+    const session: Session = { transport, close: mcp.close, tokenName, tokenDigest: digest, inFlight: 0, lastSeen: now() };
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id !== undefined && sessions.delete(id)) log.log("info", "http session closed", { session: id.slice(0, 8), token: tokenName });
@@ -306,7 +308,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
     if (typeof id === "string") {
       const session = sessions.get(id);
       // A session opened under another token is not found: a session id is no credential.
-      if (session === undefined || session.tokenName !== auth.grant.name) return refuse(res, 404, "Session not found", {}, -32001);
+      if (session === undefined || !sameDigest(session.tokenDigest, tokenDigest(auth.token))) return refuse(res, 404, "Session not found", {}, -32001);
       return handle(session, req, res);
     }
     if (req.method !== "POST") {
@@ -314,7 +316,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
       return refuse(res, 405, "Method not allowed.", { Allow: "GET, POST, DELETE" });
     }
     // No session yet: a fresh transport answers; it keeps a session only if this was an initialize request.
-    const session = await openSession(auth.grant.name);
+    const session = await openSession(auth.grant.name, tokenDigest(auth.token));
     try {
       await handle(session, req, res);
     } finally {

@@ -317,6 +317,18 @@ describe("settings refused before listening", () => {
     await expect(start(config({}), "0.0.0.0:0")).rejects.toThrow(/^http\.tokens: .*without authentication on a network address/);
   });
 
+  it("refuses a config whose tokens share a name (a name labels a token and binds its sessions)", () => {
+    expect(() =>
+      config({
+        tokens: [
+          { name: "laptop", token: "a".repeat(20), agents: ["alice"] },
+          { name: "laptop", token: "b".repeat(20), agents: ["*"] },
+        ],
+      }),
+    ).toThrow(/http\.tokens\.1\.name: "laptop" is already the name of http\.tokens\[0\]; token names must be unique/);
+    expect(() => config({ tokens: [{ name: "a", token: "a".repeat(20), agents: ["x"] }, { name: "b", token: "b".repeat(20), agents: ["y"] }] })).not.toThrow();
+  });
+
   it("refuses an unset token_env, naming it", async () => {
     const cfg = config({ tokens: [{ name: "ci", token_env: "SIGNALBOX_TEST_TOKEN_UNSET_42", agents: ["*"] }] });
     delete process.env.SIGNALBOX_TEST_TOKEN_UNSET_42;
