@@ -487,6 +487,7 @@ export class LockManager {
   private endLock(rec: LockRecord, state: "released" | "expired" | "broken"): void {
     const { clock } = this;
     this.table.unindexLive(rec);
+    if (state !== "released") this.table.noteEnded(rec);
     this.table.putLock({
       ...rec,
       state,
@@ -553,7 +554,13 @@ export class LockManager {
             if (rec.agent_id === agent) own.push(rec);
             else if (this.isLive(rec)) others.push(rec);
           }
-          if (own.length > 0) mine.push(...own);
+          if (own.length > 0) {
+            mine.push(...own);
+            continue;
+          }
+          // The caller's own lock lapsed (or was broken) and the key may be someone else's now: its token is stale.
+          const ended = this.table.takeEnded(agent, key);
+          if (ended) out.stale.push({ key, lock_id: ended.lock_id, status: this.statusOf(ended) });
           else if (others[0]) throw new Error(this.notYours("release", "paths", agent, others[0]));
           else out.not_held.push(key);
         }

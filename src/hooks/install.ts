@@ -30,7 +30,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { GitError, runGit, splitNul } from "../git/cli.js";
+import { GitError, runGit } from "../git/cli.js";
+import { listWorktrees } from "../git/repo.js";
 import { EDIT_TOOLS } from "./input.js";
 
 /** The line that marks a pre-commit hook as signalbox's own (an installed hook starts with it, after `#!/bin/sh`). */
@@ -215,7 +216,7 @@ interface WorktreeSurvey {
  * commit runs there.
  */
 async function surveyWorktrees(cwd: string, dir: string): Promise<WorktreeSurvey> {
-  const entries = worktreeEntries((await runGit(cwd, ["worktree", "list", "--porcelain", "-z"])).stdout);
+  const entries = (await listWorktrees(cwd)).map((w) => ({ folder: w.path, bare: w.bare }));
   const uncovered: UncoveredWorktree[] = [];
   for (const { folder: worktree, bare } of entries) {
     if (bare || !fs.existsSync(worktree)) continue;
@@ -227,17 +228,6 @@ async function surveyWorktrees(cwd: string, dir: string): Promise<WorktreeSurvey
   }
   const first = entries[0];
   return { main: first !== undefined && !first.bare ? first.folder : null, uncovered };
-}
-
-/** The entries of `git worktree list --porcelain -z` output: each folder, and whether it is the bare repository. */
-function worktreeEntries(porcelain: string): { folder: string; bare: boolean }[] {
-  const entries: { folder: string; bare: boolean }[] = [];
-  for (const field of splitNul(porcelain)) {
-    if (field.startsWith("worktree ")) entries.push({ folder: field.slice("worktree ".length), bare: false });
-    const last = entries.at(-1);
-    if (field === "bare" && last !== undefined) last.bare = true;
-  }
-  return entries;
 }
 
 /** Whether two absolute paths name the same folder (real paths compared where they exist). */

@@ -80,6 +80,9 @@ export function checkStore(store: Store): StoreCheck {
         continue;
       }
       waiters.set(seq, w);
+    } else if (tag === "E") {
+      // The memory of an agent's ended lock per key: a token, pointing at a record that may have been tombstoned since.
+      if (!key.includes("\0") || typeof value !== "number") problems.push(`ended-lock entry ${show(key)}: expected agent \\0 key -> token`);
     } else if (tag === "H" || tag === "A" || tag === "Q") {
       const parts = splitEntry(key);
       if (!parts) {

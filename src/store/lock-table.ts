@@ -10,6 +10,7 @@
  * | `L` + token (15 digits)               | {@link LockRecord}            |
  * | `H` + key + `\0` + token              | token (live locks by key)     |
  * | `A` + agent_id + `\0` + token         | key (live locks by agent)     |
+ * | `E` + agent_id + `\0` + key           | token: the agent's last lock on the key that ended without its release (lapsed, broken) |
  * | `W` + seq (15 digits)                 | {@link WaiterRecord}          |
  * | `Q` + key + `\0` + seq                | seq (FIFO queue by key)       |
  *
@@ -78,15 +79,38 @@ export class LockTable {
     this.db.putSync(`L${pad(rec.fencing_token)}`, rec);
   }
 
-  /** Delete a lock record for good (tombstone housekeeping). */
+  /** Delete a lock record for good (tombstone housekeeping), and the memory of it as an ended lock. */
   deleteLock(rec: LockRecord): void {
     this.db.removeSync(`L${pad(rec.fencing_token)}`);
+    const ended = `E${rec.agent_id}\0${rec.key}`;
+    if (this.db.get(ended) === rec.fencing_token) this.db.removeSync(ended);
   }
 
-  /** Index a live lock by key and by agent. */
+  /** Index a live lock by key and by agent (a new lock supersedes the agent's ended one on the key). */
   indexLive(rec: LockRecord): void {
     this.db.putSync(`H${rec.key}\0${pad(rec.fencing_token)}`, rec.fencing_token);
     this.db.putSync(`A${rec.agent_id}\0${pad(rec.fencing_token)}`, rec.key);
+    this.db.removeSync(`E${rec.agent_id}\0${rec.key}`);
+  }
+
+  /**
+   * Remember `rec` as its agent's last lock on its key that ended without the
+   * agent releasing it (its lease lapsed, or it was broken), so a later
+   * release by key can say the lock went stale rather than name whoever
+   * holds the key now.
+   */
+  noteEnded(rec: LockRecord): void {
+    this.db.putSync(`E${rec.agent_id}\0${rec.key}`, rec.fencing_token);
+  }
+
+  /** The agent's last lock on `key` that ended without its release, if remembered; the memory is dropped. */
+  takeEnded(agent: string, key: string): LockRecord | undefined {
+    const index = `E${agent}\0${key}`;
+    const token = this.db.get(index) as number | undefined;
+    if (token === undefined) return undefined;
+    this.db.removeSync(index);
+    const rec = this.lockByToken(token);
+    return rec && rec.agent_id === agent && rec.key === key ? rec : undefined;
   }
 
   /** Drop a lock from the live indexes. */
