@@ -212,7 +212,7 @@ export interface KeyResolverOptions {
 }
 
 /** What one `lstat` (+ `readlink`) said about an absolute path; memoised per call. */
-type Entry = "missing" | "plain" | { link: string };
+type Entry = "missing" | "dir" | "file" | { link: string };
 
 /**
  * A location being resolved: absolute path components (no leading ""), of
@@ -338,7 +338,10 @@ export class KeyResolver {
     if (rel === "") {
       throw new KeyError(st.field, `\`${raw}\` resolves to the project root itself; lock a folder (\`src/\`) or a file under it`);
     }
-    let key = parsed.isDir ? `${rel}/` : rel;
+    // What exists decides: an existing folder named without its slash is the folder key, a slash after an existing file names the file.
+    const last = walk.real === walk.comps.length ? st.memo.get(`/${walk.comps.join("/")}`) : undefined;
+    const isDir = last === "dir" ? true : last === "file" ? false : parsed.isDir;
+    let key = isDir ? `${rel}/` : rel;
     if (this.caseInsensitive) key = key.toLowerCase().normalize("NFC");
     return checkComponents(key, st.field);
   }
@@ -443,7 +446,7 @@ export class KeyResolver {
       walk.comps.push(part);
       const entry = this.lookup(walk.comps, st.memo);
       if (entry === "missing") continue;
-      if (entry === "plain") {
+      if (entry === "dir" || entry === "file") {
         walk.real = walk.comps.length;
         continue;
       }
@@ -485,7 +488,7 @@ export class KeyResolver {
     if (entry !== undefined) return entry;
     try {
       const stat = fs.lstatSync(abs, { throwIfNoEntry: false });
-      entry = stat === undefined ? "missing" : stat.isSymbolicLink() ? { link: fs.readlinkSync(abs) } : "plain";
+      entry = stat === undefined ? "missing" : stat.isSymbolicLink() ? { link: fs.readlinkSync(abs) } : stat.isDirectory() ? "dir" : "file";
     } catch {
       entry = "missing"; // ENOTDIR, EACCES...: the OS could not open it either; kept by name
     }

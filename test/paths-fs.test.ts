@@ -182,7 +182,7 @@ describe("KeyResolver: symlinks", () => {
     expect(r.normalize("chain/a.ts", "p")).toBe("src/lib/a.ts");
     expect(r.normalize("srcdir/lib/a.ts", "p")).toBe("src/lib/a.ts");
     expect(r.normalize("rootlink/src/x.ts", "p")).toBe("src/x.ts");
-    expect(r.normalize("lib", "p")).toBe("src/lib");
+    expect(r.normalize("lib", "p")).toBe("src/lib/"); // a link to a folder names the folder
     expect(r.normalize("dangling-in", "p")).toBe("src/new.ts");
     expect(r.normalize("back-in/x.ts", "p")).toBe("src/x.ts");
     expect(r.normalize("via-root-link/a.ts", "p")).toBe("src/lib/a.ts");
