@@ -140,6 +140,10 @@ const HttpSettings = z.strictObject({
   allowed_origins: z.array(z.string().min(1)).default([]),
   /** Host header values accepted besides the listening host:port (and localhost:port / 127.0.0.1:port on loopback). */
   allowed_hosts: z.array(z.string().min(1)).default([]),
+  /** Open MCP sessions across every token; past it a new session is refused 429 (memory stays bounded). */
+  max_sessions: z.number().int().positive().default(512),
+  /** Open MCP sessions of one token; past it that token's new session is refused 429, the others go on. */
+  max_sessions_per_token: z.number().int().positive().default(64),
 });
 
 const HookSettings = z.strictObject({

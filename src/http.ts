@@ -206,7 +206,7 @@ export interface SessionInfo {
   readonly tokenName: string;
   /** Requests in flight, an open GET (SSE) stream included. */
   readonly inFlight: number;
-  /** Time since its last request ended, in ms (0 while one is in flight). */
+  /** Time since its last call (any request but a GET stream) ended, in ms (0 while a call is in flight). */
   readonly idleMs: number;
 }
 
@@ -218,7 +218,11 @@ interface Session {
   readonly tokenName: string;
   /** SHA-256 of the token that opened it: requests presenting any other token do not find the session. */
   readonly tokenDigest: Buffer;
+  /** Requests in flight, an open GET (SSE) stream included. */
   inFlight: number;
+  /** Requests in flight other than GET streams: only these keep a session from idling. */
+  callsInFlight: number;
+  /** When its last request other than a GET stream ended (or it opened). */
   lastSeen: number;
 }
 
@@ -264,7 +268,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
         log.log("info", "http session opened", { session: id.slice(0, 8), token: tokenName, sessions: sessions.size });
       },
     });
-    const session: Session = { transport, close: mcp.close, tokenName, tokenDigest: digest, inFlight: 0, lastSeen: now() };
+    const session: Session = { transport, close: mcp.close, tokenName, tokenDigest: digest, inFlight: 0, callsInFlight: 0, lastSeen: now() };
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id !== undefined && sessions.delete(id)) log.log("info", "http session closed", { session: id.slice(0, 8), token: tokenName });
@@ -275,12 +279,28 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
   };
 
   const handle = async (session: Session, req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse): Promise<void> => {
+    // An open GET stream alone does not keep a session alive: a session idles from its last call.
+    const call = req.method !== "GET";
     session.inFlight += 1;
+    if (call) session.callsInFlight += 1;
     res.once("close", () => {
       session.inFlight -= 1;
+      if (!call) return;
+      session.callsInFlight -= 1;
       session.lastSeen = now();
     });
     await session.transport.handleRequest(req, res);
+  };
+
+  /** Why a new session of the token with digest `digest` may not open now (the caps of config `http`), or null. */
+  const overCap = (digest: Buffer, tokenName: string): string | null => {
+    const { max_sessions, max_sessions_per_token } = ctx.config.http;
+    const own = [...sessions.values()].filter((s) => sameDigest(s.tokenDigest, digest)).length;
+    if (own >= max_sessions_per_token) {
+      return `Too Many Requests: token "${tokenName}" has ${own} sessions open (http.max_sessions_per_token = ${max_sessions_per_token}); end one (DELETE /mcp) or wait for idle ones to close`;
+    }
+    if (sessions.size >= max_sessions) return `Too Many Requests: ${sessions.size} sessions open (http.max_sessions = ${max_sessions}); try again later`;
+    return null;
   };
 
   const onRequest = async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse): Promise<void> => {
@@ -316,7 +336,14 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
       return refuse(res, 405, "Method not allowed.", { Allow: "GET, POST, DELETE" });
     }
     // No session yet: a fresh transport answers; it keeps a session only if this was an initialize request.
-    const session = await openSession(auth.grant.name, tokenDigest(auth.token));
+    const digest = tokenDigest(auth.token);
+    if (overCap(digest, auth.grant.name) !== null) await sweepIdle();
+    const full = overCap(digest, auth.grant.name);
+    if (full !== null) {
+      log.log("warn", "http session refused: cap reached", { token: auth.grant.name, sessions: sessions.size });
+      return refuse(res, 429, full, { "Retry-After": String(Math.ceil(Math.min(idleMs, 60_000) / 1000)) });
+    }
+    const session = await openSession(auth.grant.name, digest);
     try {
       await handle(session, req, res);
     } finally {
@@ -352,7 +379,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
 
   const sweepIdle = async (): Promise<number> => {
     const t = now();
-    const idle = [...sessions.values()].filter((s) => s.inFlight === 0 && t - s.lastSeen > idleMs);
+    const idle = [...sessions.values()].filter((s) => s.callsInFlight === 0 && t - s.lastSeen > idleMs);
     await Promise.all(idle.map((s) => s.close()));
     if (idle.length > 0) log.log("info", "http sessions closed after idling", { closed: idle.length, idle_ms: idleMs });
     return idle.length;
@@ -363,7 +390,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
   return {
     url,
     sessions: () =>
-      [...sessions].map(([id, s]) => ({ id, tokenName: s.tokenName, inFlight: s.inFlight, idleMs: s.inFlight > 0 ? 0 : now() - s.lastSeen })),
+      [...sessions].map(([id, s]) => ({ id, tokenName: s.tokenName, inFlight: s.inFlight, idleMs: s.callsInFlight > 0 ? 0 : now() - s.lastSeen })),
     sweepIdle,
     async close() {
       if (closing) return;

@@ -237,7 +237,7 @@ describe("createHttpServer over one in-process Context", () => {
     expect((await raw(server.url, { headers: { ...session, ...bearer(ALICE_TOKEN) }, body: list })).status).toBe(404);
   });
 
-  it("closes sessions with nothing in flight for idleMs; a connected client's open GET stream keeps its session", async () => {
+  it("closes sessions idle for idleMs since their last call; an open GET stream alone does not keep a session", async () => {
     let t = 0;
     const own = await createHttpServer(ctx, { listen: "127.0.0.1:0", idleMs: 60_000, now: () => t });
     try {
@@ -253,26 +253,48 @@ describe("createHttpServer over one in-process Context", () => {
       t = 30_000;
       const recent = await initialize();
       const inFlight = () => Object.fromEntries(own.sessions().map((s) => [s.id, s.inFlight]));
-      await until("the server saw the response close", async () => {
+      await until("the server saw the calls' responses close", async () => {
         const f = inFlight();
         return f[connected.transport.sessionId!] === 1 && f[quiet] === 0 && f[recent] === 0;
       });
-      t = 70_000; // quiet: 70 s since its last request, recent: 40 s, connected: 70 s but its GET stream is open
+      t = 70_000; // quiet: 70 s since its last call, recent: 40 s, connected: 70 s with only its GET stream open
       expect(own.sessions().map((s) => [s.id, s.idleMs]).sort()).toEqual(
-        [[connected.transport.sessionId, 0], [quiet, 70_000], [recent, 40_000]].sort(),
+        [[connected.transport.sessionId, 70_000], [quiet, 70_000], [recent, 40_000]].sort(),
       );
-      expect(await own.sweepIdle()).toBe(1);
-      expect(own.sessions().map((s) => s.id).sort()).toEqual([connected.transport.sessionId, recent].sort());
+      expect(await own.sweepIdle()).toBe(2);
+      expect(own.sessions().map((s) => s.id)).toEqual([recent]);
       expect((await list(quiet)).status).toBe(404);
       expect((await list(recent)).status).toBe(200);
-      expect((await connected.client.listTools()).tools.length).toBeGreaterThan(0);
-
-      const id = connected.transport.sessionId!;
-      await connected.client.close(); // its GET stream ends: from then on it idles like any other
-      await until("the server saw the response close", () => inFlight()[id] === 0);
+      await connected.client.close();
       t += 60_001;
-      expect(await own.sweepIdle()).toBe(2);
+      expect(await own.sweepIdle()).toBe(1);
       expect(own.sessions()).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("caps sessions per token and in total with 429 and Retry-After; 1,000 initializes by one token leave it serving the others", async () => {
+    // The same context (one store per process), seen with lower caps.
+    const capped: Context = { ...ctx, config: config({ ...TWO_TOKENS.http, max_sessions: 12, max_sessions_per_token: 8 }) };
+    const own = await createHttpServer(capped, { listen: "127.0.0.1:0" });
+    try {
+      const init = (token: string) => raw(own.url, { headers: { ...MCP_HEADERS, ...bearer(token) }, body: INITIALIZE });
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < 1000; i++) {
+        const r = await init(ALICE_TOKEN);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.status === 429) expect(r.headers["retry-after"]).toMatch(/^\d+$/);
+      }
+      expect(Object.fromEntries(statuses)).toEqual({ 200: 8, 429: 992 });
+      const refused = await init(ALICE_TOKEN);
+      expect(refused.body).toMatch(/token \\"alice-laptop\\" has 8 sessions open \(http\.max_sessions_per_token = 8\)/);
+      // Another token still gets in, up to the total cap.
+      for (let i = 0; i < 4; i++) expect((await init(ADMIN_TOKEN)).status).toBe(200);
+      const total = await init(ADMIN_TOKEN);
+      expect(total.status).toBe(429);
+      expect(total.body).toMatch(/http\.max_sessions = 12/);
+      expect(own.sessions()).toHaveLength(12);
     } finally {
       await own.close();
     }
