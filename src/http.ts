@@ -288,6 +288,13 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
       if (!call) return;
       session.callsInFlight -= 1;
       session.lastSeen = now();
+      // The connection went away before the answer: nobody will receive it. End the session, which aborts its
+      // calls in flight (the SDK's Protocol aborts every handler on close), so a queued acquire_lock leaves the
+      // queue now instead of being granted to nobody for its whole lease.
+      if (!res.writableFinished && !closing) {
+        log.log("info", "http connection dropped with a call in flight: session closed", { session: session.transport.sessionId?.slice(0, 8) ?? null });
+        void session.close().catch(() => undefined);
+      }
     });
     await session.transport.handleRequest(req, res);
   };

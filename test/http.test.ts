@@ -109,6 +109,30 @@ describe("createHttpServer over one in-process Context", () => {
     return c;
   };
 
+  it("takes a queued acquire_lock whose connection dropped out of the queue at once: no ghost grant", async () => {
+    expect((await ctx.locks.acquire({ agent_id: "bob", keys: ["src/ghost.ts"], mode: "write" })).granted).toBe(true);
+    const init = await raw(server.url, { headers: { ...MCP_HEADERS, ...bearer(ALICE_TOKEN) }, body: INITIALIZE });
+    const sid = init.headers["mcp-session-id"] as string;
+    const headers = { ...MCP_HEADERS, ...bearer(ALICE_TOKEN), "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18" };
+    await raw(server.url, { headers, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) });
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "acquire_lock", arguments: { agent_id: "alice", paths: ["src/ghost.ts"], mode: "write", wait_ms: 20_000 } },
+    });
+    const req = http.request(server.url, { method: "POST", headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) } });
+    req.on("error", () => undefined);
+    req.end(body);
+    await until("alice queues behind bob", () => ctx.locks.list().waiters.some((w) => w.agent_id === "alice"));
+    req.destroy(); // the connection goes away while the call waits
+    await until("alice's request left the queue", () => !ctx.locks.list().waiters.some((w) => w.agent_id === "alice"));
+    ctx.locks.release("bob", { keys: ["src/ghost.ts"] });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ctx.locks.list().locks.filter((l) => l.key === "src/ghost.ts")).toEqual([]);
+    expect(server.sessions().some((s) => s.id === sid)).toBe(false);
+  });
+
   it("listens on 127.0.0.1 with the real port, MCP at /mcp", () => {
     expect(server.url.hostname).toBe("127.0.0.1");
     expect(Number(server.url.port)).toBeGreaterThan(0);
