@@ -92,6 +92,28 @@ export function recordActivity(env: ControlEnv, input: ActivityInput): ActivityR
   return rec;
 }
 
+/** The agent's newest activity entry, or undefined. Reads in the open transaction, if any. */
+export function lastActivityOf(env: ControlEnv, agentId: string): ActivityRecord | undefined {
+  const prefix = `a${agentId}\0`;
+  for (const key of env.store.activity.getKeys({ start: `${prefix}\uffff`, end: prefix, reverse: true, limit: 1 })) {
+    return env.store.activity.get(`E${(key as string).slice(prefix.length)}`) as ActivityRecord | undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Fold a repetition into an existing entry instead of appending one: the
+ * entry keeps its seq and first time, and counts the repetitions in
+ * `data.count` with the latest at `data.last_at` (ISO). Inside a write
+ * transaction. What an agent polling in a loop costs the log is one entry.
+ */
+export function repeatActivity(env: ControlEnv, rec: ActivityRecord, summary: string): ActivityRecord {
+  const count = (typeof rec.data.count === "number" ? rec.data.count : 1) + 1;
+  const next: ActivityRecord = { ...rec, summary: clip(`${summary} (x${count})`), data: { ...rec.data, count, last_at: nowIso(env) } };
+  env.store.activity.putSync(`E${seq12(rec.seq)}`, next);
+  return next;
+}
+
 /** Filters of {@link listActivity}; times are epoch ms (inclusive bounds). */
 export interface ActivityFilter {
   agent_id?: string | null;

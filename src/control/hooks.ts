@@ -16,7 +16,8 @@
  * granted or refused.
  */
 import type { AcquireRequest, AcquireResult, LockHooks } from "../lock-types.js";
-import { recordActivity } from "./activity.js";
+import { lastActivityOf, recordActivity, repeatActivity } from "./activity.js";
+import type { ActivityRecord } from "./records.js";
 import { recordWriteGrant } from "./detectors.js";
 import type { ControlEnv } from "./env.js";
 import { noteLockedKeys } from "./features.js";
@@ -60,11 +61,18 @@ export function recordLockDecision(env: ControlEnv, req: AcquireRequest, result:
     LOCK_ACTIVITY_LIST_MAX,
   );
   const why = result.stop ? `${result.reason} by ${result.stop.id}` : blockedBy.length > 0 ? `${result.reason} with ${blockedBy.join(", ")}` : result.reason;
+  const summary = `${req.agent_id} was refused ${req.mode} lock on ${keysText(req.keys)}${forFeature}: ${why}`;
+  // An agent polling the same keys (wait_ms 0 in a loop) is refused the same way again and again: one entry counts them.
+  const last = lastActivityOf(env, req.agent_id);
+  if (last && last.kind === "lock_refused" && sameRefusal(last, req, feature, result.reason, blockedBy, keys)) {
+    repeatActivity(env, last, summary);
+    return;
+  }
   recordActivity(env, {
     kind: "lock_refused",
     agent_id: req.agent_id,
     feature_id: feature,
-    summary: `${req.agent_id} was refused ${req.mode} lock on ${keysText(req.keys)}${forFeature}: ${why}`,
+    summary,
     data: {
       keys,
       keys_total: req.keys.length,
@@ -77,6 +85,20 @@ export function recordLockDecision(env: ControlEnv, req: AcquireRequest, result:
       waited_ms: result.waited_ms,
     },
   });
+}
+
+/** Whether `last` (a `lock_refused` entry) records the same refusal: same keys, mode, feature, reason and blockers. */
+function sameRefusal(last: ActivityRecord, req: AcquireRequest, feature: string | null, reason: string | null, blockedBy: readonly string[], keys: readonly string[]): boolean {
+  const d = last.data;
+  const same = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+  return (
+    last.feature_id === feature &&
+    d.mode === req.mode &&
+    d.reason === reason &&
+    d.keys_total === req.keys.length &&
+    same(d.keys, keys) &&
+    same(d.blocked_by, blockedBy)
+  );
 }
 
 /** Hooks for `new LockManager(store, clock, settings, hooks)`. */
