@@ -37,7 +37,7 @@ export interface ParallelReport {
     converge_pairs: number;
     /** Pairs carrying a WARNING reason, whatever their verdict. */
     warning_pairs: number;
-    /** Pairs having each reason; all nine keys present. */
+    /** Pairs having each reason; every reason type of REASON_TYPES present. */
     by_reason: Record<ReasonType, number>;
   };
   tasks: { id: string; domains: string[]; integration_tags: string[]; integration_point: boolean }[];
