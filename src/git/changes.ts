@@ -34,8 +34,13 @@ async function commitOf(cwd: string, ref: string, field: string): Promise<string
 }
 
 /**
- * The changes of `branch` since its merge base with `target`.
- * @throws GitError `unknown_ref` naming the branch or the target when it does not exist.
+ * The changes of `branch` since its merge base with `target` (both refs or
+ * commit ids): `git merge-base` (exit 1: unrelated histories, merge_base
+ * null), `git rev-list --reverse <branch> ^<target>` for the commits, and
+ * `git diff --name-only --no-renames -z <merge_base> <branch>` for the files
+ * (`git ls-tree -r --name-only` of the branch head when there is no merge base).
+ * @throws GitError `unknown_ref` naming the branch or the target when it does
+ *         not exist; `not_a_repository`; `git_failed`.
  */
 export async function branchChanges(cwd: string, branch: string, target: string): Promise<BranchChanges> {
   const head = await commitOf(cwd, branch, "branch");
@@ -51,9 +56,14 @@ export async function branchChanges(cwd: string, branch: string, target: string)
 }
 
 /**
- * Uncommitted paths of `worktree` relative to the repository's top level,
- * sorted: staged and unstaged changes and untracked files that are not
- * ignored; a staged rename lists both paths (`--no-renames`).
+ * Uncommitted paths of the worktree holding the folder `worktree`, relative
+ * to its top level (porcelain output always is, from any subfolder), POSIX
+ * separators, sorted: staged and unstaged changes (deletions included) and
+ * untracked files that are not ignored, each file of an untracked folder
+ * listed (`--untracked-files=all`); a staged rename lists both paths
+ * (`--no-renames`). Runs `git status --porcelain=v1 -z` with optional locks
+ * off, so the worktree's index is not refreshed.
+ * @throws GitError `not_a_repository`; `git_failed`.
  */
 export async function uncommittedChanges(worktree: string): Promise<string[]> {
   const out = await runGit(worktree, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]);

@@ -11,6 +11,7 @@
  * `env`.
  */
 import { execFile, execFileSync } from "node:child_process";
+import fs from "node:fs";
 
 /** Largest output read from one git command, in bytes. */
 export const GIT_MAX_BUFFER = 256 * 1024 * 1024;
@@ -82,7 +83,11 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function failure(cwd: string, args: readonly string[], err: NodeJS.ErrnoException & { status?: number | null; code?: unknown; stderr?: unknown }): GitError {
-  if (err.code === "ENOENT") return new GitError("git_missing", "git: the `git` command was not found; install git (2.38 or newer)");
+  if (err.code === "ENOENT") {
+    // spawn reports a missing working folder with the same ENOENT as a missing program.
+    if (!fs.existsSync(cwd)) return new GitError("not_a_repository", `git: the folder ${cwd} does not exist`);
+    return new GitError("git_missing", "git: the `git` command was not found; install git (2.38 or newer)");
+  }
   const stderr = typeof err.stderr === "string" ? err.stderr.trim() : Buffer.isBuffer(err.stderr) ? err.stderr.toString("utf8").trim() : "";
   const exitCode = typeof err.status === "number" ? err.status : typeof err.code === "number" ? err.code : null;
   const code: GitErrorCode = /not a git repository/i.test(stderr) ? "not_a_repository" : "git_failed";

@@ -71,7 +71,7 @@ export async function branchFacts(ws: Workspace, branch: string, keyOf: KeyOf, w
     throw new Error("git.target_branch: the repository has no main or master branch; set git.target_branch in signalbox.config.json");
   }
   const changes = await branchChanges(repo.worktree, branch, target);
-  const worktree = withUncommitted ? ((await listWorktrees(repo.worktree)).find((w) => w.branch === branch && !w.bare)?.path ?? null) : null;
+  const worktree = withUncommitted ? ((await listWorktrees(repo.worktree)).find((w) => w.branch === branch && !w.bare && !w.prunable)?.path ?? null) : null;
   const uncommitted = worktree ? keysOf(await uncommittedChanges(worktree), keyOf) : [];
   return {
     branch,

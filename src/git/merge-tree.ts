@@ -11,7 +11,9 @@
  * `CONFLICT (<kind>)` prefix (the `<type>` field says `contents` for an
  * add/add conflict, the message says `add/add`).
  */
+import os from "node:os";
 import { GitError, runGit, splitNul } from "./cli.js";
+import { resolveCommit } from "./repo.js";
 
 /** The oldest git whose `merge-tree` has `--write-tree`. */
 export const MIN_MERGE_TREE_VERSION = "2.38.0";
@@ -32,14 +34,19 @@ export function parseGitVersion(text: string): GitVersion {
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), text: text.trim() };
 }
 
-/** The installed git's version (`git --version`). */
+/**
+ * The installed git's version (`git --version`, run in the temp folder: it
+ * needs no repository, and the process's own folder may be gone). Not cached:
+ * one short process.
+ * @throws GitError `git_missing`; `git_failed` for an unreadable version.
+ */
 export async function gitVersion(): Promise<GitVersion> {
-  return parseGitVersion((await runGit(process.cwd(), ["--version"])).stdout);
+  return parseGitVersion((await runGit(os.tmpdir(), ["--version"])).stdout);
 }
 
 /**
- * Refuse a git older than {@link MIN_MERGE_TREE_VERSION}.
- * @throws GitError `git_too_old` naming the installed version.
+ * Refuse a git older than {@link MIN_MERGE_TREE_VERSION} (pure: the version is given).
+ * @throws GitError `git_too_old` naming the installed version and the version needed.
  */
 export function assertMergeTreeSupported(version: GitVersion): void {
   if (version.major > 2 || (version.major === 2 && version.minor >= 38)) return;
@@ -49,7 +56,7 @@ export function assertMergeTreeSupported(version: GitVersion): void {
   );
 }
 
-/** {@link assertMergeTreeSupported} for the installed git. @throws GitError `git_too_old`. */
+/** {@link assertMergeTreeSupported} for the installed git (runs `git --version`). @throws GitError `git_too_old`, `git_missing`. */
 export async function requireMergeTree(): Promise<void> {
   assertMergeTreeSupported(await gitVersion());
 }
@@ -83,7 +90,16 @@ export interface MergePrediction {
   both_changed: string[];
 }
 
-/** Map git's conflict label (`content`, `add/add`, `modify/delete`, `rename/delete`, `rename/rename`, ...) to a {@link ConflictKind}. */
+/**
+ * Map the label of git's `CONFLICT (<label>)` message to a {@link ConflictKind}:
+ * `content`/`contents` (binary files included: git reports them as
+ * `content`) -> content; `add/add` -> add/add; any label involving a deletion
+ * (`modify/delete`, `rename/delete`) -> modify/delete; any other label
+ * involving a rename (`rename/rename`, `rename/add`, `rename involved in
+ * collision`, `implicit dir rename`, ...) -> rename; everything else
+ * (`file/directory`, `distinct modes`, `submodule`, `directory rename
+ * split`, ...) -> other.
+ */
 export function conflictKind(label: string): ConflictKind {
   const l = label.toLowerCase();
   if (l === "content" || l === "contents") return "content";
@@ -121,7 +137,14 @@ export function parseMergeTree(stdout: string): MergeTreeOutput {
   return { tree, conflicted: [...new Set(conflicted)], messages };
 }
 
-/** Conflicts per conflicted path, each with the kind of the first CONFLICT message naming it. */
+/**
+ * One conflict per path, sorted by path: every path git lists as conflicted
+ * plus every path a `CONFLICT (...)` message names (a file/directory clash
+ * names both the original path and the one git moved aside), each with the
+ * kind and text of the first CONFLICT message naming it (kind `other` and an
+ * empty message when none does). Informational messages (`Auto-merging x`)
+ * are not conflicts.
+ */
 export function conflictsOf(out: MergeTreeOutput): MergeConflict[] {
   const byPath = new Map<string, MergeConflict>();
   for (const m of out.messages) {
@@ -150,18 +173,28 @@ const FULL_ID = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
 
 /**
  * Predict the merge of `a` and `b` (refs or commit ids) by really merging
- * them in git's object store.
- * @throws GitError `unknown_ref` when a side names no commit; `git_failed` when git fails.
+ * them in git's object store: `git merge-base`, then `git merge-tree
+ * --write-tree -z --name-only` (exit 1 = conflicts), then for the clean
+ * both-sides paths `git diff --name-only --no-renames -z` of each side since
+ * the merge base. Unrelated histories are merged with
+ * `--allow-unrelated-histories` (merge_base null, both_changed empty). Only
+ * objects are written: no working tree, index, HEAD or ref changes. Does not
+ * check the git version: call {@link requireMergeTree} once first for a clear
+ * error on git < 2.38. `cache` shares file lists between the merges of one batch.
+ * @throws GitError `unknown_ref` when a side names no commit; `not_a_repository`; `git_failed` when git fails.
  */
 export async function predictMerge(cwd: string, a: string, b: string, cache: DiffCache = new Map()): Promise<MergePrediction> {
-  const rev = async (ref: string) => {
-    if (FULL_ID.test(ref)) return ref; // a full commit id (callers resolve refs once per batch)
-    const out = await runGit(cwd, ["rev-parse", "-q", "--verify", "--end-of-options", `${ref}^{commit}`], { okCodes: [0, 1, 128] });
-    if (out.exitCode !== 0) throw new GitError("unknown_ref", `git: no commit "${ref}" in the repository`);
-    return out.stdout.trim();
-  };
+  // A full id is taken as given (callers resolve refs once per batch); one
+  // that names no commit makes merge-base fail, and is then checked.
+  const rev = (ref: string) => (FULL_ID.test(ref) ? Promise.resolve(ref) : resolveCommit(cwd, ref));
   const [aCommit, bCommit] = await Promise.all([rev(a), rev(b)]);
-  const baseOut = await runGit(cwd, ["merge-base", aCommit, bCommit], { okCodes: [0, 1] });
+  let baseOut;
+  try {
+    baseOut = await runGit(cwd, ["merge-base", aCommit, bCommit], { okCodes: [0, 1] });
+  } catch (err) {
+    await Promise.all([resolveCommit(cwd, a), resolveCommit(cwd, b)]);
+    throw err;
+  }
   const merge_base = baseOut.exitCode === 0 ? baseOut.stdout.trim() || null : null;
   const args = ["merge-tree", "--write-tree", "-z", "--name-only", ...(merge_base ? [] : ["--allow-unrelated-histories"]), aCommit, bCommit];
   const run = await runGit(cwd, args, { okCodes: [0, 1] });
@@ -188,9 +221,10 @@ export async function predictMerge(cwd: string, a: string, b: string, cache: Dif
 }
 
 /**
- * {@link predictMerge} for each pair, at most `concurrency` at once, answers
- * in input order; the file lists of each side since a merge base are asked
- * of git once per batch.
+ * {@link predictMerge} for each pair, at most `concurrency` (>= 1; anything
+ * else counts as 1) at once, answers in input order; the file lists of each
+ * side since a merge base are asked of git once per batch.
+ * @throws GitError as {@link predictMerge}, for the first pair that fails.
  */
 export async function predictMany(cwd: string, pairs: ReadonlyArray<readonly [string, string]>, concurrency = 2): Promise<MergePrediction[]> {
   const out = new Array<MergePrediction>(pairs.length);
@@ -203,6 +237,7 @@ export async function predictMany(cwd: string, pairs: ReadonlyArray<readonly [st
       out[i] = await predictMerge(cwd, a, b, cache);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pairs.length)) }, worker));
+  const width = Number.isFinite(concurrency) && concurrency >= 1 ? Math.floor(concurrency) : 1;
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, pairs.length)) }, worker));
   return out;
 }

@@ -63,7 +63,7 @@ export async function scanRadar(ws: Workspace, features: readonly WatchedFeature
   for (const name of names) {
     const feature = features.find((f) => f.branch === name);
     let head = await resolveCommit(cwd, name);
-    const wt = checkedOut.find((w) => w.branch === name && !w.bare);
+    const wt = checkedOut.find((w) => w.branch === name && !w.bare && !w.prunable); // a prunable worktree's folder is gone
     if (wt) head = (await snapshotWorktree(wt.path)).commit;
     branches.push({ branch: name, head, feature_id: feature?.feature_id ?? null, agent_id: feature?.agent_id ?? null });
   }

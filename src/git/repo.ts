@@ -27,9 +27,13 @@ function real(p: string): string {
 }
 
 /**
- * The repository whose work tree holds `cwd`, from one `git rev-parse`; null
- * outside a work tree (no repository, a bare repository, a `.git` folder git
- * does not recognise, or git not installed).
+ * The repository whose work tree holds `cwd` (any folder inside it), from one
+ * synchronous `git rev-parse --show-toplevel --git-common-dir
+ * --absolute-git-dir`; `--git-common-dir` may print a path relative to `cwd`
+ * (`../../.git` from a subfolder), which is resolved against `cwd`. Null
+ * outside a work tree: no repository, inside a `.git` folder or a bare
+ * repository (git refuses `--show-toplevel` there), a `.git` folder git does
+ * not recognise, or git not installed. Never throws.
  */
 export function discoverRepo(cwd: string): RepoInfo | null {
   let out: string;
@@ -57,7 +61,14 @@ export interface WorktreeInfo {
   prunable: boolean;
 }
 
-/** Parse `git worktree list --porcelain -z`: records of NUL-terminated `label value` lines, separated by an empty field. */
+/**
+ * Parse `git worktree list --porcelain -z`: records of NUL-terminated
+ * `label[ value]` fields (`worktree <path>`, `HEAD <id>`, `branch
+ * refs/heads/<name>`, `detached`, `bare`, `locked[ <reason>]`, `prunable[
+ * <reason>]`), each record ended by an empty field. Unknown labels are
+ * skipped; an all-zero HEAD (an unborn branch) becomes null. Paths are
+ * real-pathed when they exist (a prunable worktree's folder may be gone).
+ */
 export function parseWorktreeList(text: string): WorktreeInfo[] {
   const out: WorktreeInfo[] = [];
   let cur: WorktreeInfo | null = null;
@@ -88,20 +99,26 @@ export function parseWorktreeList(text: string): WorktreeInfo[] {
 
 const WORKTREE_LIST = ["worktree", "list", "--porcelain", "-z"];
 
-/** Every worktree of the repository holding `cwd`, main worktree first. @throws GitError outside a repository. */
+/**
+ * Every worktree of the repository holding `cwd`, main worktree first, then
+ * linked ones in git's order (`git worktree list --porcelain -z`, git >= 2.36).
+ * @throws GitError `not_a_repository` outside a repository, `git_failed`.
+ */
 export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
   return parseWorktreeList((await runGit(cwd, WORKTREE_LIST)).stdout);
 }
 
-/** {@link listWorktrees}, synchronously (key normalisation asks it while resolving a path). */
+/** {@link listWorktrees}, synchronously (key normalisation asks it while resolving a path). @throws GitError as {@link listWorktrees}. */
 export function listWorktreesSync(cwd: string): WorktreeInfo[] {
   return parseWorktreeList(runGitSync(cwd, WORKTREE_LIST).stdout);
 }
 
 /**
- * The branch checked out in `worktree` (null when detached) and its HEAD
- * commit (null on an unborn branch), from `git symbolic-ref -q HEAD` and
- * `git rev-parse -q --verify HEAD`.
+ * The branch checked out in `worktree` as a short name (null when detached)
+ * and its HEAD commit id (null on an unborn branch, whose branch is still
+ * named), from `git symbolic-ref -q HEAD` and `git rev-parse -q --verify HEAD`
+ * (both exit 1 for "no such thing", which is an answer, not a failure).
+ * @throws GitError `not_a_repository` outside a repository, `git_failed`.
  */
 export async function worktreeHead(worktree: string): Promise<{ branch: string | null; head: string | null }> {
   const [sym, head] = await Promise.all([
@@ -116,9 +133,12 @@ export async function worktreeHead(worktree: string): Promise<{ branch: string |
 }
 
 /**
- * The repository's default branch: the branch `refs/remotes/origin/HEAD`
- * points at when it is set, else `main` if it exists, else `master`; null
- * when none of these exists.
+ * The repository's default branch as a short local branch name: the branch
+ * `refs/remotes/origin/HEAD` points at (`refs/remotes/origin/develop` ->
+ * `develop`) when it is set and that branch also exists locally (a name only
+ * the remote has would not resolve as a local target), else `main` if
+ * `refs/heads/main` exists, else `master` if it exists; null when none does,
+ * and outside a repository. Synchronous (asked once at start-up); never throws.
  */
 export function defaultBranchSync(cwd: string): string | null {
   try {
@@ -138,20 +158,29 @@ export function defaultBranchSync(cwd: string): string | null {
 }
 
 /**
- * The full id of the commit `ref` names (`git rev-parse --verify <ref>^{commit}`).
- * @throws GitError `unknown_ref` naming `ref` when it names no commit.
+ * The full id of the commit `ref` (a branch, tag, other ref or commit id, in
+ * git's revision syntax) names, peeling tags (`git rev-parse -q --verify
+ * <ref>^{commit}`).
+ * @throws GitError `unknown_ref` naming `ref` when it names no commit (also a
+ *         tree or blob id, or a name starting with `-`); `not_a_repository`.
  */
 export async function resolveCommit(cwd: string, ref: string): Promise<string> {
   if (ref.startsWith("-")) throw new GitError("unknown_ref", `git: "${ref}" is not a ref or commit`);
-  const out = await runGit(cwd, ["rev-parse", "-q", "--verify", "--end-of-options", `${ref}^{commit}`], { okCodes: [0, 1, 128] });
+  // Exit 1 is "names no commit"; 128 (not a repository) stays an error.
+  const out = await runGit(cwd, ["rev-parse", "-q", "--verify", "--end-of-options", `${ref}^{commit}`], { okCodes: [0, 1] });
   const id = out.stdout.trim();
   if (out.exitCode !== 0 || id === "") throw new GitError("unknown_ref", `git: no commit "${ref}" in the repository`);
   return id;
 }
 
-/** Whether branch `branch` exists (`refs/heads/<branch>`). */
+/**
+ * Whether the local branch `branch` (short name) exists: `git show-ref -q
+ * --verify refs/heads/<branch>`. False for a name starting with `-` and for
+ * a name git rejects.
+ * @throws GitError `not_a_repository` outside a repository.
+ */
 export async function branchExists(cwd: string, branch: string): Promise<boolean> {
   if (branch.startsWith("-")) return false;
-  const out = await runGit(cwd, ["show-ref", "-q", "--verify", `refs/heads/${branch}`], { okCodes: [0, 1, 128] });
+  const out = await runGit(cwd, ["show-ref", "-q", "--verify", `refs/heads/${branch}`], { okCodes: [0, 1] });
   return out.exitCode === 0;
 }

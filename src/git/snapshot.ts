@@ -21,8 +21,16 @@ export interface Snapshot {
 }
 
 /**
- * Snapshot `worktree` (see the module docstring).
- * @throws GitError when git fails (e.g. an unborn branch has no HEAD to start from).
+ * Snapshot the worktree holding the folder `worktree` (see the module
+ * docstring): staged and unstaged edits, deletions and untracked files that
+ * are not ignored. A worktree whose files equal HEAD's tree gives
+ * `{ commit: HEAD, dirty: false }` and writes nothing. The commit's identity
+ * is `signalbox <signalbox@localhost>` (given in the environment, so no git
+ * identity need be configured), dated from HEAD, with the message
+ * `signalbox: snapshot of uncommitted changes in <worktree>`. The temporary
+ * index lives in a fresh folder under the OS temp folder, removed on every path.
+ * @throws GitError `git_failed` on an unborn branch (no HEAD to start from) or
+ *         when git fails; `not_a_repository` when `worktree` is not in one.
  */
 export async function snapshotWorktree(worktree: string): Promise<Snapshot> {
   const head = (await runGit(worktree, ["rev-parse", "--verify", "HEAD"])).stdout.trim();
@@ -32,7 +40,7 @@ export async function snapshotWorktree(worktree: string): Promise<Snapshot> {
     const own = path.resolve(worktree, (await runGit(worktree, ["rev-parse", "--git-path", "index"])).stdout.trim());
     if (fs.existsSync(own)) fs.copyFileSync(own, env.GIT_INDEX_FILE);
     else await runGit(worktree, ["read-tree", head], { env });
-    await runGit(worktree, ["add", "-A", "--", "."], { env });
+    await runGit(worktree, ["add", "-A"], { env }); // no pathspec: the whole worktree, from any folder in it
     const tree = (await runGit(worktree, ["write-tree"], { env })).stdout.trim();
     const headTree = (await runGit(worktree, ["rev-parse", `${head}^{tree}`])).stdout.trim();
     if (tree === headTree) return { commit: head, dirty: false };

@@ -7,7 +7,7 @@
  * `refs/signalbox/` for the final commit. No checkout: no working tree,
  * index, HEAD or branch changes.
  */
-import { runGit } from "./cli.js";
+import { GitError, runGit } from "./cli.js";
 import { commitEnv } from "./identity.js";
 import { conflictsOf, parseMergeTree, requireMergeTree, type MergeConflict } from "./merge-tree.js";
 import { resolveCommit } from "./repo.js";
@@ -50,12 +50,20 @@ export interface WaveMergeInput {
 
 /**
  * Merge `input.branches` in order onto `input.target` (see the module
- * docstring). A branch already contained in the result is a clean step that
- * adds nothing. When every step is clean the final commit is written to
- * `input.ref`; when one conflicts the merge stops there and `input.ref` is
- * deleted, so no stale merge is left to be tested.
- * @throws Error `ref: ...` for a ref outside `refs/signalbox/`; GitError
- *         `unknown_ref` for a missing branch or target, `git_too_old`.
+ * docstring). Each clean step is a two-parent commit (accumulated merge,
+ * branch head) by `signalbox <signalbox@localhost>` with the message
+ * `<input.message or "signalbox: speculative wave merge">: <branch>[ (<feature_id>)]`.
+ * A branch already contained in the result (`git merge-base --is-ancestor`)
+ * is a clean step that adds nothing (`result` is the unchanged merge). When
+ * every step is clean the final commit (the target's own commit for no
+ * branches) is written to `input.ref` (`git update-ref`); when one conflicts
+ * the merge stops there and `input.ref` is deleted (`git update-ref -d`), so
+ * no stale merge is left to be tested. Only objects and `input.ref` are
+ * written: never a working tree, index, HEAD or branch.
+ * @throws Error `ref: ...` for a ref outside `refs/signalbox/` (checked first,
+ *         before git runs); GitError `unknown_ref` for a missing branch or
+ *         target, `git_too_old` (git < 2.38), `git_failed` for a branch with
+ *         no history in common with the target.
  */
 export async function speculativeWaveMerge(cwd: string, input: WaveMergeInput): Promise<WaveMergeResult> {
   if (!input.ref.startsWith(SIGNALBOX_REF_PREFIX) || input.ref.includes("..")) {
@@ -73,7 +81,12 @@ export async function speculativeWaveMerge(cwd: string, input: WaveMergeInput): 
       steps.push({ branch: b.branch, feature_id, commit, status: "clean", conflicts: [], result: acc });
       continue;
     }
-    const run = await runGit(cwd, ["merge-tree", "--write-tree", "-z", "--name-only", acc, commit], { okCodes: [0, 1] });
+    const run = await runGit(cwd, ["merge-tree", "--write-tree", "-z", "--name-only", acc, commit], { okCodes: [0, 1] }).catch((err: unknown) => {
+      if (err instanceof GitError && /unrelated histories/.test(err.stderr)) {
+        throw new GitError("git_failed", `git: branch "${b.branch}" shares no history with target "${input.target}"; it cannot be merged into the wave`, err.exitCode, err.stderr);
+      }
+      throw err;
+    });
     const parsed = parseMergeTree(run.stdout);
     if (run.exitCode === 1 || parsed.tree === null) {
       const conflicts = conflictsOf(parsed);

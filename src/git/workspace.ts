@@ -66,7 +66,7 @@ export class Workspace {
     if (!this.repo) return [];
     const own = this.repo.worktree;
     return listWorktreesSync(own)
-      .filter((w) => !w.bare && w.path !== own)
+      .filter((w) => !w.bare && !w.prunable && w.path !== own)
       .map((w) => w.path);
   }
 }

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 
 /** A temporary repository; `dir` is its main worktree (realpath'd). */
 export interface TempRepo {
@@ -100,5 +101,26 @@ export function makeRepo(opts: { branch?: string; files?: Record<string, string>
     cleanup() {
       fs.rmSync(base, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Record every worktree's fingerprint (status bytes, HEAD, index tree,
+ * branches) and its index file's bytes and mtime; the returned check asserts
+ * nothing changed. The index is read after the fingerprint, whose own `git
+ * status` may refresh it, and compared before the next one.
+ */
+export function untouched(r: TempRepo, worktrees: readonly string[]): () => void {
+  const prints = worktrees.map((w) => r.fingerprint(w));
+  const indexes = worktrees.map((w) => {
+    const file = path.join(r.git(["rev-parse", "--absolute-git-dir"], w), "index");
+    return { file, bytes: fs.readFileSync(file), mtime: fs.statSync(file).mtimeMs };
+  });
+  return () => {
+    for (const i of indexes) {
+      expect(fs.statSync(i.file).mtimeMs).toBe(i.mtime);
+      expect(fs.readFileSync(i.file).equals(i.bytes)).toBe(true);
+    }
+    expect(worktrees.map((w) => r.fingerprint(w))).toEqual(prints);
   };
 }
