@@ -49,18 +49,9 @@ import { autoResolveSignals } from "./signals.js";
 export const INTEGRATION_LIST_CAP = 200;
 
 /** What one feature of the wave really touched: from git when it has a branch, else as complete_feature recorded it. */
-export interface IntegratedFeature {
-  feature_id: string;
+export interface IntegratedFeature extends JudgedChanges {
   agent_id: string;
   attempt: number;
-  /** `git`: judged from the branch; `declared`: from what complete_feature recorded. */
-  source: "git" | "declared";
-  branch: string | null;
-  /** The branch head judged (null when declared). */
-  head: string | null;
-  files_changed: string[];
-  commits: string[];
-  migrations: MigrationRecord[];
 }
 
 /** A file changed by a feature that neither declared it in the plan nor write-locked it. */
@@ -271,20 +262,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     const spec = getPlanSpec(store, plan_id);
     const judged = new Map(judgeChanges(done, input.git).map((j) => [j.feature_id, j]));
     const changesOf = (f: FeatureRecord) => judged.get(f.feature_id) as JudgedChanges; // judgeChanges maps every feature
-    const features: IntegratedFeature[] = done.map((f) => {
-      const j = changesOf(f);
-      return {
-        feature_id: f.feature_id,
-        agent_id: f.agent_id,
-        attempt: f.attempts,
-        source: j.source,
-        branch: j.branch,
-        head: j.head,
-        files_changed: j.files_changed,
-        commits: j.commits,
-        migrations: j.migrations,
-      };
-    });
+    const features: IntegratedFeature[] = done.map((f) => ({ ...changesOf(f), agent_id: f.agent_id, attempt: f.attempts }));
     const notes = features
       .filter((f) => f.source === "declared")
       .map((f) =>

@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import type { FeatureGitChanges } from "../control/wave-git.js";
-import { branchChanges, uncommittedChanges } from "./changes.js";
+import { branchChanges, uncommittedChanges, type BranchChanges } from "./changes.js";
 import { listWorktrees } from "./repo.js";
 import type { Workspace } from "./workspace.js";
 
@@ -18,14 +18,8 @@ export type KeyOf = (repoPath: string) => string | null;
 /** Which keys are migration files (an integration point tagged `migration`). */
 export type IsMigration = (key: string) => boolean;
 
-/** A branch's changes as keys. */
-export interface BranchFacts {
-  branch: string;
-  target: string;
-  head: string;
-  merge_base: string | null;
-  commits: string[];
-  files: string[];
+/** A branch's changes (changes.ts) with its files as keys. */
+export interface BranchFacts extends BranchChanges {
   /** Uncommitted edits in the worktree where the branch is checked out (none when it is checked out nowhere). */
   uncommitted: string[];
   /** That worktree; null when the branch is checked out in no worktree. */
