@@ -73,6 +73,12 @@ const Limits = z.strictObject({
   keys_per_task: z.number().int().positive().default(10_000),
   /** Tasks in one check_parallel / plan_waves call. */
   tasks_per_check: z.number().int().positive().default(20_000),
+  /**
+   * Pair visits of one check_parallel / plan_waves call: tasks sharing a key or group are
+   * visited pairwise, once per shared key or group from each side (10,000 writers of one
+   * file: 99,990,000). Beyond it the call is refused naming this limit (src/pairs.ts).
+   */
+  pair_visits_per_check: z.number().int().positive().default(200_000_000),
   /** UTF-8 bytes of one free-text field. */
   string_bytes: z.number().int().positive().default(16_384),
   /** Live locks one agent may hold across the store. */
@@ -120,6 +126,10 @@ const HttpToken = z
     token: z.string().min(16).optional().describe("The bearer token itself (at least 16 characters)"),
     token_env: z.string().min(1).optional().describe("Name of the environment variable holding the token"),
     agents: z.array(z.string().min(1)).min(1).describe('Agent ids this token may act as; "*" for any'),
+    roles: z
+      .array(z.enum(["orchestrator"]))
+      .default([])
+      .describe('Authority the token grants to the agents it may act as: "orchestrator" makes each of them an orchestrator'),
   })
   .refine((t) => (t.token === undefined) !== (t.token_env === undefined), {
     message: "give exactly one of token and token_env",
@@ -161,6 +171,20 @@ const CapacitySettings = z.strictObject({
   domains: z.record(z.string().min(1), z.number().int().positive()).default({}),
 });
 
+/**
+ * Roles an agent may give itself by registering (dispatch_agents naming only
+ * itself); never orchestrator. Mirrors control/records.ts ROLES (a reviewer is
+ * any registered agent a review is assigned to, not a role).
+ */
+const SELF_REGISTRABLE = ["coder", "auditor", "test_engineer", "architect", "other"] as const;
+
+const RoleSettings = z.strictObject({
+  /** Agent ids that hold orchestrator authority; empty: the first orchestrator registered in an empty store holds it. */
+  orchestrators: z.array(z.string().min(1).max(200)).default([]),
+  /** Roles an agent may register itself with. */
+  self_register: z.array(z.enum(SELF_REGISTRABLE)).default(["coder", "auditor", "test_engineer"]),
+});
+
 const GitSettings = z.strictObject({
   /** Branch that feature branches integrate into; default: the repository's default branch. */
   target_branch: z.string().min(1).max(255).optional(),
@@ -180,6 +204,7 @@ export const ConfigSchema = z
     hooks: HookSettings.prefault({}),
     capacity: CapacitySettings.prefault({}),
     git: GitSettings.prefault({}),
+    roles: RoleSettings.prefault({}),
   })
   .strict();
 
@@ -190,6 +215,7 @@ export type ControlSettingsT = z.infer<typeof ControlSettings>;
 export type IntegrationRuleT = z.infer<typeof IntegrationRule>;
 export type HttpTokenT = z.infer<typeof HttpToken>;
 export type CapacitySettingsT = z.infer<typeof CapacitySettings>;
+export type RoleSettingsT = z.infer<typeof RoleSettings>;
 
 /** Parse a config object; throws an Error naming each bad field. */
 export function parseConfig(raw: unknown, source = CONFIG_FILE): Config {

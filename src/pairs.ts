@@ -3,96 +3,30 @@
  * (parallelism-framework.md Levels 2-3; parallel-execution-protocol.md §1.2
  * "Independence Check" and §5.1 "Pre-Execution Conflict Check"): for every
  * pair of tasks, which reasons keep them apart, packed as {@link PairBits}
- * (reasons.ts) in a {@link PairStore}. Built from the key index (key -> writers
- * and readers), never by comparing every file of every pair.
+ * (reasons.ts).
+ *
+ * The pairs are never stored: tasks sharing a key, table, domain, resource or
+ * artifact form a group (10,000 writers of one file are one group, not 50
+ * million pairs), and the reasons of one task against all others are computed
+ * on demand as a row (`planning/pair-rows.ts`). Memory stays O(tasks + keys);
+ * time is bounded by the pair work, which {@link PairWorkGuard} caps at
+ * `limits.pair_visits_per_check`.
  *
  * Pure: no I/O, no module-level mutable state.
  */
-import { keyKind } from "./paths.js";
-import {
-  A_FIRST,
-  B_FIRST,
-  BOTH,
-  DIR_SHIFT,
-  R_DATA_FLOW,
-  R_DEPENDENCY,
-  R_INTEGRATION,
-  R_MERGE,
-  R_RESOURCE,
-  R_SAME_FILE,
-  R_SCHEMA,
-  R_SERIALIZED,
-  R_WRITE_READ,
-  R_WRITE_WRITE,
-  type PairBits,
-} from "./reasons.js";
+import { endOfKeysBelow, type KeyEntry } from "./planning/key-index.js";
+import { PairRows } from "./planning/pair-rows.js";
+import type { PairBits } from "./reasons.js";
 import { assertAcyclic, normalizeTasks, type NormalizedTask, type TaskInputOptions } from "./task-input.js";
 import type { TaskSpec } from "./tasks.js";
 
-/** Largest task count for which pair reasons live in a dense n x n array (16 MiB at the limit). */
-export const DENSE_PAIR_LIMIT = 2048;
+export { endOfKeysBelow, type KeyEntry };
 
 /**
- * The {@link PairBits} of every pair with a reason, keyed `i * n + j` (i < j).
- * Up to {@link DENSE_PAIR_LIMIT} tasks a dense `Uint32Array(n * n)` (no hashing,
- * iteration in ascending key order); above it a `Map<number, number>`.
+ * Default of `limits.pair_visits_per_check` (src/config.ts): 10,000 writers
+ * of one file visit 99,990,000 pairs (each pair from both sides).
  */
-export class PairStore {
-  private readonly dense: Uint32Array | undefined;
-  private readonly sparse: Map<number, number> | undefined;
-  /** True when {@link forEach} visits pairs in ascending key order. */
-  private readonly ordered: boolean;
-
-  constructor(readonly n: number) {
-    if (n <= DENSE_PAIR_LIMIT) this.dense = new Uint32Array(n * n);
-    else this.sparse = new Map();
-    this.ordered = this.dense !== undefined;
-  }
-
-  /** OR `bits` into the pair `pk`. */
-  or(pk: number, bits: number): void {
-    const d = this.dense;
-    if (d !== undefined) {
-      d[pk] = (d[pk] as number) | bits;
-      return;
-    }
-    const m = this.sparse as Map<number, number>;
-    const cur = m.get(pk);
-    m.set(pk, cur === undefined ? bits : cur | bits);
-  }
-
-  /** The bits of pair `pk` (0 when it has no reason). */
-  get(pk: number): PairBits {
-    const d = this.dense;
-    if (d !== undefined) return d[pk] ?? 0;
-    return (this.sparse as Map<number, number>).get(pk) ?? 0;
-  }
-
-  /** Visit every pair with a reason (in ascending key order up to {@link DENSE_PAIR_LIMIT} tasks). */
-  forEach(fn: (pk: number, bits: PairBits) => void): void {
-    const d = this.dense;
-    if (d === undefined) {
-      (this.sparse as Map<number, number>).forEach((bits, pk) => fn(pk, bits));
-      return;
-    }
-    const n = this.n;
-    for (let i = 0; i < n; i++) {
-      for (let pk = i * n + i + 1, end = (i + 1) * n; pk < end; pk++) {
-        const bits = d[pk] as number;
-        if (bits !== 0) fn(pk, bits);
-      }
-    }
-  }
-
-  /**
-   * Pair keys collected in {@link forEach} order, in ascending order (= input
-   * order of (a, b)): `keys` itself when forEach already visits in that order,
-   * else a sorted copy.
-   */
-  inOrder(keys: readonly number[]): readonly number[] {
-    return this.ordered ? keys : Array.from(Float64Array.from(keys).sort());
-  }
-}
+export const DEFAULT_PAIR_VISITS = 200_000_000;
 
 /** Two tasks whose branches git predicts do not merge cleanly, and the conflicting files. */
 export interface MergeConflictInput {
@@ -113,18 +47,39 @@ export interface AnalyzeOptions extends TaskInputOptions {
   mergeConflicts?: readonly MergeConflictInput[];
 }
 
-/** Writers and readers (task indices, ascending) of one key. */
-export interface KeyEntry {
-  w: number[];
-  r: number[];
+/**
+ * The bits of chosen pairs, keyed `i * n + j` (i < j): the pairs a report
+ * lists are remembered as they are met; any other pair is recomputed from
+ * its row.
+ */
+export class PairLookup {
+  private readonly known = new Map<number, PairBits>();
+
+  constructor(private readonly rows: PairRows) {}
+
+  /** Remember the bits of pair `pk`. */
+  remember(pk: number, bits: PairBits): void {
+    this.known.set(pk, bits);
+  }
+
+  /** The bits of pair `pk` (0 when it has no reason); recomputes a row (and clobbers the current one) if not remembered. */
+  get(pk: number): PairBits {
+    const hit = this.known.get(pk);
+    if (hit !== undefined) return hit;
+    const n = this.rows.n;
+    const i = Math.floor(pk / n);
+    return this.rows.pairBits(i, pk - i * n);
+  }
 }
 
 /** The result of the pairwise analysis. */
 export interface PairAnalysis {
   tasks: NormalizedTask[];
   n: number;
-  /** Pairs with at least one reason, keyed `i * n + j` (i < j, input positions). */
-  pairs: PairStore;
+  /** The reasons of one task against every other, on demand. */
+  rows: PairRows;
+  /** Bits of single pairs, keyed `i * n + j` (i < j, input positions). */
+  pairs: PairLookup;
   /** Key index: key -> writer and reader task indices. */
   keyIndex: Map<string, KeyEntry>;
   /** Pair key -> the files of its predicted merge conflict, sorted (pairs with reason `merge_conflict`). */
@@ -137,30 +92,12 @@ export interface PairAnalysis {
 }
 
 /**
- * End (exclusive) of the keys below the directory key `sortedKeys[d]`: in a
- * sorted key list they are exactly `sortedKeys[d + 1 .. end)`. None of them is
- * a `table:` or `resource:` key (such a key never starts with a directory key).
- */
-export function endOfKeysBelow(sortedKeys: readonly string[], d: number): number {
-  const dirKey = sortedKeys[d] as string;
-  let end = d + 1;
-  while (end < sortedKeys.length && (sortedKeys[end] as string).startsWith(dirKey)) end++;
-  return end;
-}
-
-/**
  * The pairwise conflict analysis shared by check_parallel and plan_waves
  * (parallelism-framework.md Levels 2-3; parallel-execution-protocol.md §5.1):
- * validate and normalise the tasks, reject dependency cycles, then find the
- * reasons of every pair.
- *
- * Never compares every file of every pair: it indexes key -> writers/readers,
- * matches directory keys against the sorted key list by prefix, and groups
- * tasks by serialized domain, table, artifact and resource. Reasons accumulate
- * per pair as {@link PairBits} in a {@link PairStore} keyed `i * n + j`
- * (i < j): one integer per pair, no allocation, so a key written by 647 tasks
- * (~209k pairs) stays cheap. Keys per reason are recomputed for listed pairs
- * only (`PairExplainer`).
+ * validate and normalise the tasks, reject dependency cycles, then index the
+ * groups the pair rows are computed from (see {@link PairRows}). Cheap:
+ * O(keys log keys + directory spans); the pair work happens in the passes
+ * over the rows.
  *
  * @throws as {@link normalizeTasks}, and `<field>[i].blocked_by: dependency cycle: ...`.
  */
@@ -168,126 +105,10 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
   const tasks = normalizeTasks(specs, opts);
   assertAcyclic(tasks, opts.field);
   const n = tasks.length;
-  const pairs = new PairStore(n);
-  const or = (pk: number, v: number): void => pairs.or(pk, v);
-  /** A reason without direction on the pair {i, j}. */
-  const undirected = (i: number, j: number, r: number): void => {
-    if (i === j) return;
-    or(i < j ? i * n + j : j * n + i, 1 << r);
-  };
-  /** A directional reason: `first` must run before `second`. */
-  const directed = (first: number, second: number, r: number): void => {
-    if (first === second) return;
-    const shift = DIR_SHIFT[r] as number;
-    if (first < second) or(first * n + second, (1 << r) | (A_FIRST << shift));
-    else or(second * n + first, (1 << r) | (B_FIRST << shift));
-  };
-
-  // Key index: identical keys.
-  const keyIndex = new Map<string, KeyEntry>();
-  for (const t of tasks) {
-    for (const k of t.writes) {
-      const e = keyIndex.get(k);
-      if (e === undefined) keyIndex.set(k, { w: [t.index], r: [] });
-      else e.w.push(t.index);
-    }
-    for (const k of t.reads) {
-      const e = keyIndex.get(k);
-      if (e === undefined) keyIndex.set(k, { w: [], r: [t.index] });
-      else e.r.push(t.index);
-    }
-  }
-  const sameFile = 1 << R_SAME_FILE;
-  for (const e of keyIndex.values()) {
-    const { w, r } = e;
-    for (let x = 0; x < w.length; x++) {
-      const wx = w[x] as number;
-      const base = wx * n;
-      // Writers are in ascending order, so wx < w[y].
-      for (let y = x + 1; y < w.length; y++) or(base + (w[y] as number), sameFile);
-      for (const ry of r) directed(wx, ry, R_WRITE_READ);
-    }
-  }
-
-  // Directory keys: every key below them in sorted order.
-  let hasDir = false;
-  for (const k of keyIndex.keys()) {
-    if (k.endsWith("/") && keyKind(k) === "dir") {
-      hasDir = true;
-      break;
-    }
-  }
-  const sortedKeys = hasDir ? [...keyIndex.keys()].sort() : [...keyIndex.keys()];
-  for (let d = 0; hasDir && d < sortedKeys.length; d++) {
-    const dirKey = sortedKeys[d] as string;
-    if (keyKind(dirKey) !== "dir") continue;
-    const eD = keyIndex.get(dirKey) as KeyEntry;
-    for (let k = d + 1, end = endOfKeysBelow(sortedKeys, d); k < end; k++) {
-      const eK = keyIndex.get(sortedKeys[k] as string) as KeyEntry;
-      for (const x of eD.w) {
-        for (const y of eK.w) undirected(x, y, R_WRITE_WRITE);
-        for (const y of eK.r) directed(x, y, R_WRITE_READ);
-      }
-      for (const x of eD.r) for (const y of eK.w) directed(y, x, R_WRITE_READ);
-    }
-  }
-
-  // Grouped reasons: tables, serialized domains, resources (undirected), artifacts (producer first).
-  const group = (select: (t: NormalizedTask) => readonly string[]): Map<string, number[]> => {
-    const m = new Map<string, number[]>();
-    for (const t of tasks) {
-      for (const name of select(t)) {
-        const list = m.get(name);
-        if (list === undefined) m.set(name, [t.index]);
-        else list.push(t.index);
-      }
-    }
-    return m;
-  };
-  const allPairs = (m: Map<string, number[]>, r: number): void => {
-    for (const list of m.values()) {
-      for (let x = 0; x < list.length; x++) {
-        for (let y = x + 1; y < list.length; y++) undirected(list[x] as number, list[y] as number, r);
-      }
-    }
-  };
-  allPairs(group((t) => t.tables), R_SCHEMA);
-  allPairs(group((t) => t.serializedDomains), R_SERIALIZED);
-  allPairs(group((t) => t.resources), R_RESOURCE);
-  const consumers = group((t) => t.inputs);
-  for (const [artifact, prod] of group((t) => t.outputs)) {
-    const cons = consumers.get(artifact);
-    if (cons === undefined) continue;
-    for (const p of prod) for (const c of cons) directed(p, c, R_DATA_FLOW);
-  }
-
-  // Dependencies: direct, or transitive (one DFS over the blockers of each task).
-  if (!opts.transitive) {
-    for (const t of tasks) for (const p of t.blockedBy) directed(p, t.index, R_DEPENDENCY);
-  } else {
-    const stamp = new Int32Array(n).fill(-1);
-    const stack: number[] = [];
-    for (const t of tasks) {
-      const b = t.index;
-      for (const p of t.blockedBy) {
-        if (stamp[p] === b) continue;
-        stamp[p] = b;
-        stack.push(p);
-      }
-      while (stack.length > 0) {
-        const a = stack.pop() as number;
-        directed(a, b, R_DEPENDENCY);
-        for (const p of (tasks[a] as NormalizedTask).blockedBy) {
-          if (stamp[p] === b) continue;
-          stamp[p] = b;
-          stack.push(p);
-        }
-      }
-    }
-  }
 
   // Predicted merge conflicts between the tasks' branches.
   const mergeFiles = new Map<number, string[]>();
+  const mergePairs: [number, number][] = [];
   if (opts.mergeConflicts && opts.mergeConflicts.length > 0) {
     const byId = new Map(tasks.map((t) => [t.id, t.index]));
     for (const c of opts.mergeConflicts) {
@@ -295,24 +116,44 @@ export function analyzePairs(specs: readonly TaskSpec[], opts: AnalyzeOptions): 
       const j = byId.get(c.b);
       if (i === undefined || j === undefined || i === j) continue;
       const pk = i < j ? i * n + j : j * n + i;
-      undirected(i, j, R_MERGE);
-      mergeFiles.set(pk, [...new Set([...(mergeFiles.get(pk) ?? []), ...c.files])].sort());
+      const known = mergeFiles.get(pk);
+      if (known === undefined) mergePairs.push([i, j]);
+      mergeFiles.set(pk, [...new Set([...(known ?? []), ...c.files])].sort());
     }
   }
 
-  // Integration points pair with every other task; the integration point goes first.
-  const bothIntegration = (1 << R_INTEGRATION) | (BOTH << (DIR_SHIFT[R_INTEGRATION] as number));
-  for (const t of tasks) {
-    if (!t.integrationPoint) continue;
-    for (const o of tasks) {
-      if (o.index === t.index) continue;
-      if (o.integrationPoint) {
-        if (o.index > t.index) or(t.index * n + o.index, bothIntegration);
-      } else {
-        directed(t.index, o.index, R_INTEGRATION);
-      }
-    }
-  }
+  const rows = new PairRows(tasks, { transitive: opts.transitive, mergePairs });
+  return { tasks, n, rows, pairs: new PairLookup(rows), keyIndex: rows.keyIndex, sortedKeys: rows.sortedKeys, mergeFiles };
+}
 
-  return { tasks, n, pairs, keyIndex, sortedKeys, mergeFiles };
+/**
+ * Caps the pair work of one planning call: the group members the first pass
+ * over the rows visits (each pair with a reason is visited from both sides,
+ * once per key or group the two tasks share). Call {@link check} after each
+ * row of that pass.
+ */
+export class PairWorkGuard {
+  /**
+   * @param limit most visits (the configured `limits.pair_visits_per_check`).
+   * @param field the task list's argument name (`tasks` / `features`), named in the error.
+   */
+  constructor(
+    private readonly rows: PairRows,
+    private readonly limit: number,
+    private readonly field: string,
+  ) {}
+
+  /**
+   * @throws Error `<field>: the pairwise analysis needs more than <limit> pair
+   *         visits (limits.pair_visits_per_check) ...` once the rows computed
+   *         so far visited more than the limit.
+   */
+  check(): void {
+    if (this.rows.visits <= this.limit) return;
+    throw new Error(
+      `${this.field}: the pairwise analysis needs more than ${this.limit} pair visits ` +
+        `(limits.pair_visits_per_check = ${this.limit}; a pair counts once per shared key or group, from each side): ` +
+        `${this.rows.n} tasks conflict too densely; split them into smaller calls or raise the limit`,
+    );
+  }
 }

@@ -9,19 +9,27 @@
  *
  * This module composes the parts:
  * - `task-input.ts`: validate and normalise the tasks, reject dependency cycles;
- * - `pairs.ts` (with the bit encoding of `reasons.ts`): the reasons of every pair;
+ * - `pairs.ts` (with the bit encoding of `reasons.ts`): the reasons of every
+ *   pair, as rows computed on demand (`planning/pair-rows.ts`);
  * - `pair-explainer.ts`: the keys behind the reasons of the listed pairs;
  * - `layering.ts`: the groups (shared with the wave planner, `waves.ts`);
  * - `checkpoint.ts`: the S2 pre-parallel checkpoint.
  *
+ * The computation is a generator ({@link checkParallelSteps}) that yields
+ * after every pair row: {@link checkParallel} runs it at once,
+ * {@link checkParallelSliced} gives the event loop back every few ms (the
+ * server's tool handler uses it, so other calls are answered meanwhile).
+ *
  * Pure: no I/O, no module-level mutable state.
  */
-import { preParallelCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { MAX_CHECKPOINT_ITEMS, preParallelCheckpoint, type Checkpoint } from "./checkpoint.js";
 import type { DomainMap } from "./domains.js";
 import { layerTasks } from "./layering.js";
 import { PairExplainer } from "./pair-explainer.js";
-import { analyzePairs, type MergeConflictInput } from "./pairs.js";
-import { hasDependency, pairDirBits, tallyPairs } from "./reasons.js";
+import { analyzePairs, DEFAULT_PAIR_VISITS, PairWorkGuard, type MergeConflictInput } from "./pairs.js";
+import { FirstPairs } from "./planning/first-pairs.js";
+import { runSteps, runStepsSliced, type Steps } from "./planning/steps.js";
+import { hasDependency, pairDirBits, R_INTEGRATION, R_RESOURCE, REASON_COUNT, REASON_TYPES, isConflict } from "./reasons.js";
 import type { PairResult, ReasonType, TaskSpec, Verdict } from "./tasks.js";
 
 /** The result of {@link checkParallel}. */
@@ -60,6 +68,8 @@ export interface CheckParallelOptions {
   maxPairs?: number;
   /** Predicted merge conflicts between the tasks' branches (git merge-tree, computed by the caller). */
   mergeConflicts?: readonly MergeConflictInput[];
+  /** Most pair visits of the analysis (`limits.pair_visits_per_check`, default {@link DEFAULT_PAIR_VISITS}). */
+  maxPairVisits?: number;
 }
 
 /** Default of `maxPairs`. */
@@ -99,15 +109,35 @@ export const DEFAULT_MAX_PAIRS = 500;
  * non-PARALLEL pair in one group; an integration point alone; each task in the
  * earliest group allowed; cycles broken deterministically (see `layer` in layering.ts).
  *
- * Cost: O(keys + pairs with a reason + integration points x n), never every file of every pair.
+ * Cost: O(keys + pair work + integration points x n), never every file of
+ * every pair, where the pair work counts each pair with a reason once per key
+ * or group the two tasks share; memory O(tasks + keys + listed pairs), never
+ * one entry per pair. Counts are exact however many pairs there are; the
+ * listed pairs stop at `maxPairs` (the rest counted in `pairs_truncated`).
  *
  * @throws Error for duplicate or empty ids (`tasks[i].id: duplicate id "X" (also tasks[j])`),
  *         unknown blockers (`tasks[i].blocked_by: unknown task "X" ...`), dependency
  *         cycles (`tasks[i].blocked_by: dependency cycle: A -> B -> A`), bad
- *         estimates or `maxPairs`; KeyError for keys that cannot be normalised
+ *         estimates or `maxPairs`; `tasks: the pairwise analysis needs more than
+ *         N pair visits (limits.pair_visits_per_check = N) ...` when the pair
+ *         work passes `maxPairVisits`; KeyError for keys that cannot be normalised
  *         (`tasks[i].writes[k]: ...`).
  */
 export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): ParallelReport {
+  return runSteps(checkParallelSteps(tasks, opts));
+}
+
+/**
+ * {@link checkParallel}, giving the event loop back every `sliceMs` ms
+ * (default 8) so the server answers other calls meanwhile. Same result and
+ * errors.
+ */
+export function checkParallelSliced(tasks: TaskSpec[], opts: CheckParallelOptions, sliceMs?: number): Promise<ParallelReport> {
+  return runStepsSliced(checkParallelSteps(tasks, opts), sliceMs);
+}
+
+/** {@link checkParallel} as a generator yielding after every pair row (see `planning/steps.ts`). */
+export function* checkParallelSteps(tasks: TaskSpec[], opts: CheckParallelOptions): Steps<ParallelReport> {
   const maxPairs = opts.maxPairs ?? DEFAULT_MAX_PAIRS;
   if (!Number.isInteger(maxPairs) || maxPairs < 0) {
     throw new Error(`max_pairs: expected an integer >= 0, got ${String(opts.maxPairs)}`);
@@ -120,39 +150,74 @@ export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): Pa
     transitive: true,
     ...(opts.mergeConflicts ? { mergeConflicts: opts.mergeConflicts } : {}),
   });
-  const { n, pairs } = analysis;
+  const { n, rows } = analysis;
   const norm = analysis.tasks;
+  const guard = new PairWorkGuard(rows, opts.maxPairVisits ?? DEFAULT_PAIR_VISITS, "tasks");
 
-  // Classify every pair that has a reason.
-  const { byReason, converge, serialize, warnOnly, warningPairs } = tallyPairs(pairs);
+  // Classify every pair with a reason as its lower-indexed task's row passes (u > v):
+  // reason counts, and the first pairs of each verdict in input order.
+  const counts = new Array<number>(REASON_COUNT).fill(0);
+  const converge = new FirstPairs(maxPairs);
+  const serialize = new FirstPairs(Math.max(maxPairs, MAX_CHECKPOINT_ITEMS));
+  const warnOnly = new FirstPairs(maxPairs);
+  let warningPairs = 0;
+  const { touched, bits } = rows;
+  const onRow = (v: number, cnt: number): void => {
+    guard.check();
+    for (let k = 0; k < cnt; k++) {
+      const u = touched[k] as number;
+      if (u < v) continue;
+      const b = bits[u] as number;
+      for (let rest = b & ALL_REASONS; rest !== 0; rest &= rest - 1) {
+        const r = 31 - Math.clz32(rest & -rest);
+        counts[r] = (counts[r] as number) + 1;
+      }
+      const warn = (b & BIT_RESOURCE) !== 0;
+      if (warn) warningPairs++;
+      // The verdict as in verdictCode: integration_point, then any other CRITICAL reason.
+      if ((b & BIT_INTEGRATION) !== 0) converge.add(u, b);
+      else if (isConflict(b)) serialize.add(u, b);
+      else if (warn) warnOnly.add(u, b);
+    }
+    converge.endRow(v, n);
+    serialize.endRow(v, n);
+    warnOnly.endRow(v, n);
+  };
+
+  // Groups: every non-PARALLEL pair without a dependency orders by its pair order.
+  const { layering } = yield* layerTasks(analysis, (b) => (hasDependency(b) ? 0 : pairDirBits(b)), Infinity, onRow);
+  const groups: string[][] = Array.from({ length: layering.layerCount }, () => []);
+  for (const t of norm) groups[layering.layer[t.index] as number]?.push(t.id);
 
   // List the first pairs: CONVERGE, SERIALIZE, then warnings, each in input order.
   const explainer = new PairExplainer(analysis);
-  const serializeSorted = pairs.inOrder(serialize);
   const listed: PairResult[] = [];
   for (const bucket of [converge, serialize, warnOnly]) {
-    if (listed.length >= maxPairs) break;
-    for (const pk of bucket === serialize ? serializeSorted : pairs.inOrder(bucket)) {
+    bucket.keys.forEach((pk, x) => analysis.pairs.remember(pk, bucket.bits[x] as number));
+    for (const pk of bucket.keys) {
       if (listed.length >= maxPairs) break;
       listed.push(explainer.result(pk));
     }
   }
-  const candidates = converge.length + serialize.length + warnOnly.length;
+  const candidates = converge.total + serialize.total + warnOnly.total;
   const pairsTotal = (n * (n - 1)) / 2;
-
-  // Groups: every non-PARALLEL pair without a dependency orders by its pair order.
-  const { layering } = layerTasks(analysis, (bits) => (hasDependency(bits) ? 0 : pairDirBits(bits)), Infinity);
-  const groups: string[][] = Array.from({ length: layering.layerCount }, () => []);
-  for (const t of norm) groups[layering.layer[t.index] as number]?.push(t.id);
+  const byReason = {} as Record<ReasonType, number>;
+  REASON_TYPES.forEach((r, k) => {
+    byReason[r] = counts[k] as number;
+  });
+  // The checkpoint reads the first MAX_CHECKPOINT_ITEMS keys and the length: a
+  // sparse array of that length holds exactly those (never one entry per pair).
+  const serializeSorted = serialize.keys.slice();
+  serializeSorted.length = serialize.total;
 
   return {
-    verdict: converge.length > 0 ? "CONVERGE" : serialize.length > 0 ? "SERIALIZE" : "PARALLEL",
+    verdict: converge.total > 0 ? "CONVERGE" : serialize.total > 0 ? "SERIALIZE" : "PARALLEL",
     summary: {
       tasks: n,
       pairs_total: pairsTotal,
-      parallel_pairs: pairsTotal - converge.length - serialize.length,
-      serialize_pairs: serialize.length,
-      converge_pairs: converge.length,
+      parallel_pairs: pairsTotal - converge.total - serialize.total,
+      serialize_pairs: serialize.total,
+      converge_pairs: converge.total,
       warning_pairs: warningPairs,
       by_reason: byReason,
     },
@@ -168,3 +233,7 @@ export function checkParallel(tasks: TaskSpec[], opts: CheckParallelOptions): Pa
     checkpoint: preParallelCheckpoint(analysis, serializeSorted),
   };
 }
+
+const ALL_REASONS = (1 << REASON_COUNT) - 1;
+const BIT_RESOURCE = 1 << R_RESOURCE;
+const BIT_INTEGRATION = 1 << R_INTEGRATION;

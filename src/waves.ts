@@ -4,11 +4,20 @@
  * check of §1.2 and the conflict rules of §5.1; integration points from
  * parallelism-framework.md Level 3 stand alone).
  *
+ * The pairs come as rows computed on demand (see pairs.ts), so memory stays
+ * O(features + keys) however densely the features conflict. The planner is a
+ * generator ({@link planWavesSteps}) yielding after every row:
+ * {@link planWaves} runs it at once, {@link planWavesSliced} gives the event
+ * loop back every few ms (the server's tool handler uses it).
+ *
  * Pure: the caller assigns the plan id and stores the plan.
  */
 import type { DomainMap } from "./domains.js";
 import { layerTasks } from "./layering.js";
-import { analyzePairs } from "./pairs.js";
+import { analyzePairs, DEFAULT_PAIR_VISITS, PairWorkGuard } from "./pairs.js";
+import { FirstPairs } from "./planning/first-pairs.js";
+import { runSteps, runStepsSliced, type Steps } from "./planning/steps.js";
+import { wavePrerequisites } from "./planning/wave-prerequisites.js";
 import { conflictBeyondDependency, flowDirBits, hasDependency, pairOrderOf, reasonTypesOf } from "./reasons.js";
 import type { NormalizedTask } from "./task-input.js";
 import type { PairOrder, ReasonType, TaskSpec } from "./tasks.js";
@@ -19,8 +28,14 @@ export interface Wave {
   wave_number: number;
   /** Feature ids in input order. */
   features: string[];
-  /** Waves (numbers, ascending) holding a `blocked_by` predecessor or a conflicting feature placed earlier. */
+  /**
+   * Waves (numbers, ascending) holding a `blocked_by` predecessor or a
+   * conflicting feature placed earlier; at most {@link MAX_WAVE_PREREQUISITES},
+   * the latest ones (closest to this wave) when there are more.
+   */
   prerequisites: number[];
+  /** Present only when `prerequisites` was cut: how many earlier prerequisite waves are left out. */
+  prerequisites_omitted?: number;
   /** `features.length > 1`. */
   can_parallelize: boolean;
   /** The wave holds an integration point (it is then the wave's only feature). */
@@ -60,10 +75,15 @@ export interface PlanWavesOptions {
   maxParallel?: number;
   /** Plan name, copied to the result. */
   name?: string;
+  /** Most pair visits of the analysis (`limits.pair_visits_per_check`, default {@link DEFAULT_PAIR_VISITS}). */
+  maxPairVisits?: number;
 }
 
 /** Most conflicts listed in a plan. */
 export const MAX_WAVE_CONFLICTS = 500;
+
+/** Most prerequisite waves listed per wave (a wave of one of 10,000 features writing one file follows all 9,999 others). */
+export const MAX_WAVE_PREREQUISITES = 100;
 
 /**
  * Plan execution waves (parallel-execution-protocol.md §2.1).
@@ -79,16 +99,30 @@ export const MAX_WAVE_CONFLICTS = 500;
  *   alone in its wave. `maxParallel` caps the features per wave.
  * - Features are placed in topological order, ties broken by the longest
  *   remaining path (critical path first), then input order.
- * - Runs in O((V + E) log V) plus the pair analysis; 10,000 features with 30,000
- *   dependencies plan in well under a second.
+ * - Runs in O((V + E) log V) plus five passes over the pair rows (bounded by
+ *   the pair work, capped by `maxPairVisits`); 10,000 features with 30,000
+ *   dependencies plan in well under a second. `conflicts` lists the first
+ *   {@link MAX_WAVE_CONFLICTS} (`conflicts_total` counts all); a wave lists at
+ *   most {@link MAX_WAVE_PREREQUISITES} prerequisites (`prerequisites_omitted`).
  *
  * @returns the plan body; waves are numbered from 1.
  * @throws Error `features[i].id: ...` (empty or duplicate id),
  *         `features[i].blocked_by: unknown feature "X" (named by feature "Y")`,
  *         `features[i].blocked_by: dependency cycle: A -> B -> A` (A runs before B),
- *         `max_parallel: ...`; KeyError `features[i].writes[k]: ...` for bad keys.
+ *         `max_parallel: ...`, `features: the pairwise analysis needs more than N
+ *         pair visits (limits.pair_visits_per_check = N) ...`; KeyError `features[i].writes[k]: ...` for bad keys.
  */
 export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePlanBody {
+  return runSteps(planWavesSteps(features, opts));
+}
+
+/** {@link planWaves}, giving the event loop back every `sliceMs` ms (default 8). Same result and errors. */
+export function planWavesSliced(features: TaskSpec[], opts: PlanWavesOptions, sliceMs?: number): Promise<WavePlanBody> {
+  return runStepsSliced(planWavesSteps(features, opts), sliceMs);
+}
+
+/** {@link planWaves} as a generator yielding after every pair row (see `planning/steps.ts`). */
+export function* planWavesSteps(features: TaskSpec[], opts: PlanWavesOptions): Steps<WavePlanBody> {
   const maxParallel = opts.maxParallel ?? Infinity;
   if (opts.maxParallel !== undefined && (!Number.isInteger(opts.maxParallel) || opts.maxParallel < 1)) {
     throw new Error(`max_parallel: expected an integer >= 1, got ${String(opts.maxParallel)}`);
@@ -100,43 +134,43 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
     noun: "feature",
     transitive: false,
   });
-  const { n, pairs } = analysis;
+  const { n, rows } = analysis;
   const tasks = analysis.tasks;
+  const guard = new PairWorkGuard(rows, opts.maxPairVisits ?? DEFAULT_PAIR_VISITS, "features");
+
+  // Conflicts: non-PARALLEL pairs with a CRITICAL reason other than the dependency itself, met row by row.
+  const found = new FirstPairs(MAX_WAVE_CONFLICTS);
+  const onRow = (v: number, cnt: number): void => {
+    guard.check();
+    for (let k = 0; k < cnt; k++) {
+      const u = rows.touched[k] as number;
+      if (u > v && conflictBeyondDependency(rows.bits[u] as number)) found.add(u, rows.bits[u] as number);
+    }
+    found.endRow(v, n);
+  };
 
   // Soft order edges: producer before consumer, unless the pair is a direct dependency
   // (the dependency decides) or the flow reasons disagree.
-  const { graph, layering } = layerTasks(
-    analysis,
-    (bits) => (hasDependency(bits) ? 0 : flowDirBits(bits)),
-    maxParallel,
-  );
+  const { layering } = yield* layerTasks(analysis, (bits) => (hasDependency(bits) ? 0 : flowDirBits(bits)), maxParallel, onRow);
   const waveOf = layering.layer;
 
   const members: NormalizedTask[][] = Array.from({ length: layering.layerCount }, () => []);
   for (const t of tasks) members[waveOf[t.index] as number]?.push(t);
-  const prereqs: Set<number>[] = Array.from({ length: layering.layerCount }, () => new Set<number>());
-  for (const t of tasks) {
-    const w = waveOf[t.index] as number;
-    const set = prereqs[w] as Set<number>;
-    for (const p of t.blockedBy) set.add(waveOf[p] as number);
-    for (let e = graph.offsets[t.index] as number; e < (graph.offsets[t.index + 1] as number); e++) {
-      const wu = waveOf[graph.targets[e] as number] as number;
-      if (wu < w) set.add(wu);
-    }
-  }
-  const waves: Wave[] = members.map((list, w) => ({
-    wave_number: w + 1,
-    features: list.map((t) => t.id),
-    prerequisites: [...(prereqs[w] as Set<number>)].sort((x, y) => x - y).map((x) => x + 1),
-    can_parallelize: list.length > 1,
-    integration_point: list.some((t) => t.integrationPoint),
-  }));
+  const prereqs = yield* wavePrerequisites(analysis, waveOf, members, MAX_WAVE_PREREQUISITES);
+  const waves: Wave[] = members.map((list, w) => {
+    const p = prereqs[w] as { waves: number[]; omitted: number };
+    return {
+      wave_number: w + 1,
+      features: list.map((t) => t.id),
+      prerequisites: p.waves.map((x) => x + 1),
+      ...(p.omitted > 0 ? { prerequisites_omitted: p.omitted } : {}),
+      can_parallelize: list.length > 1,
+      integration_point: list.some((t) => t.integrationPoint),
+    };
+  });
 
-  // Conflicts: non-PARALLEL pairs with a CRITICAL reason other than the dependency itself.
-  const conflictKeys = graph.conflictKeys.filter((pk) => conflictBeyondDependency(pairs.get(pk)));
-  const listed = pairs.inOrder(conflictKeys).slice(0, MAX_WAVE_CONFLICTS);
-  const conflicts: WaveConflict[] = listed.map((pk) => {
-    const bits = pairs.get(pk);
+  const conflicts: WaveConflict[] = found.keys.map((pk, x) => {
+    const bits = found.bits[x] as number;
     const i = Math.floor(pk / n);
     const j = pk - i * n;
     const a = tasks[i] as NormalizedTask;
@@ -157,7 +191,7 @@ export function planWaves(features: TaskSpec[], opts: PlanWavesOptions): WavePla
     ...(opts.name !== undefined ? { name: opts.name } : {}),
     waves,
     conflicts,
-    conflicts_total: conflictKeys.length,
+    conflicts_total: found.total,
     critical_path: {
       features: layering.criticalPath.map((i) => (tasks[i] as NormalizedTask).id),
       length: layering.criticalLength,

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { cap } from "../src/control/page.js";
-import { checkParallel } from "../src/parallel.js";
+import { checkParallelSliced } from "../src/parallel.js";
 import { predictedConflicts } from "../src/git/radar-scan.js";
 import { watchedFeatures } from "../src/git/radar-watch.js";
 import { KEY_SYNTAX, READ_ONLY, result } from "./common.js";
@@ -12,7 +12,15 @@ import { registerTool } from "./register.js";
 /** Most tasks and groups listed in a result. */
 const LIST_CAP = 500;
 
-/** `check_parallel`: may these tasks run side by side? Levels 1-3 of the parallelism framework. */
+/**
+ * `check_parallel`: may these tasks run side by side? Levels 1-3 of the parallelism framework.
+ *
+ * Counts (`summary`) are exact for any input; `pairs` lists at most `max_pairs`
+ * (`pairs_truncated` counts the rest), `tasks` and `groups` at most 500 each
+ * (`tasks_omitted`, `groups_omitted`). The computation gives the event loop back
+ * every few ms, so the server answers other calls meanwhile. Refused, naming the
+ * limit, when the pair work passes `limits.pair_visits_per_check`.
+ */
 export function registerCheckParallel(server: McpServer, ctx: Context): void {
   registerTool(server, ctx, 
     "check_parallel",
@@ -39,7 +47,7 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
           z.object({ id: z.string(), domains: z.array(z.string()), integration_tags: z.array(z.string()), integration_point: z.boolean() }),
         ),
         pairs: z.array(pairSchema).describe("Non-parallel first, then warnings"),
-        pairs_truncated: z.number(),
+        pairs_truncated: z.number().describe("Pairs left out of the list by max_pairs (the summary counts them all)"),
         groups: z.array(z.array(z.string())).describe("Run in order; each group together"),
         groups_omitted: z.number(),
         tasks_omitted: z.number(),
@@ -65,10 +73,11 @@ export function registerCheckParallel(server: McpServer, ctx: Context): void {
       const ids = new Set(args.tasks.map((t) => t.id));
       const branched = ctx.git.isGit ? watchedFeatures(ctx).filter((f) => ids.has(f.feature_id)) : [];
       const mergeConflicts = branched.length >= 2 ? await predictedConflicts(ctx.git, branched) : [];
-      const report = checkParallel(args.tasks, {
+      const report = await checkParallelSliced(args.tasks, {
         root: ctx.root,
         domains: ctx.domains,
         mergeConflicts,
+        maxPairVisits: ctx.config.limits.pair_visits_per_check,
         ...(args.max_pairs !== undefined ? { maxPairs: args.max_pairs } : {}),
       });
       const s = report.summary;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { planSpecOf, savePlan } from "../src/plans.js";
 import { normalizeTasks } from "../src/task-input.js";
-import { planWaves } from "../src/waves.js";
+import { planWavesSliced } from "../src/waves.js";
 import { result } from "./common.js";
 import { taskSchema } from "./task-schema.js";
 import { registerTool } from "./register.js";
@@ -11,7 +11,16 @@ import { registerTool } from "./register.js";
 /** Most waves listed in a result; the stored plan has them all. */
 const MAX_WAVES_LISTED = 200;
 
-/** `plan_waves`: dependency graph to execution waves, stored as a plan. */
+/**
+ * `plan_waves`: dependency graph to execution waves, stored as a plan.
+ *
+ * `conflicts` lists at most 500 pairs (`conflicts_total` counts all); the answer
+ * lists at most 200 waves (`waves_omitted`; the stored plan has them all); a wave
+ * lists at most 100 prerequisite waves, the latest, and then carries
+ * `prerequisites_omitted`. The planner gives the event loop back every few ms, so
+ * the server answers other calls meanwhile. Refused, naming the limit, when the
+ * pair work passes `limits.pair_visits_per_check`.
+ */
 export function registerPlanWaves(server: McpServer, ctx: Context): void {
   registerTool(server, ctx, 
     "plan_waves",
@@ -33,6 +42,7 @@ export function registerPlanWaves(server: McpServer, ctx: Context): void {
             wave_number: z.number(),
             features: z.array(z.string()),
             prerequisites: z.array(z.number()),
+            prerequisites_omitted: z.number().optional().describe("Earlier prerequisite waves left out (the latest 100 are listed)"),
             can_parallelize: z.boolean(),
             integration_point: z.boolean(),
           }),
@@ -50,9 +60,10 @@ export function registerPlanWaves(server: McpServer, ctx: Context): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args) => {
-      const body = planWaves(args.features, {
+      const body = await planWavesSliced(args.features, {
         root: ctx.root,
         domains: ctx.domains,
+        maxPairVisits: ctx.config.limits.pair_visits_per_check,
         ...(args.max_parallel !== undefined ? { maxParallel: args.max_parallel } : {}),
         ...(args.name !== undefined ? { name: args.name } : {}),
       });
