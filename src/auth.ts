@@ -8,10 +8,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { HttpTokenT } from "./config.js";
 
-/** What a presented token grants: its label and the agent ids it may act as (`"*"`: any). */
+/** What a presented token grants: its label, the agent ids it may act as (`"*"`: any) and the roles it grants them. */
 export interface TokenGrant {
   readonly name: string;
   readonly agents: readonly string[];
+  /** Authority the token grants its agents (config `http.tokens[].roles`), e.g. `orchestrator`. */
+  readonly roles: readonly string[];
 }
 
 /** A configured token with its secret resolved. */
@@ -49,7 +51,7 @@ export function resolveTokens(tokens: readonly HttpTokenT[], env: NodeJS.Process
       }
       secret = value;
     }
-    return { name: t.name, agents: [...t.agents], digest: digestOf(secret) };
+    return { name: t.name, agents: [...t.agents], roles: [...t.roles], digest: digestOf(secret) };
   });
 }
 
@@ -62,7 +64,7 @@ export function matchToken(tokens: readonly ResolvedToken[], presented: string):
   const digest = digestOf(presented);
   let found: TokenGrant | null = null;
   for (const t of tokens) {
-    if (timingSafeEqual(t.digest, digest) && found === null) found = { name: t.name, agents: t.agents };
+    if (timingSafeEqual(t.digest, digest) && found === null) found = { name: t.name, agents: t.agents, roles: t.roles };
   }
   return found;
 }
@@ -89,5 +91,5 @@ export const GRANT_KEY = "signalbox_grant";
 /** The grant carried by an SDK `AuthInfo` (`extra[GRANT_KEY]`), or null (stdio: no authentication). */
 export function grantOf(authInfo: { extra?: Record<string, unknown> } | undefined): TokenGrant | null {
   const g = authInfo?.extra?.[GRANT_KEY] as TokenGrant | undefined;
-  return g && typeof g.name === "string" && Array.isArray(g.agents) ? g : null;
+  return g && typeof g.name === "string" && Array.isArray(g.agents) && Array.isArray(g.roles) ? g : null;
 }

@@ -143,7 +143,7 @@ describe("signalbox://activity: what is logged", () => {
     expect((await lock("c1", "src/b.ts", "F1")).reason).toBe("paused");
     await h!.ok("resolve_audit_signal", { signal_id: red.signal_id, agent_id: "orch", resolution: "sequenced" });
     const red2 = await h!.ok<{ signal_id: string }>("emit_audit_signal", { agent_id: "aud", level: "RED", summary: "again", feature_id: "F1" });
-    await h!.ok("fail_feature", { agent_id: "c1", feature_id: "F1", reason: "abandoned" });
+    await h!.ok("fail_feature", { agent_id: "orch", feature_id: "F1", reason: "abandoned" });
 
     await h!.ok("request_checkpoint", { agent_id: "dba", name: "mig-1", reason: "migrate", feature_id: "MIG" });
     expect((await lock("c1", "src/c.ts")).reason).toBe("checkpoint");
@@ -189,7 +189,7 @@ describe("signalbox://activity: what is logged", () => {
       expect.objectContaining({ reason: "paused", stop: red.signal_id }),
     ]);
     expect(byKind("signal_resolved")).toEqual([
-      expect.objectContaining({ agent_id: "c1", feature_id: "F1", data: expect.objectContaining({ signal_id: red2.signal_id, auto: true }) }),
+      expect.objectContaining({ agent_id: "orch", feature_id: "F1", data: expect.objectContaining({ signal_id: red2.signal_id, auto: true }) }),
       expect.objectContaining({ agent_id: "orch", feature_id: "F1", data: expect.objectContaining({ signal_id: red.signal_id, auto: false }) }),
     ]);
     expect(byKind("signal_resolved")[0]!.summary).toContain("auto-resolved");
@@ -328,7 +328,7 @@ describe("signalbox://activity{?agent_id,feature_id,since,until,cursor,limit}", 
 describe("signalbox://activity across transactions and processes", () => {
   it("has no entry for a refused call that throws, nor for an event whose enclosing transaction aborts", async () => {
     await open();
-    await h!.ok("dispatch_agents", {
+    await h!.ok("dispatch_agents", { by: "orchestrator",
       agents: [
         { agent_id: "c1", role: "coder", feature_id: "F1" },
         { agent_id: "aud", role: "auditor" },
@@ -373,6 +373,8 @@ describe("signalbox://activity across transactions and processes", () => {
       updates.push(n.params.uri);
     });
     const mine = `${URI}?agent_id=remote`;
+    // Signals come from registered agents.
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "remote", role: "auditor", feature_id: "R1" }] });
     await h.client.subscribeResource({ uri: mine });
     await h.client.subscribeResource({ uri: URI });
     other = new ServerProcess("other");
@@ -389,11 +391,11 @@ describe("signalbox://activity across transactions and processes", () => {
     await until("filtered updated", () => updates.includes(mine));
 
     const remote = await read(mine);
-    expect(kinds(remote)).toEqual(["signal_emitted", "lock_granted"]);
+    expect(kinds(remote)).toEqual(["signal_emitted", "lock_granted", "agent_dispatched"]);
     expect(remote.items.every((e) => e.agent_id === "remote" && e.feature_id === "R1")).toBe(true);
     const fromThere = await other.read<Body>(URI);
-    expect(kinds(fromThere)).toEqual(["signal_emitted", "lock_refused", "lock_granted", "lock_granted"]);
+    expect(kinds(fromThere)).toEqual(["signal_emitted", "lock_refused", "lock_granted", "lock_granted", "agent_dispatched"]);
     expect(fromThere.items[1]).toMatchObject({ agent_id: "local", data: { blocked_by: ["remote"] } });
-    expect(fromThere.items.map((e) => e.seq)).toEqual([4, 3, 2, 1]);
+    expect(fromThere.items.map((e) => e.seq)).toEqual([5, 4, 3, 2, 1]);
   });
 });

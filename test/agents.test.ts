@@ -54,7 +54,7 @@ describe("dispatch_agents audit coverage (auditor-reminder race)", () => {
       ["CODE", [coder("c1"), auditor("a1")]],
       ["CODE-2", [auditor("a2"), coder("c2")]],
     ] as const) {
-      const r = await h.ok<Dispatch>("dispatch_agents", { phase, agents: batch });
+      const r = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase, agents: batch });
       expect(r.audit_coverage.status).toBe("covered");
       expect(r.audit_coverage.warning).toBeNull();
       expect(await warningsAfterGrace(phase)).toEqual([]);
@@ -63,25 +63,25 @@ describe("dispatch_agents audit coverage (auditor-reminder race)", () => {
 
   it("stays silent when coder and auditor come in two calls of one phase, in either order", async () => {
     await open();
-    const first = await h.ok<Dispatch>("dispatch_agents", { phase: "P1", agents: [coder("c1")] });
+    const first = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "P1", agents: [coder("c1")] });
     expect(first.audit_coverage.status).toBe("pending");
     expect(first.audit_coverage.warning).toBeNull();
     expect(first.audit_coverage.decides_at).not.toBeNull();
     clock.advance(5_000);
-    const second = await h.ok<Dispatch>("dispatch_agents", { phase: "P1", agents: [auditor("a1")] });
+    const second = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "P1", agents: [auditor("a1")] });
     expect(second.audit_coverage.status).toBe("covered");
     expect(await warningsAfterGrace("P1")).toEqual([]);
 
-    const a = await h.ok<Dispatch>("dispatch_agents", { phase: "P2", agents: [auditor("a2")] });
+    const a = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "P2", agents: [auditor("a2")] });
     expect(a.audit_coverage.status).toBe("no_coders");
-    const c = await h.ok<Dispatch>("dispatch_agents", { phase: "P2", agents: [coder("c2")] });
+    const c = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "P2", agents: [coder("c2")] });
     expect(c.audit_coverage.status).toBe("covered");
     expect(await warningsAfterGrace("P2")).toEqual([]);
   });
 
   it("warns for a phase with coders and no auditor, once the grace window passes, and tells the orchestrator once", async () => {
     await open();
-    const r = await h.ok<Dispatch>("dispatch_agents", { phase: "CODE", agents: [coder("c1"), coder("c2")] });
+    const r = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "CODE", agents: [coder("c1"), coder("c2")] });
     expect(r.audit_coverage.status).toBe("pending");
     const seen = await warningsAfterGrace("CODE");
     expect(seen.filter((s) => s.startsWith("board:"))).toHaveLength(1);
@@ -92,24 +92,24 @@ describe("dispatch_agents audit coverage (auditor-reminder race)", () => {
     const inbox = await h.ok<Inbox>("get_inbox", { agent_id: "orchestrator" });
     expect(inbox.items.filter((m) => m.kind === "coverage")).toHaveLength(1);
     // A later dispatch in the phase reports the uncovered coders.
-    const more = await h.ok<Dispatch>("dispatch_agents", { phase: "CODE", agents: [coder("c3")] });
+    const more = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "CODE", agents: [coder("c3")] });
     expect(more.audit_coverage.status).toBe("uncovered");
     expect(more.audit_coverage.coders_without_auditor.sort()).toEqual(["c1", "c2", "c3"]);
   });
 
   it("warns at once with a zero grace window, and an auditor dispatched in an earlier phase does not cover a later one", async () => {
     await open(0);
-    await h.ok("dispatch_agents", { phase: "CODE", agents: [coder("c1"), auditor("a1")] });
-    const r = await h.ok<Dispatch>("dispatch_agents", { phase: "CODE-2", agents: [coder("c2")] });
+    await h.ok("dispatch_agents", { by: "orchestrator", phase: "CODE", agents: [coder("c1"), auditor("a1")] });
+    const r = await h.ok<Dispatch>("dispatch_agents", { by: "orchestrator", phase: "CODE-2", agents: [coder("c2")] });
     expect(r.audit_coverage.status).toBe("uncovered");
     expect(r.audit_coverage.coders_without_auditor).toEqual(["c2"]);
   });
 
   it("refuses a batch naming one agent twice, naming the field", async () => {
     await open();
-    const err = await h.fails("dispatch_agents", { agents: [coder("c1"), coder("c1")] });
+    const err = await h.fails("dispatch_agents", { by: "orchestrator", agents: [coder("c1"), coder("c1")] });
     expect(err).toContain("agents[1].agent_id");
-    const bad = await h.fails("dispatch_agents", { agents: [{ agent_id: "x", role: "wizard" }] });
+    const bad = await h.fails("dispatch_agents", { by: "orchestrator", agents: [{ agent_id: "x", role: "wizard" }] });
     expect(bad).toContain("role");
   });
 });
@@ -117,7 +117,7 @@ describe("dispatch_agents audit coverage (auditor-reminder race)", () => {
 describe("report_status, availability and reallocation", () => {
   it("is the heartbeat: silent agents become unavailable and their feature ready for reallocation", async () => {
     await open(GRACE, 60_000);
-    await h.ok("dispatch_agents", { agents: [coder("c1", "F1"), coder("c2", "F2"), auditor("a1")] });
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [coder("c1", "F1"), coder("c2", "F2"), auditor("a1")] });
     const r = await h.ok<{ paused: boolean; unread: number; checkpoint: unknown; instruction: string }>("report_status", {
       agent_id: "c1",
       status: "working",
@@ -133,10 +133,10 @@ describe("report_status, availability and reallocation", () => {
     const byId = Object.fromEntries(board.agents.map((a) => [a.agent_id, a]));
     expect(byId.c1!.available).toBe(false);
     expect(byId.c2!.available).toBe(true);
-    expect(board.unavailable.sort()).toEqual(["a1", "c1"]);
+    expect(board.unavailable.sort()).toEqual(["a1", "c1", "orchestrator"]);
     expect(board.ready_for_reallocation).toEqual([expect.objectContaining({ feature_id: "F1", agent_id: "c1" })]);
 
-    await h.ok("dispatch_agents", { agents: [coder("c3")] });
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [coder("c3")] });
     const moved = await h.ok<{ decision_seq: number; from_available: boolean }>("reassign_feature", {
       feature_id: "F1",
       from_agent: "c1",
@@ -155,11 +155,11 @@ describe("report_status, availability and reallocation", () => {
 
   it("refuses a reassignment from an agent that does not hold the feature, or to an unknown agent", async () => {
     await open();
-    await h.ok("dispatch_agents", { agents: [coder("c1", "F1"), coder("c2")] });
-    expect(await h.fails("reassign_feature", { feature_id: "F1", from_agent: "c2", to_agent: "c1", by: "o" })).toContain(
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [coder("c1", "F1"), coder("c2")] });
+    expect(await h.fails("reassign_feature", { feature_id: "F1", from_agent: "c2", to_agent: "c1", by: "orchestrator" })).toContain(
       "from_agent: feature F1 is not c2's",
     );
-    expect(await h.fails("reassign_feature", { feature_id: "F1", from_agent: "c1", to_agent: "ghost", by: "o" })).toContain(
+    expect(await h.fails("reassign_feature", { feature_id: "F1", from_agent: "c1", to_agent: "ghost", by: "orchestrator" })).toContain(
       'to_agent: "ghost" is not registered',
     );
   });

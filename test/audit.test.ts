@@ -258,12 +258,12 @@ describe("audit handoff to TEST (S3* Audit Handoff Format)", () => {
   });
 
   it("without a test engineer on the feature goes to every test engineer; a later one gets pending handoffs once", async () => {
-    await h.ok("dispatch_agents", { agents: [agent("A1", "auditor", "F"), agent("T2", "test_engineer", "G")] });
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [agent("A1", "auditor", "F"), agent("T2", "test_engineer", "G")] });
     const r = await h.ok<Handoff>("audit_handoff", { ...HANDOFF, feature_id: "F" });
     expect([...r.delivered_to].sort()).toEqual(["T2", "orchestrator"]);
 
     // dispatch_agents hands the pending handoff to the test engineer arriving on F (deliverPendingHandoffs).
-    await h.ok("dispatch_agents", { agents: [agent("T3", "test_engineer", "F"), agent("C1", "coder", "F")] });
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [agent("T3", "test_engineer", "F"), agent("C1", "coder", "F")] });
     const delivered = h.ctx.store.env.transactionSync(() => ({
       again: deliverPendingHandoffs(h.ctx, "T3", "F"),
       coder: deliverPendingHandoffs(h.ctx, "C1", "F"),
@@ -277,7 +277,7 @@ describe("audit handoff to TEST (S3* Audit Handoff Format)", () => {
     // a later acknowledgement by another test engineer changes nothing, and nothing is pending any more
     expect(acknowledgeHandoffs("T2")).toEqual([false]);
     expect(testPhase(h.ctx, "F").acknowledged_by).toBe("T3");
-    await h.ok("dispatch_agents", { agents: [agent("T4", "test_engineer", "F")] });
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [agent("T4", "test_engineer", "F")] });
     expect(h.ctx.store.env.transactionSync(() => deliverPendingHandoffs(h.ctx, "T4", "F"))).toEqual([]);
   });
 });

@@ -78,7 +78,7 @@ describe("integration checkpoints (Level 3)", () => {
     expect(status.instruction).toContain("reach_checkpoint");
 
     expect(await h.fails("request_checkpoint", { agent_id: "c2", name: "mig-42", reason: "again" })).toMatch(/name: checkpoint "mig-42" is already open/);
-    expect(await h.fails("resume_checkpoint", { agent_id: "c1", name: "mig-42" })).toMatch(/agent_id: only the requester \(dba\)/);
+    expect(await h.fails("resume_checkpoint", { agent_id: "c1", name: "mig-42" })).toMatch(/agent_id: only the requester or an orchestrator may resume checkpoint "mig-42"; ask dba/);
     expect(await h.fails("reach_checkpoint", { agent_id: "dba", name: "mig-42" })).toMatch(/agent_id: dba requested/);
 
     const r1 = await h.ok<Cp>("reach_checkpoint", { agent_id: "c1", name: "mig-42" });

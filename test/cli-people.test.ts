@@ -11,7 +11,7 @@ import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSince, registerPeopleCommands, type PeopleIo } from "../src/cli/people.js";
 import { displayWidth } from "../src/cli/views/text.js";
-import { reportStatus } from "../src/control/agents.js";
+import { reportStatus } from "../src/control/status.js";
 import { silentLogger } from "../src/logger.js";
 import { createContext, type Context } from "../src/context.js";
 import type { TaskSpec } from "../src/tasks.js";

@@ -18,7 +18,7 @@ import { nextChangeMs, renderStatus, type StatusData } from "../src/cli/views/st
 import { colorsFor, displayWidth, ELLIPSIS, formatDuration, oneLine, packItems, stripAnsi, truncate } from "../src/cli/views/text.js";
 import { renderPlanList, renderWavesTable, waveRanges, type FeatureProgress } from "../src/cli/views/waves.js";
 import { parseConfig } from "../src/config.js";
-import { dispatchAgents } from "../src/control/agents.js";
+import { dispatchAgents } from "../src/control/dispatch.js";
 import { allFeatures } from "../src/control/features.js";
 import { deliver } from "../src/control/inbox.js";
 import { DomainMap } from "../src/domains.js";

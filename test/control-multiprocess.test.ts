@@ -60,7 +60,7 @@ describe("control state shared by several server processes", () => {
   it("judges audit coverage over a phase dispatched from several processes at once, in any order", async () => {
     const results = await Promise.all(
       procs.map((p, i) =>
-        p.ok<{ audit_coverage: { status: string; warning: string | null } }>("dispatch_agents", {
+        p.ok<{ audit_coverage: { status: string; warning: string | null } }>("dispatch_agents", { by: "orchestrator",
           phase: "RACE",
           agents: [{ agent_id: i === 2 ? "auditor-x" : `race-coder-${i}`, role: i === 2 ? "auditor" : "coder" }],
         }),

@@ -36,7 +36,7 @@ const check = (path: string, extra: Record<string, unknown> = {}) => h.ok<Check>
 describe("set_convention (Convention Authority: first agent's choice is the standard)", () => {
   it("makes the first value the standard, logs a convention decision and tells every agent but the setter", async () => {
     h = await connect();
-    await h.ok("dispatch_agents", {
+    await h.ok("dispatch_agents", { by: "orchestrator",
       agents: [
         { agent_id: "be-1", role: "coder" },
         { agent_id: "be-2", role: "coder" },
@@ -108,6 +108,11 @@ describe("set_convention (Convention Authority: first agent's choice is the stan
     h = await connect();
     await set("be-1", "**", "indent", "2 spaces");
     await set("be-2", ".", "indent", "tabs");
+    // Only an orchestrator (or an architect) settles a convention clash; a party to it cannot.
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "orchestrator", role: "orchestrator" }] });
+    expect(await h.fails("record_decision", { type: "convention", decided_by: "be-2", context: "indent clash", decision: "tabs", refs: ["esc-1"] })).toContain(
+      'decided_by: esc-1 (convention_clash) is about "be-2", which cannot settle it itself',
+    );
     const d = await h.ok<{ resolved_escalations: string[] }>("record_decision", {
       type: "convention",
       decided_by: "orchestrator",

@@ -291,12 +291,13 @@ describe("fail_feature", () => {
     expect((await h.readJson<Locks>("signalbox://locks")).locks).toEqual([]);
   });
 
-  it("auto-resolves an open normal RED signal on the feature but never an algedonic one", async () => {
+  it("auto-resolves an open normal RED signal on the feature when an orchestrator fails it, but never an algedonic one", async () => {
     await startAndLock(P1, "coder-1");
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "lead", role: "orchestrator" }] });
     const red = createSignal(h.ctx, { level: "RED", summary: "broken tests", feature_id: P1, emitted_by: "auditor-1" }).signal;
     const alg = createSignal(h.ctx, { level: "RED", summary: "secret in repo", feature_id: P1, algedonic: true, emitted_by: "auditor-1" }).signal;
     const other = createSignal(h.ctx, { level: "RED", summary: "elsewhere", feature_id: P3, emitted_by: "auditor-1" }).signal;
-    const r = await h.ok<Fail>("fail_feature", { feature_id: P1, agent_id: "coder-1", reason: "abandoned" });
+    const r = await h.ok<Fail>("fail_feature", { feature_id: P1, agent_id: "lead", reason: "abandoned" });
     expect(r.resolved_signals).toEqual([red.signal_id]);
     expect(r.still_open_signals).toEqual([alg.signal_id]);
     expect((await state()).open_pausing_signals).toBe(2);

@@ -122,9 +122,9 @@ describe("close_incident", () => {
     await open();
     const { incident_id } = await report();
     const coder = await h.fails("close_incident", { agent_id: "c1", incident_id, recovery: "r", review: "v" });
-    expect(coder).toMatch(/^agent_id: "c1" is registered with role coder; only an agent registered with role orchestrator/);
+    expect(coder).toMatch(/^agent_id: only an orchestrator may close an incident; "c1" is registered with role coder; ask an orchestrator \("boss"\)/);
     const stranger = await h.fails("close_incident", { agent_id: "ghost", incident_id, recovery: "r", review: "v" });
-    expect(stranger).toContain('agent_id: "ghost" is not registered');
+    expect(stranger).toContain('only an orchestrator may close an incident; "ghost" is not registered');
     const view = await h.readJson<View>("signalbox://incidents");
     expect(view.open.map((i) => i.status)).toEqual(["open"]);
     expect((await decisions()).map((d) => d.type)).toEqual(["emergency"]);

@@ -509,7 +509,7 @@ describe("rollback_wave", () => {
     await team();
     const planId = await plan(PAIR, PAIR_WAVES);
     await doPair();
-    expect(await rollbackFails(planId, 1, "c1")).toMatch(/^agent_id: rollback_wave is for an agent with role orchestrator; "c1" is a coder/);
+    expect(await rollbackFails(planId, 1, "c1")).toMatch(/^agent_id: only an orchestrator may roll back a wave; "c1" is registered with role coder; ask an orchestrator \("orch"\)/);
     expect(await rollbackFails(planId, 1, "ghost")).toMatch(/^agent_id: .*"ghost" is not registered/);
     expect((await rollback(planId)).features.sort()).toEqual(["F_a", "F_b"]);
   });

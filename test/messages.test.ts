@@ -40,7 +40,8 @@ afterEach(async () => {
 });
 
 async function dispatch(agents: { agent_id: string; role: string; domain?: string; feature_id?: string }[]): Promise<void> {
-  await h.ok("dispatch_agents", { agents });
+  // A batch with an orchestrator entry is dispatched by it; otherwise by the orchestrator "orchestrator".
+  await h.ok("dispatch_agents", agents.some((a) => a.role === "orchestrator") ? { agents } : { by: "orchestrator", agents });
 }
 
 const inbox = (agent_id: string, extra: Record<string, unknown> = {}) => h.ok<Inbox>("get_inbox", { agent_id, ...extra });

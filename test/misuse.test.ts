@@ -39,6 +39,7 @@ describe("spoofing", () => {
 
   it("break_lock ends the holder's lock, logs who broke what and why, and tells the holder", async () => {
     h = await connect();
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "orchestrator", role: "orchestrator" }] });
     const a = await acquire("alice", ["src/a.ts"], "write", { feature_id: "F1" });
     const lock = a.locks[0]!;
     const r = await h.ok<{ broken: { agent_id: string; fencing_token: number }[]; decision_seq: number }>("break_lock", {
@@ -66,6 +67,7 @@ describe("spoofing", () => {
 
   it("break_lock with nothing to break writes no decision; a blank reason is refused by name", async () => {
     h = await connect();
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "o", role: "orchestrator" }] });
     expect(await h.ok("break_lock", { agent_id: "o", path: "src/none.ts", reason: "tidy" })).toEqual({ broken: [], decision_seq: null });
     expect(await h.fails("break_lock", { agent_id: "o", path: "src/none.ts", reason: "   " })).toMatch(/^reason: /);
     const log = await h.readJson<{ decisions: unknown[] }>("signalbox://decisions");

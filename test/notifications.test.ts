@@ -190,6 +190,7 @@ describe("logging notifications", () => {
     await h.client.setLoggingLevel("debug");
     await h.ok("release_lock", { agent_id: "alice", all: true });
     await h.ok("acquire_lock", { agent_id: "bob", paths: ["l.ts"], mode: "write" });
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "auditor", role: "auditor" }] });
     await h.ok("emit_audit_signal", { agent_id: "auditor", level: "RED", summary: "SQL injection", feature_id: "f1" });
     await until("grant and signal logged", () => kinds().length === 3);
     expect(kinds()).toEqual(["lock_refused", "lock_granted", "signal_emitted"]);
@@ -245,6 +246,7 @@ describe("instructions and prompts", () => {
   it("audit_handoff drafts the handoff from the feature's signals and completes feature ids", async () => {
     h = await connect();
     await h.ok("start_feature", { agent_id: "coder", feature_id: "login" });
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "auditor", role: "auditor" }] });
     await h.ok("emit_audit_signal", {
       agent_id: "auditor",
       level: "RED",

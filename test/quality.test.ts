@@ -35,7 +35,9 @@ let clock: ManualClock;
 
 beforeEach(async () => {
   clock = manualClock();
-  h = await connect({ clock, config: parseConfig({ control: { heartbeat_ms: HEARTBEAT } }) });
+  // Reviewers of every role register themselves here (roles.self_register allows all but orchestrator).
+  const self_register = ["coder", "auditor", "test_engineer", "architect", "other"];
+  h = await connect({ clock, config: parseConfig({ control: { heartbeat_ms: HEARTBEAT }, roles: { self_register } }) });
 });
 
 afterEach(async () => {
@@ -43,7 +45,11 @@ afterEach(async () => {
 });
 
 type Agent = { agent_id: string; role: string; domain?: string };
-const dispatch = (...agents: Agent[]) => h.ok("dispatch_agents", { agents });
+/** A batch with an orchestrator entry is dispatched by it; otherwise each agent registers itself (one at a time). */
+const dispatch = async (...agents: Agent[]) => {
+  if (agents.some((a) => a.role === "orchestrator")) return h.ok("dispatch_agents", { agents });
+  for (const a of agents) await h.ok("dispatch_agents", { agents: [a] });
+};
 const start = async (feature: string, agent: string) => {
   const r = await h.ok<{ started: boolean; attempts: number }>("start_feature", { feature_id: feature, agent_id: agent });
   expect(r.started).toBe(true);
@@ -141,7 +147,7 @@ describe("record_gate_result", () => {
     expect(wrong).toContain("role test_engineer");
     expect(wrong).toContain('"a1" has role auditor');
     const stranger = await h.fails("record_gate_result", { agent_id: "nobody", gate: "tests", feature_id: "F1", passed: true, evidence: "x" });
-    expect(stranger).toContain('agent_id: "nobody" is not registered');
+    expect(stranger).toContain('agent_id: gate "tests" is validated by role test_engineer; "nobody" is not registered');
     expect(statusOf("F1")).toEqual([["tests", "missing"]]);
   });
 

@@ -60,7 +60,7 @@ describe("string keys of every length", () => {
   it("keeps agent ids of 128 characters working: the status board, pauses and releasing a feature's locks", async () => {
     h = await connect();
     const coder = `coder-${"x".repeat(122)}`;
-    await h.ok("dispatch_agents", { agents: [{ agent_id: coder, role: "coder", feature_id: "F1" }] });
+    await h.ok("dispatch_agents", { by: "orchestrator", agents: [{ agent_id: coder, role: "coder", feature_id: "F1" }, { agent_id: "auditor", role: "auditor" }] });
     await h.ok("start_feature", { agent_id: coder, feature_id: "F1" });
     await h.ok("acquire_lock", { agent_id: coder, paths: ["a.ts"], mode: "write", feature_id: "F1" });
     const board = await h.readJson<{ agents: { agent_id: string }[] }>("signalbox://agents");

@@ -156,7 +156,7 @@ describe("a wave of three features, from dispatch to integration and rollback", 
   it("rolls the failed wave back: features pending, no locks, commits and migrations listed newest first", async () => {
     // A coder cannot roll back; the orchestrator can.
     expect(await procs.c3.fails("rollback_wave", { agent_id: "c3", plan_id: planId, wave_number: 1, reason: "undeclared write" })).toMatch(
-      /agent_id: rollback_wave is for an agent with role orchestrator; "c3" is a coder/,
+      /agent_id: only an orchestrator may roll back a wave; "c3" is registered with role coder; ask an orchestrator \("orch"\)/,
     );
     // A lock taken for the feature after its completion (to fix the undeclared write) is released with it.
     expect((await procs.c3.ok<{ granted: boolean }>("acquire_lock", { agent_id: "c3", feature_id: "F_search", paths: ["app/shared/util.ts"], mode: "write" })).granted).toBe(true);

@@ -107,7 +107,7 @@ describe("the protocol's worked example across three server processes", () => {
     expect(locks.locks).toEqual([]);
 
     // 4. Wave 2: P2 and P3 run in parallel, each with its own write locks.
-    await orchestrator.ok("dispatch_agents", {
+    await orchestrator.ok("dispatch_agents", { by: "orchestrator",
       agents: [
         { agent_id: "implementor-1", role: "coder", feature_id: "P2_user_profile" },
         { agent_id: "implementor-2", role: "coder", feature_id: "P3_posts" },

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { breakLock } from "../src/control/lock-breaks.js";
 import { agentId, keyString, result } from "./common.js";
-import { registerTool } from "./register.js";
+import { registerTool, vouchOf } from "./register.js";
 
 /**
  * `break_lock`: end other agents' locks on one key before their leases run
@@ -32,9 +32,9 @@ export function registerBreakLock(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async (args) => {
+    async (args, extra) => {
       const key = ctx.keys.normalize(args.path, "path");
-      const r = breakLock(ctx, ctx.locks, { agent_id: args.agent_id, key, reason: args.reason });
+      const r = breakLock(ctx, ctx.locks, { agent_id: args.agent_id, key, reason: args.reason }, vouchOf(extra));
       const text =
         r.broken.length === 0
           ? `nothing to break: no other agent holds ${key}`

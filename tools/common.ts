@@ -5,12 +5,19 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 
+/**
+ * The pattern of an agent id. Every argument that names an agent uses
+ * {@link agentId}, and so carries this pattern in its JSON Schema: that is how
+ * tools/agent-fields.ts finds the fields a bearer token is bound to.
+ */
+export const AGENT_ID_PATTERN = /^[\w.:@/+-]+$/;
+
 /** Agent ids: what every mutating tool takes (one server may serve many agents). */
 export const agentId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[\w.:@/+-]+$/, "letters, digits and . _ - : @ / + only")
+  .regex(AGENT_ID_PATTERN, "letters, digits and . _ - : @ / + only")
   .describe("Your agent id");
 
 /** An optional feature id. */

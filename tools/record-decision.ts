@@ -4,7 +4,7 @@ import type { Context } from "../src/context.js";
 import { recordDecisionResolving } from "../src/control/escalations.js";
 import { DECISION_TYPES } from "../src/decisions.js";
 import { agentId, result } from "./common.js";
-import { registerTool } from "./register.js";
+import { registerTool, vouchOf } from "./register.js";
 
 /** `record_decision`: append to the decision log. */
 export function registerRecordDecision(server: McpServer, ctx: Context): void {
@@ -30,7 +30,7 @@ export function registerRecordDecision(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
+    async (args, extra) => {
       const { entry, resolved } = recordDecisionResolving(ctx, {
         type: args.type,
         decided_by: args.decided_by,
@@ -38,7 +38,7 @@ export function registerRecordDecision(server: McpServer, ctx: Context): void {
         decision: args.decision,
         rationale: args.rationale ?? null,
         refs: args.refs ?? [],
-      });
+      }, vouchOf(extra));
       const ids = resolved.map((e) => e.escalation_id);
       const text = `decision #${entry.seq} recorded${ids.length ? `; resolved ${ids.join(", ")}` : ""}`;
       return result({ seq: entry.seq, recorded_at: entry.recorded_at, resolved_escalations: ids }, text);

@@ -12,11 +12,15 @@
  *   limit, and the other agents' calls go on. This covers the tools that take
  *   an `agent_id` (every tool that changes state on an agent's behalf); the
  *   id is the caller's own claim, as everywhere in MCP over stdio.
- * - Over Streamable HTTP (issue 5) the caller's bearer token is bound to the
- *   agent ids it may act as: a call whose acting identity (`agent_id`, or
- *   `decided_by` / `by` on the tools that name the decider that way) the
- *   token does not cover is refused, naming the token's label and the ids
- *   it covers.
+ * - Over Streamable HTTP the caller's bearer token is bound to the agent ids
+ *   it may act as. Every argument naming an agent, nested ones included, is
+ *   found from the tool's input schema (tools/agent-fields.ts); each one
+ *   present must be an id the token covers, or the call is refused naming the
+ *   field, the token's label and the ids it covers. A token with role
+ *   orchestrator acts on other agents (the agents it dispatches, reassigns
+ *   to and from), so for it only the acting fields (`agent_id`, `by`,
+ *   `decided_by`) are bound; the authority rules of control/authority.ts
+ *   then judge what it may do.
  */
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -24,9 +28,11 @@ import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations
 import { z } from "zod";
 import { assertMayActAs, grantOf } from "../src/auth.js";
 import type { Context } from "../src/context.js";
+import type { Vouch } from "../src/control/authority.js";
+import { agentFieldPaths, agentValues } from "./agent-fields.js";
 
-/** Arguments that name who is acting: a bearer token must cover each one present. */
-const ACTING_FIELDS = ["agent_id", "decided_by", "by"] as const;
+/** Top-level arguments that name who is acting: even an orchestrator's token must cover each one present. */
+const ACTING_FIELDS: readonly string[] = ["agent_id", "decided_by", "by"];
 
 /** The SDK's per-call extras (abort signal, progress token, notification sender). */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -52,13 +58,15 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   handler: (args: z.infer<z.ZodObject<I>>, extra: ToolExtra) => Promise<CallToolResult> | CallToolResult,
 ): RegisteredTool {
   const inputSchema = z.strictObject(definition.inputSchema) as unknown as z.ZodObject<I>;
+  const agentPaths = agentFieldPaths(inputSchema);
   const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
     refuseNul(args, "");
     const grant = grantOf(extra.authInfo);
     if (grant) {
-      for (const field of ACTING_FIELDS) {
-        const id = (args as Record<string, unknown>)[field];
-        if (typeof id === "string") assertMayActAs(grant, id, field);
+      const orchestratorToken = grant.roles.includes("orchestrator");
+      for (const { field, value } of agentValues(args, agentPaths)) {
+        if (orchestratorToken && !ACTING_FIELDS.includes(field)) continue;
+        assertMayActAs(grant, value, field);
       }
     }
     const agent = (args as { agent_id?: unknown }).agent_id;
@@ -78,6 +86,14 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
     cb: typeof admitted,
   ) => RegisteredTool;
   return register(name, { ...definition, inputSchema }, admitted);
+}
+
+/**
+ * What the transport vouches for about this call's caller: over HTTP its
+ * token (ids and roles), over stdio and in memory null (control/authority.ts).
+ */
+export function vouchOf(extra: ToolExtra): Vouch | null {
+  return grantOf(extra.authInfo);
 }
 
 /**

@@ -197,6 +197,7 @@ async function play(a: Proc, b: Proc, c: Proc, s: Steps): Promise<void> {
 
   // 4. Wave 2: P2 and P3 in parallel.
   const d2 = await a.ok<{ batch: number; audit_coverage: { status: string } }>("dispatch_agents", {
+    by: "orchestrator",
     agents: [
       { agent_id: "implementor-1", role: "coder", feature_id: P2 },
       { agent_id: "implementor-2", role: "coder", feature_id: P3 },

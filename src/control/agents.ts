@@ -1,43 +1,28 @@
 /**
- * The agent registry: dispatch, status broadcasting (the heartbeat),
- * availability, reallocation, and audit coverage per dispatch phase.
+ * The agent registry: records, availability, feature assignment, the status
+ * board and audit coverage per dispatch phase. Dispatching and reassignment
+ * (with their authority and capacity rules) are in control/dispatch.ts, the
+ * heartbeat in control/status.ts.
  *
  * Rules and their sources:
- * - a batch of agents is registered in one transaction, and audit coverage is
- *   judged per phase over everything dispatched in it, never from a moment
- *   when half a batch is known (DESIGN.md "Lessons"; auditor-reminder-race.md:
- *   a detector that read a member list written 9-22 s late warned on every
- *   correct dispatch). A phase with coders and no auditor is `pending` for
- *   `control.audit_grace_ms` after its first such coder, then `uncovered`:
- *   the warning appears and goes once to the orchestrator's inbox;
- * - `report_status` is the status broadcast of execution-template.md
- *   ("Status Broadcasting System") and the heartbeat; an agent silent longer
- *   than `control.heartbeat_ms` is unavailable, its locks stay until their
- *   leases end, and its feature is ready for reallocation ("Dynamic Task
- *   Reallocation"); `reassign_feature` is logged as a `reallocation` decision;
- * - capacity (issue 6): a batch that would pass a `capacity` limit of the
- *   config is refused whole, in the transaction that would register it
- *   (control/capacity.ts); each agent records the orchestrator that
- *   dispatched it (`dispatched_by`);
- * - activity (issue 6): each dispatched agent gets an `agent_dispatched`
- *   entry (its own id; the dispatcher in `data.by`), a reassignment a
- *   `feature_reassigned` entry (the decider's id, on the feature), in the
- *   transaction of the change (control/activity.ts).
+ * - audit coverage is judged per phase over everything dispatched in it,
+ *   never from a moment when half a batch is known (DESIGN.md "Lessons";
+ *   auditor-reminder-race.md: a detector that read a member list written
+ *   9-22 s late warned on every correct dispatch). A phase with coders and no
+ *   auditor is `pending` for `control.audit_grace_ms` after its first such
+ *   coder, then `uncovered`: the warning appears and goes once to the
+ *   orchestrator's inbox;
+ * - an agent silent longer than `control.heartbeat_ms` is unavailable, its
+ *   locks stay until their leases end, and its feature is ready for
+ *   reallocation (execution-template.md, "Dynamic Task Reallocation").
  *
  * Key layout: control/records.ts (`agents`).
  */
-import { appendDecision } from "../decisions.js";
-import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
-import { deliverPendingHandoffs } from "./audit.js";
-import { checkCapacity, type CapacityUse } from "./capacity.js";
 import { nowIso, type ControlEnv } from "./env.js";
-import { deliver, unreadCount } from "./inbox.js";
-import { openCheckpoints, pausesFor } from "./stops.js";
+import { deliver } from "./inbox.js";
+import { pausesFor } from "./stops.js";
 import type {
   AgentRecord,
-  AgentStatus,
-  CheckpointRecord,
   FeatureRecord,
   PhaseCoverageRecord,
   Role,
@@ -48,8 +33,6 @@ import type {
 export const DEFAULT_PHASE = "CODE";
 /** Inbox for orchestrator messages while no agent with role `orchestrator` is registered. */
 export const ORCHESTRATOR_INBOX = "orchestrator";
-/** Who dispatched a batch when `dispatch_agents` names no `by`. */
-export const DEFAULT_DISPATCHER = "orchestrator";
 
 /** One agent of a dispatch batch. */
 export interface DispatchEntry {
@@ -106,13 +89,14 @@ export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "dispatche
   paused_by: string[];
 };
 
-function key(agentId: string): string {
+/** The agents-database key of an agent record. */
+export function agentKey(agentId: string): string {
   return `A${agentId}`;
 }
 
 /** One agent's record, or undefined. */
 export function getAgent(env: ControlEnv, agentId: string): AgentRecord | undefined {
-  return env.store.agents.get(key(agentId)) as AgentRecord | undefined;
+  return env.store.agents.get(agentKey(agentId)) as AgentRecord | undefined;
 }
 
 /** Every registered agent, by id. */
@@ -141,13 +125,15 @@ export function agentsInDomain(env: ControlEnv, domain: string): AgentRecord[] {
 }
 
 /**
- * Who receives orchestrator messages: every registered agent with role
+ * Who receives orchestrator messages: the configured orchestrators
+ * (`roles.orchestrators`) and every registered agent with role
  * `orchestrator`, or the inbox `orchestrator` while there is none.
  */
 export function orchestratorInboxes(env: ControlEnv): string[] {
-  const ids = allAgents(env)
+  const stored = allAgents(env)
     .filter((a) => a.role === "orchestrator")
     .map((a) => a.agent_id);
+  const ids = [...new Set([...env.config.roles.orchestrators, ...stored])];
   return ids.length > 0 ? ids : [ORCHESTRATOR_INBOX];
 }
 
@@ -193,7 +179,7 @@ export function assignFeature(env: ControlEnv, agentId: string, featureId: strin
     store.agents.removeSync(`F${prev.feature_id}\0${agentId}`);
   }
   const next: AgentRecord = { ...prev, feature_id: featureId };
-  store.agents.putSync(key(agentId), next);
+  store.agents.putSync(agentKey(agentId), next);
   store.agents.putSync(`F${featureId}\0${agentId}`, next.role);
   return next;
 }
@@ -209,7 +195,7 @@ export function unassignFeature(env: ControlEnv, agentId: string, featureId: str
   const rec = getAgent(env, agentId);
   if (!rec || rec.feature_id !== featureId) return;
   const other = activeFeaturesOf(env, agentId).find((f) => f !== featureId) ?? null;
-  store.agents.putSync(key(agentId), { ...rec, feature_id: other });
+  store.agents.putSync(agentKey(agentId), { ...rec, feature_id: other });
 }
 
 /**
@@ -220,7 +206,7 @@ export function unassignFeature(env: ControlEnv, agentId: string, featureId: str
 export function markDoneIfIdle(env: ControlEnv, agentId: string): void {
   const rec = getAgent(env, agentId);
   if (!rec || activeFeaturesOf(env, agentId).length > 0) return;
-  env.store.agents.putSync(key(agentId), { ...rec, status: "completed", current_task: null });
+  env.store.agents.putSync(agentKey(agentId), { ...rec, status: "completed", current_task: null });
 }
 
 /** Active features held by `agentId`, by feature id. Scans the features database. */
@@ -233,7 +219,8 @@ export function activeFeaturesOf(env: ControlEnv, agentId: string): string[] {
   return out;
 }
 
-function newAgent(env: ControlEnv, agentId: string, role: Role): AgentRecord {
+/** A fresh record for an agent registered now with `role` (not yet stored). */
+export function newAgent(env: ControlEnv, agentId: string, role: Role): AgentRecord {
   const at = nowIso(env);
   return {
     agent_id: agentId,
@@ -350,163 +337,6 @@ export function settleAllCoverage(env: ControlEnv): void {
   for (const p of phases) settleCoverage(env, p);
 }
 
-/** The answer of {@link dispatchAgents}. */
-export interface DispatchResult {
-  batch: number;
-  phase: string;
-  agents: AgentView[];
-  audit_coverage: AuditCoverage;
-  /** Use of each capacity limit the batch is subject to, after it (empty when no limit is set). */
-  capacity: CapacityUse[];
-}
-
-/**
- * Register a whole batch in one write transaction, then judge the phase's
- * audit coverage over everything dispatched in it. Re-dispatching an agent
- * updates its role, domain, feature and phase, resets its status and records
- * `by` as its dispatcher.
- * @throws Error naming `agents[i].agent_id` if an id appears twice in the batch;
- *         Error naming the capacity limit (`capacity.max_agents`, ...) if the
- *         batch would pass one (capacity.ts `checkCapacity`); nothing is written then.
- */
-export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase = DEFAULT_PHASE, by = DEFAULT_DISPATCHER): DispatchResult {
-  const seen = new Set<string>();
-  entries.forEach((e, i) => {
-    if (seen.has(e.agent_id)) throw new Error(`agents[${i}].agent_id: "${e.agent_id}" appears twice in this batch`);
-    seen.add(e.agent_id);
-  });
-  const { store, clock } = env;
-  return store.write(() => {
-    const capacity = checkCapacity(
-      env,
-      entries.map((e) => ({ agent_id: e.agent_id, role: e.role, domain: e.domain ?? getAgent(env, e.agent_id)?.domain ?? null })),
-      by,
-    );
-    const batch = nextCounter(store, "dispatch_batch");
-    const at = nowIso(env);
-    const now = clock.monoMs();
-    const registered: AgentRecord[] = [];
-    for (const e of entries) {
-      const prev = getAgent(env, e.agent_id);
-      if (prev?.phase && prev.phase !== phase) store.agents.removeSync(`P${prev.phase}\0${e.agent_id}`);
-      const base = prev ?? newAgent(env, e.agent_id, e.role);
-      const rec: AgentRecord = {
-        ...base,
-        role: e.role,
-        domain: e.domain ?? base.domain,
-        phase,
-        batch,
-        dispatched_by: by,
-        status: "dispatched",
-        blocking_issues: [],
-        dispatched_at: at,
-        last_seen_at: at,
-        last_seen_mono: now,
-        boot: clock.bootId,
-      };
-      store.agents.putSync(key(e.agent_id), rec);
-      store.agents.putSync(`P${phase}\0${e.agent_id}`, e.role);
-      if (e.feature_id) {
-        registered.push(assignFeature(env, e.agent_id, e.feature_id));
-        // A test engineer arriving after the audit handoff still gets it (S3* handoff must be acknowledged).
-        deliverPendingHandoffs(env, e.agent_id, e.feature_id);
-      } else {
-        registered.push(rec);
-      }
-      recordActivity(env, {
-        kind: "agent_dispatched",
-        agent_id: e.agent_id,
-        feature_id: e.feature_id ?? null,
-        summary: `${e.agent_id} (${rec.role}${rec.domain ? `, domain ${rec.domain}` : ""}) dispatched by ${by} in ${phase}${e.feature_id ? ` on ${e.feature_id}` : ""}`,
-        data: { by, batch, phase, role: rec.role, domain: rec.domain },
-      });
-    }
-    const coverage = settleCoverage(env, phase);
-    return { batch, phase, agents: registered.map((r) => agentView(env, r)), audit_coverage: coverage, capacity };
-  });
-}
-
-/** A status broadcast (execution-template.md, "Status Broadcasting System"). */
-export interface StatusReport {
-  agent_id: string;
-  status: Exclude<AgentStatus, "dispatched">;
-  current_task?: string | null;
-  progress_percentage?: number | null;
-  estimated_completion?: string | null;
-  blocking_issues?: string[];
-  outputs_ready?: string[];
-  /** Where the reporting agent works (filled from the calling server's worktree by the tool). */
-  location?: AgentLocation;
-}
-
-/** What an agent must know now, returned by every heartbeat. */
-export interface StatusAnswer {
-  agent_id: string;
-  status: AgentStatus;
-  /** True while an open RED or algedonic signal applies: stop writing. */
-  paused: boolean;
-  paused_by: { signal_id: string; level: string; summary: string; emitted_by: string; feature_id: string | null }[];
-  unread: number;
-  /** An open checkpoint this agent has to reach (or has reached and waits on). */
-  checkpoint: { name: string; reason: string; requested_by: string; reached: boolean } | null;
-  /** One line: what to do next. */
-  instruction: string;
-}
-
-function checkpointFor(env: ControlEnv, agentId: string, cps: CheckpointRecord[]): StatusAnswer["checkpoint"] {
-  const c = cps.find((cp) => cp.requested_by !== agentId && cp.expected.includes(agentId)) ?? cps.find((cp) => cp.requested_by !== agentId);
-  if (!c) return null;
-  return { name: c.name, reason: c.reason, requested_by: c.requested_by, reached: c.arrived.some((a) => a.agent_id === agentId) };
-}
-
-/**
- * Record a status broadcast and heartbeat in one write transaction; unknown
- * agents are registered with role `other`. Settles audit coverage on the way.
- */
-export function reportStatus(env: ControlEnv, report: StatusReport): StatusAnswer {
-  const { store, clock } = env;
-  return store.write(() => {
-    const prev = withLocation(getAgent(env, report.agent_id) ?? newAgent(env, report.agent_id, "other"), report.location);
-    const rec: AgentRecord = {
-      ...prev,
-      status: report.status,
-      current_task: report.current_task !== undefined ? report.current_task : prev.current_task,
-      progress_percentage: report.progress_percentage !== undefined ? report.progress_percentage : prev.progress_percentage,
-      estimated_completion: report.estimated_completion !== undefined ? report.estimated_completion : prev.estimated_completion,
-      blocking_issues: report.blocking_issues ?? prev.blocking_issues,
-      outputs_ready: report.outputs_ready ?? prev.outputs_ready,
-      last_seen_at: nowIso(env),
-      last_seen_mono: clock.monoMs(),
-      boot: clock.bootId,
-    };
-    store.agents.putSync(key(report.agent_id), rec);
-    settleAllCoverage(env);
-    const pauses = pausesFor(env, report.agent_id);
-    const checkpoint = checkpointFor(env, report.agent_id, openCheckpoints(env));
-    const unread = unreadCount(env, report.agent_id);
-    let instruction = "continue";
-    if (pauses.length > 0) {
-      const s = pauses[0] as SignalRecord;
-      instruction = `paused by ${s.signal_id} (${s.level}: ${s.summary}): stop writing until it is resolved`;
-    } else if (checkpoint && !checkpoint.reached) {
-      instruction = `checkpoint "${checkpoint.name}" requested by ${checkpoint.requested_by}: stop at a safe point, then reach_checkpoint`;
-    } else if (checkpoint) {
-      instruction = `waiting at checkpoint "${checkpoint.name}" until resume_checkpoint`;
-    } else if (unread > 0) {
-      instruction = `read your inbox (${unread} unread): get_inbox`;
-    }
-    return {
-      agent_id: report.agent_id,
-      status: rec.status,
-      paused: pauses.length > 0,
-      paused_by: pauses.map((s) => ({ signal_id: s.signal_id, level: s.level, summary: s.summary, emitted_by: s.emitted_by, feature_id: s.feature_id })),
-      unread,
-      checkpoint,
-      instruction,
-    };
-  });
-}
-
 /** A feature whose agent went silent: the orchestrator may reassign it. */
 export interface Reallocatable {
   feature_id: string;
@@ -526,73 +356,6 @@ export function readyForReallocation(env: ControlEnv): Reallocatable[] {
     out.push({ feature_id: a.feature_id, agent_id: a.agent_id, silent_ms: silent, last_seen_at: a.last_seen_at });
   }
   return out;
-}
-
-/** Input of {@link reassignFeature}. */
-export interface Reassignment {
-  feature_id: string;
-  from_agent: string;
-  to_agent: string;
-  /** Who decided (the orchestrator). */
-  by: string;
-  rationale?: string | null;
-}
-
-/**
- * Move `feature_id` from `from_agent` to `to_agent` in one write transaction,
- * log a `reallocation` decision, and tell both agents. `from_agent`'s locks
- * stay until their leases end (the new agent acquires its own).
- * @throws Error if `to_agent` was never dispatched, if the feature is not
- *         `from_agent`'s (naming whose it is), or if it is already completed.
- */
-export function reassignFeature(env: ControlEnv, r: Reassignment): {
-  feature_id: string;
-  from_agent: string;
-  to_agent: string;
-  from_available: boolean;
-  decision_seq: number;
-} {
-  const { store, clock } = env;
-  if (r.from_agent === r.to_agent) throw new Error(`to_agent: must differ from from_agent ("${r.from_agent}")`);
-  return store.write(() => {
-    const to = getAgent(env, r.to_agent);
-    if (!to) throw new Error(`to_agent: "${r.to_agent}" is not registered; dispatch it first with dispatch_agents`);
-    const from = getAgent(env, r.from_agent);
-    const feature = store.features.get(`F${r.feature_id}`) as FeatureRecord | undefined;
-    const owner = feature?.status === "active" ? feature.agent_id : from?.feature_id === r.feature_id ? r.from_agent : null;
-    if (owner !== r.from_agent) {
-      const whose = feature ? `${feature.status}, agent "${feature.agent_id}"` : "not assigned to it";
-      throw new Error(`from_agent: feature ${r.feature_id} is not ${r.from_agent}'s (${whose})`);
-    }
-    if (feature?.status === "completed") throw new Error(`feature_id: ${r.feature_id} is already completed`);
-    const fromAvailable = from ? isAvailable(env, from) : false;
-    unassignFeature(env, r.from_agent, r.feature_id);
-    assignFeature(env, r.to_agent, r.feature_id);
-    if (feature) store.features.putSync(`F${r.feature_id}`, { ...feature, agent_id: r.to_agent });
-    const decision = appendDecision(store, clock, {
-      type: "reallocation",
-      decided_by: r.by,
-      context: `feature ${r.feature_id} held by ${r.from_agent}${fromAvailable ? "" : " (unavailable: silent past the heartbeat limit)"}`,
-      decision: `reassign ${r.feature_id} from ${r.from_agent} to ${r.to_agent}`,
-      rationale: r.rationale ?? null,
-      refs: [r.feature_id, r.from_agent, r.to_agent],
-    });
-    recordActivity(env, {
-      kind: "feature_reassigned",
-      agent_id: r.by,
-      feature_id: r.feature_id,
-      summary: `${r.feature_id} reassigned from ${r.from_agent} to ${r.to_agent} by ${r.by}`,
-      data: { from_agent: r.from_agent, to_agent: r.to_agent, from_available: fromAvailable, decision_seq: decision.seq },
-    });
-    deliver(env, [r.from_agent, r.to_agent], {
-      from: r.by,
-      kind: "reassignment",
-      priority: "high",
-      summary: `${r.feature_id} reassigned from ${r.from_agent} to ${r.to_agent}`,
-      body: { feature_id: r.feature_id, from_agent: r.from_agent, to_agent: r.to_agent, decision_seq: decision.seq },
-    });
-    return { feature_id: r.feature_id, from_agent: r.from_agent, to_agent: r.to_agent, from_available: fromAvailable, decision_seq: decision.seq };
-  });
 }
 
 /** The `signalbox://agents` status board: agents (capped), coverage per phase, reallocatable work. */

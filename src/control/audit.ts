@@ -25,6 +25,7 @@
  * `h` feature_id `\0` seq12 -> 1. Ids are `ah-<n>` from counter
  * `audit_handoff_seq`.
  */
+import { NotPermittedError, type Vouch } from "./authority.js";
 import { nextCounter } from "../store/index.js";
 import { recordActivity } from "./activity.js";
 import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./agents.js";
@@ -40,7 +41,7 @@ import {
   type SignalLevel,
   type SignalRecord,
 } from "./records.js";
-import { createSignal, getSignal, listSignals, resolveSignal } from "./signals.js";
+import { createSignal, listSignals, resolveSignal } from "./signals.js";
 import { openPausingSignals, pausesFor, signalPauses } from "./stops.js";
 
 /** Counter name of audit handoff sequence numbers. */
@@ -71,8 +72,11 @@ export interface EmitResult {
 /**
  * Emit an S3* audit signal ("Audit Signals", "Signal Format") through
  * `createSignal`, in one write transaction.
+ * Signals come from registered agents: an unregistered emitter is refused
+ * (an algedonic RED stops everyone, so it must come from a known agent).
  * @throws Error naming `feature_id` if a non-algedonic RED names no feature
- *         (it would pause nobody), or `algedonic` if an algedonic signal is GREEN.
+ *         (it would pause nobody), or `algedonic` if an algedonic signal is
+ *         GREEN; NotPermittedError naming `agent_id` if the emitter is not registered.
  */
 export function emitAuditSignal(env: ControlEnv, input: AuditSignalInput): EmitResult {
   const algedonic = input.algedonic ?? false;
@@ -83,7 +87,12 @@ export function emitAuditSignal(env: ControlEnv, input: AuditSignalInput): EmitR
     throw new Error("feature_id: a RED signal pauses the coders of a feature; name the feature (or set algedonic for a security/ethics finding)");
   }
   const { agent_id, ...signal } = input;
-  return createSignal(env, { ...signal, algedonic, emitted_by: agent_id, source: "agent" });
+  return env.store.write(() => {
+    if (!getAgent(env, agent_id)) {
+      throw new NotPermittedError("agent_id", `"${agent_id}" is not registered, and signals come from registered agents`, "register with dispatch_agents (an auditor registers itself with role auditor), then emit");
+    }
+    return createSignal(env, { ...signal, algedonic, emitted_by: agent_id, source: "agent" });
+  });
 }
 
 const LEVEL_MARK: Record<SignalLevel, string> = { GREEN: "🟢", YELLOW: "🟡", RED: "🔴" };
@@ -127,20 +136,13 @@ function pausedBy(env: ControlEnv, s: SignalRecord): string[] {
 /**
  * Resolve an open RED or algedonic signal ("RED Signal Response Flow":
  * resolve, then resume) through `resolveSignal`, in one write transaction.
- * @throws Error naming `agent_id` if the resolver is itself paused by the
- *         signal (triage belongs to the orchestrator or the auditor), and the
- *         errors of `resolveSignal` (unknown or not open `signal_id`;
- *         algedonic resolved by a non-orchestrator).
+ * @throws the errors of `resolveSignal`: unknown or not open `signal_id`, or
+ *         NotPermittedError naming `agent_id` when the resolver is paused by
+ *         the signal or lacks the authority (signals.ts says who may).
  */
-export function resolveAuditSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string): ResolveResult {
+export function resolveAuditSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string, vouch?: Vouch | null): ResolveResult {
   return env.store.write(() => {
-    const rec = getSignal(env, signalId);
-    if (rec && rec.status === "open" && !rec.algedonic && pausedBy(env, rec).includes(agentId)) {
-      throw new Error(
-        `agent_id: ${agentId} is paused by ${signalId}; the orchestrator or the emitting auditor (${rec.emitted_by}) resolves it after triage`,
-      );
-    }
-    const done = resolveSignal(env, signalId, agentId, resolution);
+    const done = resolveSignal(env, signalId, agentId, resolution, vouch);
     const resumed: string[] = [];
     const still: string[] = [];
     for (const id of pausedBy(env, done)) (pausesFor(env, id).length > 0 ? still : resumed).push(id);

@@ -18,7 +18,7 @@
  * (with the role and domain the batch gives them); orchestrator-role entries
  * of the batch do not count.
  */
-import { allAgents, isAvailable } from "./agents.js";
+import { allAgents, getAgent, isAvailable } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import type { AgentRecord, Role } from "./records.js";
 
@@ -121,4 +121,19 @@ export function checkCapacity(env: ControlEnv, batch: CapacityEntry[], by: strin
     );
   }
   return uses;
+}
+
+/**
+ * Admit agent `agentId` to a capacity slot on a path that makes it active
+ * (starting a feature, a reassignment): nothing to check if its stored record
+ * holds a slot already, else the limits are judged as for a batch of one
+ * (its stored role and domain, else `role` and no domain) dispatched by its
+ * dispatcher, else `by`. Read-only; call inside the write transaction that
+ * makes it active.
+ * @throws Error naming the capacity limit it would pass (see {@link checkCapacity}).
+ */
+export function admitActive(env: ControlEnv, agentId: string, role: Role, by: string): void {
+  const rec = getAgent(env, agentId);
+  if (rec && countsTowardCapacity(env, rec)) return;
+  checkCapacity(env, [{ agent_id: agentId, role: rec?.role ?? role, domain: rec?.domain ?? null }], rec?.dispatched_by ?? by);
 }

@@ -7,9 +7,12 @@
  * - `requestCheckpoint` opens a named checkpoint. The agents expected to reach
  *   it are the streams active at that moment: every registered agent that is
  *   available (heartbeat), not completed, not the requester, not an
- *   orchestrator (it arbitrates, it does not write) and not working on the
- *   checkpoint's own feature (that is the integration work, which goes on).
- *   Each is told (inbox kind `checkpoint`).
+ *   orchestrator (it arbitrates, it does not write) and not part of the
+ *   integration work. Each is told (inbox kind `checkpoint`).
+ * - The integration work is named when it is requested: the requester, the
+ *   agents it names (`integrators`) and the agents registered on the
+ *   checkpoint's feature at that moment. Fixed then: joining the feature or
+ *   naming it in a lock request later does not make an agent part of it.
  * - While it is open, the lock manager refuses write locks outside the
  *   integration work with reason `checkpoint` (stops.ts `admitLock`), and
  *   `report_status` tells each agent to stop at a safe point (agents.ts).
@@ -27,8 +30,9 @@
  * (`checkpoints`: `K` name -> record, `O` name -> 1 while open). A resumed
  * checkpoint's name may be used again; the new record replaces the old one.
  */
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { recordActivity } from "./activity.js";
-import { allAgents, getAgent, isAvailable } from "./agents.js";
+import { agentsOnFeature, allAgents, isAvailable } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { CheckpointRecord } from "./records.js";
@@ -45,6 +49,8 @@ export interface CheckpointRequest {
   reason: string;
   /** The integration feature whose work continues while the checkpoint is open. */
   feature_id?: string | null;
+  /** Further agents doing the integration work (their writes go on); the requester and the feature's agents always do. */
+  integrators?: string[];
 }
 
 /**
@@ -144,15 +150,10 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
       );
     }
     const featureId = req.feature_id ?? null;
+    const onFeature = featureId === null ? [] : agentsOnFeature(env, featureId).map((a) => a.agent_id);
+    const integrators = [...new Set([req.agent_id, ...(req.integrators ?? []), ...onFeature])];
     const expected = allAgents(env)
-      .filter(
-        (a) =>
-          a.agent_id !== req.agent_id &&
-          a.status !== "completed" &&
-          a.role !== "orchestrator" &&
-          (featureId === null || a.feature_id !== featureId) &&
-          isAvailable(env, a),
-      )
+      .filter((a) => !integrators.includes(a.agent_id) && a.status !== "completed" && a.role !== "orchestrator" && isAvailable(env, a))
       .map((a) => a.agent_id);
     const rec: CheckpointRecord = {
       name: req.name,
@@ -161,6 +162,7 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
       feature_id: featureId,
       status: "open",
       expected,
+      integrators,
       arrived: [],
       requested_at: nowIso(env),
       requested_mono: clock.monoMs(),
@@ -244,14 +246,12 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
  * @throws Error naming `name` if there is no such checkpoint or it was already
  *         resumed, or naming `agent_id` (and the requester) if the caller may not resume it.
  */
-export function resumeCheckpoint(env: ControlEnv, agentId: string, name: string): CheckpointView {
+export function resumeCheckpoint(env: ControlEnv, agentId: string, name: string, vouch?: Vouch | null): CheckpointView {
   const { store } = env;
   return store.write(() => {
     const rec = requireOpen(env, name);
-    if (rec.requested_by !== agentId && getAgent(env, agentId)?.role !== "orchestrator") {
-      throw new Error(
-        `agent_id: only the requester (${rec.requested_by}) or an agent dispatched with role orchestrator may resume checkpoint "${name}"`,
-      );
+    if (rec.requested_by !== agentId && !isOrchestrator(env, agentId, vouch)) {
+      throw new NotPermittedError("agent_id", `only the requester or an orchestrator may resume checkpoint "${name}"`, `ask ${rec.requested_by} or ${whoIsOrchestrator(env)}`);
     }
     const done: CheckpointRecord = { ...rec, status: "resumed", resumed_at: nowIso(env), resumed_by: agentId };
     store.checkpoints.putSync(`K${name}`, done);

@@ -11,7 +11,8 @@ import { recordActivity } from "./activity.js";
 import { appendDecision, type DecisionInput } from "../decisions.js";
 import type { DecisionRecord } from "../store/index.js";
 import { nextCounter } from "../store/index.js";
-import { orchestratorInboxes } from "./agents.js";
+import { getAgent, orchestratorInboxes } from "./agents.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { seq12, type EscalationRecord } from "./records.js";
@@ -108,11 +109,35 @@ export function listEscalations(env: ControlEnv, opts: { openOnly?: boolean; lim
 }
 
 /**
- * Append a decision and, in the same transaction, resolve the escalations its
- * `refs` name (see {@link resolveByDecision}).
+ * Refuse a decision whose `refs` name an open escalation the decider may not
+ * settle: an oscillation only an orchestrator, a convention clash an
+ * orchestrator or an architect, and never one of the agents it is about (an
+ * agent paused for oscillation cannot resume itself by deciding).
+ * @throws NotPermittedError naming `decided_by`.
  */
-export function recordDecisionResolving(env: ControlEnv, input: DecisionInput): { entry: DecisionRecord; resolved: EscalationRecord[] } {
+function mayResolveEscalations(env: ControlEnv, refs: readonly string[], decider: string, vouch: Vouch | null | undefined): void {
+  for (const ref of refs) {
+    const rec = getEscalation(env, ref);
+    if (!rec || rec.status !== "open") continue;
+    const who = rec.kind === "oscillation" ? whoIsOrchestrator(env) : `${whoIsOrchestrator(env)} or an architect`;
+    if (rec.agents.includes(decider)) {
+      throw new NotPermittedError("decided_by", `${rec.escalation_id} (${rec.kind}) is about "${decider}", which cannot settle it itself`, `ask ${who} to record the decision`);
+    }
+    if (isOrchestrator(env, decider, vouch)) continue;
+    if (rec.kind === "convention_clash" && getAgent(env, decider)?.role === "architect") continue;
+    throw new NotPermittedError("decided_by", `${rec.escalation_id} (${rec.kind}) is settled by ${who}; "${decider}" is not one`, `ask ${who} to record the decision`);
+  }
+}
+
+/**
+ * Append a decision and, in the same transaction, resolve the escalations its
+ * `refs` name (see {@link resolveByDecision}) once the decider may settle
+ * them (see {@link mayResolveEscalations}).
+ * @throws NotPermittedError naming `decided_by`; nothing is written then.
+ */
+export function recordDecisionResolving(env: ControlEnv, input: DecisionInput, vouch?: Vouch | null): { entry: DecisionRecord; resolved: EscalationRecord[] } {
   return env.store.write(() => {
+    mayResolveEscalations(env, input.refs ?? [], input.decided_by, vouch);
     const entry = appendDecision(env.store, env.clock, input);
     const resolved = resolveByDecision(env, entry);
     recordActivity(env, {

@@ -24,6 +24,8 @@
  * key -> 1 for each key write-locked for the active feature); plan specs:
  * plans.ts.
  */
+import { admitActive } from "./capacity.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
 import type { LockManager } from "../locks.js";
@@ -202,6 +204,10 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
       return { ...base, branch, started: true, attempts: prev.attempts, missing: [], missing_total: 0, decision_seq: null, instruction: "already active: continue" };
     }
 
+    if (!getAgent(env, agent_id) && !(env.config.roles.self_register as readonly string[]).includes("coder")) {
+      throw new NotPermittedError("agent_id", `"${agent_id}" is not registered, and starting a feature registers it as a coder, a role roles.self_register does not allow`, `ask ${whoIsOrchestrator(env)} to dispatch it`);
+    }
+    admitActive(env, agent_id, "coder", agent_id);
     const missing: MissingPrerequisite[] = [];
     for (const dep of spec?.blocked_by ?? []) {
       const rec = getFeature(env, dep);
@@ -550,15 +556,18 @@ export function transitiveDependents(env: ControlEnv, spec: PlanSpec, featureId:
  * @throws Error `feature_id: ...` if it holds a NUL byte, was never started or is not active;
  *         `agent_id: ...` if the caller is neither its agent nor an orchestrator.
  */
-export function failFeature(env: ControlEnv, locks: LockManager, input: FailInput): FailResult {
+export function failFeature(env: ControlEnv, locks: LockManager, input: FailInput, vouch?: Vouch | null): FailResult {
   const { store } = env;
   const { feature_id, agent_id, reason } = input;
   checkId("feature_id", feature_id);
   return store.write((): FailResult => {
     const rec = activeRecord(env, feature_id);
-    if (rec.agent_id !== agent_id && getAgent(env, agent_id)?.role !== "orchestrator") {
-      throw new Error(`agent_id: "${feature_id}" is held by agent "${rec.agent_id}"; only it or an agent with role orchestrator may fail it`);
+    const orchestrator = isOrchestrator(env, agent_id, vouch);
+    if (rec.agent_id !== agent_id && !orchestrator) {
+      throw new NotPermittedError("agent_id", `"${feature_id}" is held by agent "${rec.agent_id}"; only it or an orchestrator may fail it`, `ask ${rec.agent_id} or ${whoIsOrchestrator(env)}`);
     }
+    // A pause is lifted by someone else with authority: failing one's own work does not resolve what pauses oneself.
+    const ownPauses = orchestrator ? new Set<string>() : new Set(pausesFor(env, agent_id, feature_id).map((s) => s.signal_id));
     store.features.putSync(featureKey(feature_id), { ...rec, status: "failed", ended_at: nowIso(env), failure_reason: reason } satisfies FeatureRecord);
     const released = releaseWork(env, locks, rec.agent_id, feature_id);
     recordActivity(env, {
@@ -569,7 +578,7 @@ export function failFeature(env: ControlEnv, locks: LockManager, input: FailInpu
       summary: `${agent_id} failed ${feature_id} (held by ${rec.agent_id}): ${reason}`,
       data: { released: released.length },
     });
-    const resolved = autoResolveSignals(env, (s) => s.feature_id === feature_id, agent_id, `feature ${feature_id} failed (work abandoned): ${reason}`);
+    const resolved = autoResolveSignals(env, (s) => s.feature_id === feature_id && !ownPauses.has(s.signal_id), agent_id, `feature ${feature_id} failed (work abandoned): ${reason}`);
     const stillOpen = openPausingSignals(env).filter((s) => s.feature_id === feature_id).map((s) => s.signal_id);
     const spec = rec.plan_id ? getPlanSpec(store, rec.plan_id) : undefined;
     const blocks = spec ? transitiveDependents(env, spec, feature_id) : [];

@@ -26,6 +26,7 @@
  * (`quality`: `G` name -> {@link GateRecord}; `g` gate `\0` target `\0` seq12
  * -> {@link GateResultRecord}, target `F`feature_id or `W`plan_id`\0`wave6).
  */
+import { isOrchestrator, NotPermittedError, requireOrchestrator, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision, type DecisionType } from "../decisions.js";
 import type { StoredPlan } from "../plans.js";
 import { nextCounter } from "../store/index.js";
@@ -261,7 +262,7 @@ function sameDefinition(a: GateRecord, b: Omit<GateRecord, "revision" | "defined
  *
  * @throws Error `name: ...` if it holds a NUL byte; `criteria: ...` if blank.
  */
-export function defineGate(env: ControlEnv, input: GateDefinition): DefineResult {
+export function defineGate(env: ControlEnv, input: GateDefinition, vouch?: Vouch | null): DefineResult {
   const { store, clock } = env;
   checkId("name", input.name);
   const criteria = input.criteria.trim();
@@ -275,6 +276,7 @@ export function defineGate(env: ControlEnv, input: GateDefinition): DefineResult
     requires_review: input.requires_review ?? false,
   };
   return store.write((): DefineResult => {
+    requireOrchestrator(env, input.agent_id, vouch, "agent_id", `${getGate(env, input.name) ? "redefine" : "define"} a gate`);
     const prev = getGate(env, input.name);
     if (prev && sameDefinition(prev, next)) return { gate: prev, changed: false, stale_results: 0, decision_seq: null };
     const gate: GateRecord = { ...next, revision: (prev?.revision ?? 0) + 1, defined_by: input.agent_id, defined_at: nowIso(env) };
@@ -352,14 +354,14 @@ function checkTargetFields(gate: GateRecord, input: GateResultInput): void {
   if (!present(input.feature_id)) throw new Error(`feature_id: ${label} is about a feature: give feature_id`);
 }
 
-/** Refuse a recorder that is not registered with the responsible role or as orchestrator. */
-function checkRecorder(env: ControlEnv, gate: GateRecord, agentId: string): void {
+/** Refuse a recorder that is neither registered with the responsible role nor an orchestrator. */
+function checkRecorder(env: ControlEnv, gate: GateRecord, agentId: string, vouch: Vouch | null | undefined): void {
+  if (isOrchestrator(env, agentId, vouch)) return;
   const agent = getAgent(env, agentId);
-  const needed = `gate "${gate.name}" is validated by role ${gate.responsible_role} (or an orchestrator)`;
-  if (!agent) throw new Error(`agent_id: "${agentId}" is not registered; ${needed}: dispatch_agents first`);
-  if (agent.role !== gate.responsible_role && agent.role !== "orchestrator") {
-    throw new Error(`agent_id: ${needed}; "${agentId}" has role ${agent.role}`);
-  }
+  const rule = `gate "${gate.name}" is validated by role ${gate.responsible_role}`;
+  const instead = `ask an agent with role ${gate.responsible_role}, or ${whoIsOrchestrator(env)}`;
+  if (!agent) throw new NotPermittedError("agent_id", `${rule}; "${agentId}" is not registered`, instead);
+  if (agent.role !== gate.responsible_role) throw new NotPermittedError("agent_id", `${rule}; "${agentId}" has role ${agent.role}`, instead);
 }
 
 /**
@@ -374,7 +376,7 @@ function checkRecorder(env: ControlEnv, gate: GateRecord, agentId: string): void
  *         `agent_id: ...` when the recorder is unregistered or lacks the
  *         gate's responsible role (naming both roles).
  */
-export function recordGateResult(env: ControlEnv, input: GateResultInput): RecordResult {
+export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?: Vouch | null): RecordResult {
   const { store } = env;
   checkId("gate", input.gate);
   checkId("feature_id", input.feature_id);
@@ -388,7 +390,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput): Recor
       );
     }
     checkTargetFields(gate, input);
-    checkRecorder(env, gate, input.agent_id);
+    checkRecorder(env, gate, input.agent_id, vouch);
 
     // The target first (refusals allocate nothing), then the result.
     let key: string;

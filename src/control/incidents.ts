@@ -23,10 +23,11 @@
  * (records.ts, `incidents`): `N` seq12 -> {@link IncidentRecord}; `O` seq12 ->
  * 1 while open. Ids come from counter `incident_seq`.
  */
+import { requireOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision, type DecisionType } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
 import { recordActivity } from "./activity.js";
-import { getAgent, orchestratorInboxes } from "./agents.js";
+import { orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { seq12, type EmergencyType, type IncidentRecord } from "./records.js";
@@ -166,7 +167,7 @@ export interface ClosureAnswer {
  *         unknown, or already closed (naming who closed it and when);
  *         `agent_id` if the caller is not registered with role `orchestrator`.
  */
-export function closeIncident(env: ControlEnv, input: IncidentClosure): ClosureAnswer {
+export function closeIncident(env: ControlEnv, input: IncidentClosure, vouch?: Vouch | null): ClosureAnswer {
   const recovery = required("recovery", input.recovery, "how normal operation was restored");
   const review = required("review", input.review, "the post-incident review (what happened, why, what changes)");
   const { store } = env;
@@ -176,13 +177,7 @@ export function closeIncident(env: ControlEnv, input: IncidentClosure): ClosureA
     if (rec.status === "closed") {
       throw new Error(`incident_id: ${rec.incident_id} was already closed by ${rec.closed_by} at ${rec.closed_at} (decision #${rec.decision_seq})`);
     }
-    const role = getAgent(env, input.agent_id)?.role;
-    if (role !== "orchestrator") {
-      const now = role ? `registered with role ${role}` : "not registered";
-      throw new Error(
-        `agent_id: "${input.agent_id}" is ${now}; only an agent registered with role orchestrator closes an incident (dispatch_agents role orchestrator)`,
-      );
-    }
+    requireOrchestrator(env, input.agent_id, vouch, "agent_id", "close an incident");
     const decision = appendDecision(store, env.clock, {
       type: REVIEW_DECISION,
       decided_by: input.agent_id,

@@ -27,13 +27,14 @@
  * Every step is one write transaction. Key layout: records.ts
  * (`integrations`).
  */
+import { requireOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision } from "../decisions.js";
 import type { LockManager } from "../locks.js";
 import { keysOverlap } from "../paths.js";
 import { getPlanSpec, type StoredPlan } from "../plans.js";
 import { nextCounter } from "../store/index.js";
 import { recordActivity } from "./activity.js";
-import { agentsOnFeature, getAgent, orchestratorInboxes, unassignFeature } from "./agents.js";
+import { agentsOnFeature, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { allDependents, getFeature, lockedKeysOf } from "./features.js";
 import { describeBlocker, voidWaveResults, waveGates, type GateStatus } from "./gates.js";
@@ -449,16 +450,11 @@ export interface RollbackResult {
  *         orchestrator; `plan_id: ...` / `wave_number: ...` for an unknown
  *         plan or wave, or a wave none of whose features has started.
  */
-export function rollbackWave(env: ControlEnv, locks: LockManager, input: RollbackInput): RollbackResult {
+export function rollbackWave(env: ControlEnv, locks: LockManager, input: RollbackInput, vouch?: Vouch | null): RollbackResult {
   const { store, clock } = env;
   const { agent_id, plan_id, wave_number, reason } = input;
   return store.write((): RollbackResult => {
-    const caller = getAgent(env, agent_id);
-    if (caller?.role !== "orchestrator") {
-      throw new Error(
-        `agent_id: rollback_wave is for an agent with role orchestrator; "${agent_id}" is ${caller ? `a ${caller.role}` : "not registered"} (dispatch_agents with role orchestrator)`,
-      );
-    }
+    requireOrchestrator(env, agent_id, vouch, "agent_id", "roll back a wave");
     const { features: ids } = planWave(env, plan_id, wave_number);
     const live = ids.map((id) => getFeature(env, id)).filter((r): r is FeatureRecord => r !== undefined);
     if (live.length === 0) throw new Error(`wave_number: nothing to roll back: no feature of wave ${wave_number} of plan "${plan_id}" has started`);

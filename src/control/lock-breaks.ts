@@ -8,6 +8,7 @@
  * delivers the notices and logs one `lock_broken` activity entry per ended
  * lock (activity.ts), so a break is never half recorded.
  */
+import { requireOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision } from "../decisions.js";
 import type { BrokenLock, LockManager } from "../locks.js";
 import { recordActivity } from "./activity.js";
@@ -25,16 +26,19 @@ export interface BreakResult {
  * `key` must already be normalised. Nothing held there is not an error: the
  * result is empty and no decision is written.
  *
- * @throws Error naming `reason` when it is blank.
+ * @throws Error naming `reason` when it is blank; NotPermittedError naming
+ *         `agent_id` unless the caller is an orchestrator (control/authority.ts).
  */
 export function breakLock(
   env: ControlEnv,
   locks: LockManager,
   input: { agent_id: string; key: string; reason: string },
+  vouch?: Vouch | null,
 ): BreakResult {
   const reason = input.reason.trim();
   if (reason === "") throw new Error("reason: say why the lock must be broken (it goes into the decision log)");
   return env.store.write((): BreakResult => {
+    requireOrchestrator(env, input.agent_id, vouch, "agent_id", "break a lock");
     const broken = locks.breakHeld(input.agent_id, input.key);
     if (broken.length === 0) return { broken, decision_seq: null };
     const holders = broken.map((b) => `${b.agent_id} (${b.mode}, token ${b.fencing_token}${b.feature_id ? `, ${b.feature_id}` : ""})`);

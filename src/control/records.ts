@@ -305,6 +305,13 @@ export interface CheckpointRecord {
   status: "open" | "resumed";
   /** Agents active when it was requested: each must reach it. */
   expected: string[];
+  /**
+   * The integration work, fixed when it was requested: the requester, the
+   * agents it named and those registered on `feature_id` then. Only their
+   * write locks are admitted while it is open. Absent on records written
+   * before it existed (read: the requester and the feature's agents).
+   */
+  integrators?: string[];
   arrived: { agent_id: string; at: string }[];
   requested_at: string;
   requested_mono: number;

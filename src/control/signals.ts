@@ -19,9 +19,11 @@ import { appendDecision } from "../decisions.js";
 import { nextCounter } from "../store/index.js";
 import { recordActivity } from "./activity.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { isPausableRole, seq12, type SignalLevel, type SignalRecord } from "./records.js";
+import { signalPauses } from "./stops.js";
 
 /** What an emitter supplies. */
 export interface SignalInput {
@@ -137,11 +139,15 @@ export function createSignal(env: ControlEnv, input: SignalInput): { signal: Sig
  * Resolve an open signal: the pause lifts, the paused agents are told (kind
  * `resume`) and the resolution is logged as a `conflict_resolution` decision.
  * One write transaction.
+ * Who may (S3* "RED Signal Response Flow": a pause is lifted by someone else
+ * with authority): a RED signal its emitter, an agent registered as auditor,
+ * or an orchestrator; an algedonic signal, or one raised with an escalation
+ * (oscillation), an orchestrator only; never an agent the signal pauses.
  * @throws Error if `signal_id` is unknown or not open (naming its status and
- *         who resolved it), or if an algedonic signal is resolved by an agent
- *         whose role is not `orchestrator`.
+ *         who resolved it); NotPermittedError naming `agent_id` when the
+ *         caller may not resolve it (naming who may).
  */
-export function resolveSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string): SignalRecord {
+export function resolveSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string, vouch?: Vouch | null): SignalRecord {
   const { store } = env;
   return store.write(() => {
     const rec = getSignal(env, signalId);
@@ -150,11 +156,7 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
       const who = rec.resolved_by ? ` by ${rec.resolved_by}` : "";
       throw new Error(`signal_id: ${signalId} is ${rec.status}${who}; only open RED or algedonic signals are resolved`);
     }
-    if (rec.algedonic && getAgent(env, agentId)?.role !== "orchestrator") {
-      throw new Error(
-        `agent_id: ${signalId} is algedonic (security/ethics); only an agent dispatched with role orchestrator may resolve it`,
-      );
-    }
+    mayResolve(env, rec, agentId, vouch);
     const done = endSignal(env, rec, agentId, resolution, false);
     // RED Signal Response Flow: "Resolve, then resume"; the resolution is documented in the decision log.
     appendDecision(store, env.clock, {
@@ -167,6 +169,35 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
     });
     return done;
   });
+}
+
+/**
+ * Refuse a resolver without the authority to lift `rec` (see {@link resolveSignal}).
+ * @throws NotPermittedError naming `agent_id`, the rule and who may instead.
+ */
+function mayResolve(env: ControlEnv, rec: SignalRecord, agentId: string, vouch: Vouch | null | undefined): void {
+  const agent = getAgent(env, agentId);
+  if (signalPauses(env, rec, agentId, agent)) {
+    const who = rec.algedonic ? whoIsOrchestrator(env) : `its emitter ${rec.emitted_by}, an auditor or ${whoIsOrchestrator(env)}`;
+    throw new NotPermittedError("agent_id", `${rec.signal_id} pauses "${agentId}", and a paused agent cannot lift its own pause`, `ask ${who}`);
+  }
+  if (isOrchestrator(env, agentId, vouch)) return;
+  if (rec.algedonic) {
+    throw new NotPermittedError("agent_id", `${rec.signal_id} is algedonic (security/ethics): only an orchestrator resolves it`, `ask ${whoIsOrchestrator(env)}`);
+  }
+  if (rec.escalation_id !== null) {
+    throw new NotPermittedError(
+      "agent_id",
+      `${rec.signal_id} came with escalation ${rec.escalation_id}: only an orchestrator settles it`,
+      `ask ${whoIsOrchestrator(env)} (record_decision with refs ["${rec.escalation_id}"])`,
+    );
+  }
+  if (rec.emitted_by === agentId || agent?.role === "auditor") return;
+  throw new NotPermittedError(
+    "agent_id",
+    `${rec.signal_id} is resolved by its emitter, an auditor or an orchestrator; "${agentId}" is ${agent ? `a ${agent.role}` : "not registered"}`,
+    `ask ${rec.emitted_by}, an auditor or ${whoIsOrchestrator(env)}`,
+  );
 }
 
 /**

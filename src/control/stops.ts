@@ -70,13 +70,16 @@ export function pausesFor(env: ControlEnv, agentId: string, requestFeature?: str
 }
 
 /**
- * Is `agentId` (working on `requestFeature`) part of checkpoint `c`'s
- * integration work? The requester, and work on the checkpoint's feature, go on.
+ * Is `agentId` part of checkpoint `c`'s integration work, as named when it
+ * was requested (control/checkpoints.ts)? What a lock request says about its
+ * feature does not count: the feature id is the caller's claim. Records from
+ * before the work was named: the requester and the agents registered on the
+ * checkpoint's feature.
  */
-export function isIntegrationWork(env: ControlEnv, c: CheckpointRecord, agentId: string, requestFeature?: string | null): boolean {
+export function isIntegrationWork(env: ControlEnv, c: CheckpointRecord, agentId: string): boolean {
+  if (c.integrators) return c.integrators.includes(agentId);
   if (c.requested_by === agentId) return true;
-  if (c.feature_id === null) return false;
-  return worksOn(env, agentId, c.feature_id, requestFeature);
+  return c.feature_id !== null && worksOn(env, agentId, c.feature_id, null);
 }
 
 /** The stop view of a signal, for refusals. */
@@ -103,6 +106,6 @@ export function admitLock(env: ControlEnv, req: AcquireRequest): Stop | null {
   if (signals.length === 0 && checkpoints.length === 0) return null;
   const agent = env.store.agents.get(`A${req.agent_id}`) as AgentRecord | undefined;
   for (const s of signals) if (signalPauses(env, s, req.agent_id, agent, req.feature_id)) return signalStop(s);
-  for (const c of checkpoints) if (!isIntegrationWork(env, c, req.agent_id, req.feature_id)) return checkpointStop(c);
+  for (const c of checkpoints) if (!isIntegrationWork(env, c, req.agent_id)) return checkpointStop(c);
   return null;
 }

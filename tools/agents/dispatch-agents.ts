@@ -1,17 +1,19 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
-import { dispatchAgents } from "../../src/control/agents.js";
+import { dispatchAgents } from "../../src/control/dispatch.js";
 import { ROLES } from "../../src/control/records.js";
 import { agentId, featureId, result } from "../common.js";
 import { agentView, coverage } from "./shapes.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /**
  * `dispatch_agents`: register a batch in one transaction; audit coverage per
- * phase. A batch that would pass a `capacity` limit of the config is refused
- * whole, naming the limit (control/capacity.ts). `by` is the dispatching
- * orchestrator (default "orchestrator"), counted for `capacity.per_orchestrator`.
+ * phase. The authority rules of control/dispatch.ts decide who may dispatch
+ * whom (`by`, else the batch's one orchestrator entry, else one agent
+ * registering itself); a batch that would pass a `capacity` limit of the
+ * config is refused whole, naming the limit (control/capacity.ts). The
+ * dispatcher is counted for `capacity.per_orchestrator`.
  * `capacity` in the answer: `{limit, scope, in_use, max}` for each limit the
  * batch is subject to, after it (`limit` is the config field, e.g.
  * `capacity.per_domain`; `scope` the orchestrator or domain, null for
@@ -49,8 +51,8 @@ export function registerDispatchAgents(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    async (args) => {
-      const r = dispatchAgents(ctx, args.agents, args.phase, args.by);
+    async (args, extra) => {
+      const r = dispatchAgents(ctx, args.agents, args.phase, args.by, vouchOf(extra));
       const cov = r.audit_coverage;
       const text =
         `batch ${r.batch}: ${r.agents.length} agent(s) in ${r.phase}; audit coverage ${cov.status}` +

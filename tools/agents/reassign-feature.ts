@@ -1,9 +1,9 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
-import { reassignFeature } from "../../src/control/agents.js";
+import { reassignFeature } from "../../src/control/dispatch.js";
 import { agentId, featureId, result } from "../common.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /** `reassign_feature`: dynamic task reallocation, logged as a decision. */
 export function registerReassignFeature(server: McpServer, ctx: Context): void {
@@ -29,8 +29,8 @@ export function registerReassignFeature(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
-      const r = reassignFeature(ctx, args);
+    async (args, extra) => {
+      const r = reassignFeature(ctx, args, vouchOf(extra));
       return result({ ...r }, `${r.feature_id}: ${r.from_agent} -> ${r.to_agent} (decision #${r.decision_seq})`);
     },
   );

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
-import { reportStatus } from "../../src/control/agents.js";
+import { reportStatus } from "../../src/control/status.js";
 import { agentId, isoTime, result } from "../common.js";
 import { branchName, callerLocation, givenLocation } from "../git-location.js";
 import { registerTool } from "../register.js";

@@ -4,7 +4,7 @@ import type { Context } from "../../src/context.js";
 import { resolveAuditSignal } from "../../src/control/audit.js";
 import { cap } from "../../src/control/page.js";
 import { agentId, result } from "../common.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /** `resolve_audit_signal`: end a RED or algedonic pause (coordination-skill.md, "RED Signal Response Flow"). */
 export function registerResolveAuditSignal(server: McpServer, ctx: Context): void {
@@ -31,8 +31,8 @@ export function registerResolveAuditSignal(server: McpServer, ctx: Context): voi
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
-      const r = resolveAuditSignal(ctx, args.signal_id, args.agent_id, args.resolution);
+    async (args, extra) => {
+      const r = resolveAuditSignal(ctx, args.signal_id, args.agent_id, args.resolution, vouchOf(extra));
       const s = r.signal;
       const resumed = cap(r.resumed, control.page_size);
       const still = cap(r.still_paused, control.page_size);

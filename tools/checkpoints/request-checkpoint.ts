@@ -51,6 +51,7 @@ export function registerRequestCheckpoint(server: McpServer, ctx: Context): void
         name: checkpointName,
         reason: z.string().min(1).max(2000).describe("Why"),
         feature_id: featureId.optional().describe("Integration feature (continues)"),
+        integrators: z.array(agentId).max(ctx.config.limits.keys_per_request).optional().describe("More agents whose writes go on"),
       },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -3,7 +3,7 @@ import type { Context } from "../../src/context.js";
 import { resumeCheckpoint } from "../../src/control/checkpoints.js";
 import { agentId, result } from "../common.js";
 import { checkpointData, checkpointLine, checkpointName, checkpointShape } from "./request-checkpoint.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /** `resume_checkpoint`: the integration is done; every stream resumes. */
 export function registerResumeCheckpoint(server: McpServer, ctx: Context): void {
@@ -17,8 +17,8 @@ export function registerResumeCheckpoint(server: McpServer, ctx: Context): void 
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
-      const c = resumeCheckpoint(ctx, args.agent_id, args.name);
+    async (args, extra) => {
+      const c = resumeCheckpoint(ctx, args.agent_id, args.name, vouchOf(extra));
       return result(checkpointData(c), checkpointLine(c));
     },
   );

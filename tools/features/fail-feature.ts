@@ -4,7 +4,7 @@ import type { Context } from "../../src/context.js";
 import { failFeature } from "../../src/control/features.js";
 import { agentId, featureId, result } from "../common.js";
 import { releasedKeys } from "./complete-feature.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /** `fail_feature`: abandon an active feature; its dependents are blocked until it is started again. */
 export function registerFailFeature(server: McpServer, ctx: Context): void {
@@ -31,8 +31,8 @@ export function registerFailFeature(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
-      const r = failFeature(ctx, ctx.locks, args);
+    async (args, extra) => {
+      const r = failFeature(ctx, ctx.locks, args, vouchOf(extra));
       const data = {
         holder: r.holder,
         plan_id: r.plan_id,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { closeIncident } from "../../src/control/incidents.js";
 import { agentId, result } from "../common.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /**
  * `close_incident`: recovery and post-incident review (execution-template.md,
@@ -33,8 +33,8 @@ export function registerCloseIncident(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
-      const r = closeIncident(ctx, args);
+    async (args, extra) => {
+      const r = closeIncident(ctx, args, vouchOf(extra));
       const inc = r.incident;
       ctx.events.emit({
         kind: "incident_closed",

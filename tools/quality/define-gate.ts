@@ -4,7 +4,7 @@ import type { Context } from "../../src/context.js";
 import { defineGate } from "../../src/control/gates.js";
 import { GATE_TRIGGERS, ROLES } from "../../src/control/records.js";
 import { agentId, result } from "../common.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 
 /** A gate name (the key of its record). */
 export const gateName = z.string().min(1).max(200).describe("Gate name");
@@ -36,8 +36,8 @@ export function registerDefineGate(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async (args) => {
-      const r = defineGate(ctx, args);
+    async (args, extra) => {
+      const r = defineGate(ctx, args, vouchOf(extra));
       const g = r.gate;
       const data = {
         gate: g.name,

@@ -4,7 +4,7 @@ import type { Context } from "../../src/context.js";
 import { describeBlocker, recordGateResult } from "../../src/control/gates.js";
 import { agentId, featureId, result } from "../common.js";
 import { resolveCommitArg } from "../git-location.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 import { gateName } from "./define-gate.js";
 
 /** `record_gate_result`: the responsible role's pass/fail for a feature or a wave (execution-template.md, "Pass/Fail Actions"). */
@@ -35,9 +35,9 @@ export function registerRecordGateResult(server: McpServer, ctx: Context): void 
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
+    async (args, extra) => {
       const commit = args.commit !== undefined ? await resolveCommitArg(ctx, args.commit) : undefined;
-      const r = recordGateResult(ctx, { ...args, commit });
+      const r = recordGateResult(ctx, { ...args, commit }, vouchOf(extra));
       const data = {
         result_seq: r.result.seq,
         gate_revision: r.result.gate_revision,

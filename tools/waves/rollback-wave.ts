@@ -5,7 +5,7 @@ import { rollbackWave } from "../../src/control/integration.js";
 import { waveMergeRef } from "../../src/control/wave-git.js";
 import { dropRef } from "../../src/git/wave-merge.js";
 import { agentId, result } from "../common.js";
-import { registerTool } from "../register.js";
+import { registerTool, vouchOf } from "../register.js";
 import { waveArgs } from "./integrate-wave.js";
 
 /** `rollback_wave`: parallel-execution-protocol §6.3 Rollback Protocol; features back to pending, history kept. */
@@ -32,8 +32,8 @@ export function registerRollbackWave(server: McpServer, ctx: Context): void {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    async (args) => {
-      const r = rollbackWave(ctx, ctx.locks, args);
+    async (args, extra) => {
+      const r = rollbackWave(ctx, ctx.locks, args, vouchOf(extra));
       // The wave's speculative merge is gone with its work: drop its ref (objects stay until git's own gc).
       if (ctx.git.repo) await dropRef(ctx.git.repo.worktree, waveMergeRef(r.plan_id, r.wave_number)).catch(() => undefined);
       ctx.events.emit({
