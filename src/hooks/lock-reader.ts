@@ -14,6 +14,12 @@
  * graph, and src/store/index.ts (which imports the ES module) is not loaded:
  * the environment options, schema version and lease rule come from
  * src/store/layout.ts, which the server's store uses too.
+ *
+ * The data file is checked before LMDB maps it (src/store/validate.ts, plain
+ * file reads, no LMDB): a damaged file raises StoreDamagedError instead of
+ * killing the hook with SIGBUS/SIGSEGV. The hooks' policy for a store they
+ * cannot read applies (src/hooks/claude.ts: exit 1 and one line on stderr;
+ * src/hooks/pre-commit.ts: the commit is refused).
  */
 import { createRequire } from "node:module";
 import type { Database, RootDatabase } from "lmdb";
@@ -22,6 +28,7 @@ import { monoToIso, type Clock } from "../store/clock.js";
 import type { LockRecord } from "../store/index.js";
 import { dbOptionsOf, ENV_OPTIONS, isLeaseLive, SCHEMA_VERSION } from "../store/layout.js";
 import { LockTable } from "../store/lock-table.js";
+import { reportUndecodable, validateStoreFile } from "../store/validate.js";
 import { storeFileOf } from "./settings.js";
 
 
@@ -48,13 +55,21 @@ export interface LockReader {
   close(): Promise<void>;
 }
 
+/** The reader of a store that holds nothing yet. */
+const NO_LOCKS: LockReader = { locksCovering: () => [], close: () => Promise.resolve() };
+
 /**
  * Open the store in `storeDir` read-only. The caller has checked that its
- * data file exists ({@link storeFileOf}).
- * @throws Error `store: ...` when the store was written by a newer schema
- *         version, or LMDB cannot open it.
+ * data file exists ({@link storeFileOf}). A data file never initialised (a
+ * store being created right now; validate.ts `empty`) holds no locks and is
+ * not opened.
+ * @throws StoreDamagedError (code `store_damaged`, message `store <file> is
+ *         damaged: ...`) when the data file is damaged; Error `store: ...`
+ *         when the store was written by a newer schema version, or LMDB
+ *         cannot open it.
  */
 export function openLockReader(storeDir: string, clock: Clock): LockReader {
+  if (validateStoreFile(storeFileOf(storeDir)).state === "empty") return NO_LOCKS;
   let env: RootDatabase;
   try {
     const { open } = createRequire(import.meta.url)("lmdb") as typeof import("lmdb");
@@ -63,7 +78,8 @@ export function openLockReader(storeDir: string, clock: Clock): LockReader {
     throw new Error(`store: cannot open ${storeDir} read-only (${(err as Error).message})`);
   }
   try {
-    const meta = openNamed(env, "meta");
+    const file = storeFileOf(storeDir);
+    const meta = openNamed(env, file, "meta");
     const version = meta?.get("schema_version");
     if (version !== undefined && !(typeof version === "number" && version <= SCHEMA_VERSION)) {
       throw new Error(
@@ -71,7 +87,7 @@ export function openLockReader(storeDir: string, clock: Clock): LockReader {
       );
     }
     // A store no server of schema 3 has opened yet still holds ordered-binary keys (layout.ts STRING_KEYS).
-    const db = openNamed(env, "lockTable", typeof version === "number" && version < 3);
+    const db = openNamed(env, file, "lockTable", typeof version === "number" && version < 3);
     return {
       locksCovering: (key) => (db ? liveLocksCovering(new LockTable(() => db), key, clock) : []),
       close: () => env.close(),
@@ -82,10 +98,14 @@ export function openLockReader(storeDir: string, clock: Clock): LockReader {
   }
 }
 
-/** A named database, or null when the store has none of that name yet (read-only opens cannot create it). */
-function openNamed(env: RootDatabase, name: string, legacyKeys = false): Database<unknown, string> | null {
+/**
+ * A named database of data file `file`, or null when the store has none of
+ * that name yet (read-only opens cannot create it). An undecodable value
+ * read from it raises StoreDamagedError (validate.ts `reportUndecodable`).
+ */
+function openNamed(env: RootDatabase, file: string, name: string, legacyKeys = false): Database<unknown, string> | null {
   try {
-    return env.openDB<unknown, string>(legacyKeys ? { name } : dbOptionsOf(name));
+    return reportUndecodable(env.openDB<unknown, string>(legacyKeys ? { name } : dbOptionsOf(name)), file, name);
   } catch (err) {
     if ((err as Error).message.includes("Database not found")) return null;
     throw err;

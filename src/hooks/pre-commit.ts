@@ -32,8 +32,10 @@ export interface CommitConflict {
  * working directory, where git runs its hooks). The signalbox root is
  * `opts.root`, else `SIGNALBOX_ROOT`, else found from `cwd`.
  * @throws Error `git: ...` when git fails (not a repository, git missing),
- *         `root: ...`, `invalid .../signalbox.config.json: ...` or
- *         `store: ...`; the caller prints it and exits 1 (the commit is refused).
+ *         `root: ...`, `invalid .../signalbox.config.json: ...`,
+ *         `store: ...`, or StoreDamagedError `store <file> is damaged: ...`
+ *         (src/store/validate.ts); the caller prints it and exits 1 (the
+ *         commit is refused).
  */
 export async function runPreCommit(opts: HookOptions & { cwd?: string } = {}): Promise<HookOutcome> {
   const cwd = opts.cwd ?? process.cwd();

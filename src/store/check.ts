@@ -15,9 +15,14 @@
  * - the `#fencing_token` counter is at least every record's token, and the
  *   `#waiter_seq` counter at least every waiter's seq;
  * - decision sequence numbers run 1..N without a gap and the `decision_seq`
- *   counter in `meta` equals N.
+ *   counter in `meta` equals N;
+ * - every record of every named database can be read and decoded: damage
+ *   inside the data file's pages (flipped bytes) is a problem naming the
+ *   database and the key, never an exception.
  */
-import type { DecisionRecord, LockRecord, Store, WaiterRecord } from "./index.js";
+import type { Database, Key } from "lmdb";
+import { DB_NAMES, type DecisionRecord, type LockRecord, type Store, type WaiterRecord } from "./index.js";
+import { isStoreDamaged, shortMessage } from "./validate.js";
 
 /** What {@link checkStore} counted and found. `problems` empty means the store is sound. */
 export interface StoreCheck {
@@ -46,6 +51,56 @@ function splitEntry(key: string): { name: string; num: number } | null {
 }
 
 const show = (key: string) => JSON.stringify(key.replace(/\0/g, "\\0"));
+const showKey = (key: unknown) => (typeof key === "string" ? show(key) : String(key));
+/** An error's message on one line; for a damaged-store error raised while decoding, the decoder's own message. */
+const messageOf = (err: unknown): string => {
+  if (isStoreDamaged(err) && err.cause !== undefined) return messageOf(err.cause);
+  return shortMessage(err);
+};
+
+/**
+ * Read every record of database `name` in key order, handing each decoded
+ * one to `visit`. A value that cannot be decoded (msgpack "Unexpected end of
+ * buffer" and the like) becomes a line in `problems` naming the database
+ * and key, then `undecodable(key)` is called and the walk goes on; an error
+ * of the key walk itself (a damaged key or tree page, LMDB MDB_CORRUPTED)
+ * ends this database's walk with a line naming the last key read.
+ */
+function walkRecords<K extends Key>(
+  db: Database<unknown, K>,
+  name: string,
+  problems: string[],
+  visit: (key: K, value: unknown) => void,
+  undecodable: (key: K) => void = () => undefined,
+): void {
+  let last: { key: K } | null = null;
+  try {
+    for (const key of db.getKeys({})) {
+      last = { key };
+      let value: unknown;
+      try {
+        value = db.get(key);
+      } catch (err) {
+        problems.push(`database ${name}, key ${showKey(key)}: the record cannot be decoded (${messageOf(err)}); the data file is damaged`);
+        undecodable(key);
+        continue;
+      }
+      visit(key, value);
+    }
+  } catch (err) {
+    const where = last ? `after key ${showKey(last.key)}` : "at its first key";
+    problems.push(`database ${name}: reading stopped ${where} (${messageOf(err)}); the data file is damaged`);
+  }
+}
+
+/** `db.get(key)`, or undefined when the record cannot be decoded (the walk of its database reports it). */
+function safeGet(db: Database<unknown, string>, key: string): unknown {
+  try {
+    return db.get(key);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Check the lock table and the decision log of an open store.
@@ -61,7 +116,7 @@ export function checkStore(store: Store): StoreCheck {
   const qEntries: { key: string; name: string; seq: number; value: unknown }[] = [];
   const counters = new Map<string, unknown>();
 
-  for (const { key, value } of store.lockTable.getRange({})) {
+  walkRecords(store.lockTable, "lockTable", problems, (key, value) => {
     const tag = key[0];
     if (tag === "#") counters.set(key.slice(1), value);
     else if (tag === "L") {
@@ -69,15 +124,15 @@ export function checkStore(store: Store): StoreCheck {
       const token = Number(key.slice(1));
       if (!rec || typeof rec !== "object" || rec.fencing_token !== token) {
         problems.push(`lock record ${show(key)}: not a lock record with token ${token}`);
-        continue;
+        return;
       }
       locks.set(token, rec);
     } else if (tag === "W") {
       const w = value as WaiterRecord;
       const seq = Number(key.slice(1));
-      if (!w || typeof w !== "object" || w.seq !== seq) {
+      if (!w || typeof w !== "object" || w.seq !== seq || !Array.isArray(w.keys)) {
         problems.push(`waiter ${show(key)}: not a waiter record with seq ${seq}`);
-        continue;
+        return;
       }
       waiters.set(seq, w);
     } else if (tag === "E") {
@@ -87,7 +142,7 @@ export function checkStore(store: Store): StoreCheck {
       const parts = splitEntry(key);
       if (!parts) {
         problems.push(`index entry ${show(key)}: malformed key`);
-        continue;
+        return;
       }
       if (tag === "H") hEntries.push({ key, name: parts.name, token: parts.num, value });
       else if (tag === "A") aEntries.push({ key, name: parts.name, token: parts.num, value });
@@ -95,7 +150,7 @@ export function checkStore(store: Store): StoreCheck {
     } else {
       problems.push(`lock table key ${show(key)}: unknown prefix`);
     }
-  }
+  });
 
   // Index entries point to held records.
   const byKey = new Set<number>();
@@ -156,18 +211,32 @@ export function checkStore(store: Store): StoreCheck {
 
   // The decision log: 1..N without gaps, counter = N.
   let n = 0;
-  for (const { key, value } of store.decisions.getRange({})) {
+  const nextEntry = (key: number) => {
     n++;
     if (key !== n) {
       problems.push(`decision log: entry ${String(key)} where ${n} was expected (gap or stray key)`);
       n = typeof key === "number" ? key : n;
     }
-    if ((value as DecisionRecord | undefined)?.seq !== key) problems.push(`decision ${String(key)}: record carries seq ${String((value as DecisionRecord | undefined)?.seq)}`);
-  }
-  const decisionSeq = (store.meta.get("decision_seq") as number | undefined) ?? 0;
+  };
+  walkRecords(
+    store.decisions,
+    "decisions",
+    problems,
+    (key, value) => {
+      nextEntry(key);
+      if ((value as DecisionRecord | undefined)?.seq !== key) problems.push(`decision ${String(key)}: record carries seq ${String((value as DecisionRecord | undefined)?.seq)}`);
+    },
+    nextEntry, // an undecodable decision is still an entry of the log: its key was read
+  );
+  const decisionSeq = (safeGet(store.meta, "decision_seq") as number | undefined) ?? 0;
   if (decisionSeq !== n) problems.push(`meta decision_seq is ${decisionSeq} but the log ends at ${n}`);
 
-  const recoveries = store.meta.get("store_recoveries");
+  // Every other database: each record must decode (lockTable and decisions were read above).
+  for (const name of DB_NAMES) {
+    if (name !== "lockTable" && name !== "decisions") walkRecords(store[name] as Database<unknown, Key>, name, problems, () => undefined);
+  }
+
+  const recoveries = safeGet(store.meta, "store_recoveries");
   return {
     locks: { held, ended: locks.size - held },
     index_entries: hEntries.length + aEntries.length,

@@ -6,7 +6,12 @@
  *   commit); the same options in every process;
  * - every read-check-write is one `store.write` (one `transactionSync` behind
  *   the disk guard of guard.ts), never awaiting inside;
- * - there are no cross-process change notifications: poll `lastTxnId()`.
+ * - there are no cross-process change notifications: poll `lastTxnId()`;
+ * - the data file is checked before LMDB maps it (validate.ts): a damaged
+ *   file is refused with a StoreDamagedError instead of crashing the
+ *   process or being taken as a new store; the side record
+ *   `signalbox.mdb-seen` (size and last transaction seen) is refreshed at
+ *   open, at most every {@link SEEN_REFRESH_MS} after a write, and at close.
  *
  * Layout (all keys are strings unless noted):
  * | database     | key                          | value                      |
@@ -36,10 +41,16 @@ import path from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { storeFailureOf, WriteGuard, type StoreLimits } from "./guard.js";
 import { dbOptionsOf, ENV_OPTIONS, NUMBER_KEYED, SCHEMA_VERSION, unescapeLegacyKey } from "./layout.js";
+import { reportUndecodable, validateStoreFile, writeSeenRecord } from "./validate.js";
 
 export type { StoreLimits } from "./guard.js";
 
 export { ENV_OPTIONS, SCHEMA_VERSION } from "./layout.js";
+
+export { isStoreDamaged, StoreDamagedError, STORE_DAMAGED } from "./validate.js";
+
+/** How often (ms, monotonic) a writing process refreshes the side record `signalbox.mdb-seen` after a commit. */
+export const SEEN_REFRESH_MS = 60_000;
 
 /** A lock grant, live or ended. Times: `*_mono` monotonic ms of boot `boot`; `*_at` ISO. */
 export interface LockRecord {
@@ -163,17 +174,27 @@ export const DEFAULT_STORE_LIMITS: StoreLimits = { disk_reserve_mb: 64, store_mb
 
 type Handles = { env: RootDatabase } & Record<(typeof DB_NAMES)[number], Database<never, never>>;
 
+/**
+ * Check data file `file` (validate.ts), then open the environment and every
+ * named database. A missing or never-initialised file is created by LMDB.
+ * A value that cannot be decoded later raises StoreDamagedError (validate.ts `reportUndecodable`).
+ * @throws StoreDamagedError naming the file when it is damaged; LMDB's Error when it cannot open it.
+ */
 function openHandles(file: string): Handles {
+  validateStoreFile(file);
   const env = open({ path: file, ...ENV_OPTIONS });
   const handles = { env } as Record<string, unknown>;
-  for (const name of DB_NAMES) handles[name] = env.openDB(dbOptionsOf(name));
+  for (const name of DB_NAMES) handles[name] = reportUndecodable(env.openDB(dbOptionsOf(name)), file, name);
   return handles as Handles;
 }
 
 /**
  * Open (creating if needed) the store in folder `dir`. `limits` are the
- * write guard's (default {@link DEFAULT_STORE_LIMITS}).
- * @throws Error if the store was written by a newer schema version, or LMDB cannot open it.
+ * write guard's (default {@link DEFAULT_STORE_LIMITS}). The data file is
+ * checked before LMDB maps it (validate.ts `validateStoreFile`).
+ * @throws StoreDamagedError (code `store_damaged`) naming the data file when
+ *         it is damaged (cut short, bad meta pages, emptied, rolled back);
+ *         Error if the store was written by a newer schema version, or LMDB cannot open it.
  */
 export function openStore(dir: string, options: { limits?: StoreLimits } = {}): Store {
   fs.mkdirSync(dir, { recursive: true });
@@ -181,6 +202,18 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
   let h = openHandles(file);
   let depth = 0;
   let recoveries = 0;
+  let seenAt = -Infinity;
+  /** Refresh the side record with the last committed transaction (validate.ts `writeSeenRecord`; never throws). */
+  const recordSeen = () => {
+    seenAt = performance.now();
+    let txnId: number;
+    try {
+      txnId = (h.env.getStats() as { lastTxnId: number }).lastTxnId;
+    } catch {
+      return; // closed already: the record written at the first close stands
+    }
+    writeSeenRecord(file, txnId);
+  };
   const usedBytes = () => {
     const s = h.env.getStats() as { pageSize: number; lastPageNumber: number };
     return (s.lastPageNumber + 1) * s.pageSize;
@@ -258,11 +291,13 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
       if (reopened) reopen();
       depth++;
       try {
-        return h.env.transactionSync(() => {
+        const result = h.env.transactionSync(() => {
           // The reopening is counted in the store with the first write after it.
           if (reopened) nextCounter(store, "store_recoveries");
           return fn();
         });
+        if (performance.now() - seenAt >= SEEN_REFRESH_MS) recordSeen();
+        return result;
       } catch (err) {
         const failure = storeFailureOf(err);
         if (!failure) throw err;
@@ -278,7 +313,10 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     },
     lastTxnId: () => (h.env.getStats() as { lastTxnId: number }).lastTxnId,
     usedBytes,
-    close: () => h.env.close(),
+    close: () => {
+      recordSeen();
+      return h.env.close();
+    },
   };
   // Only a new or older store is written to at open (a read-only look first, so a store on a nearly full disk still opens).
   if (needsUpgrade(dir, store.meta.get("schema_version"))) {
@@ -294,6 +332,7 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
       { housekeeping: true },
     );
   }
+  if (seenAt === -Infinity) recordSeen(); // the upgrade's write has just written it otherwise
   return store;
 }
 
