@@ -20,6 +20,7 @@ import { Workspace } from "./git/workspace.js";
 import { prepareStore, resolveRoot } from "./root.js";
 import { systemClock, type Clock } from "./store/clock.js";
 import { openStore, type Store } from "./store/index.js";
+import { storeLinkNames } from "./store/link-names.js";
 
 /** Everything a handler needs. */
 export interface Context {
@@ -101,7 +102,7 @@ export function createContext(opts: ContextOptions = {}): Context {
     logger,
     domains: new DomainMap(config),
     locks,
-    keys: new KeyResolver(root, { caseSensitive: config.paths.case_sensitive, worktrees: () => git.otherWorktrees() }),
+    keys: new KeyResolver(root, { caseSensitive: config.paths.case_sensitive, worktrees: () => git.otherWorktrees(), links: storeLinkNames(store) }),
     admission: new Admission(config.limits.requests_in_flight_per_agent),
     changes,
     events: new EventBus(),

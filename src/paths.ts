@@ -192,6 +192,22 @@ export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
 
+/**
+ * Where the name locked for each file with several names by hard link is
+ * kept, so that every name of it is one key: the first name seen, for as long
+ * as it still names that file. Kept in the store so every process agrees
+ * (src/store/link-names.ts); the hooks only read it.
+ */
+export interface LinkNames {
+  /**
+   * The key of the file with identity `id` (`<dev>:<ino>`, from `lstat`)
+   * reached by the name `key`: the recorded name when `stillNames(recorded)`
+   * says it is still a name of that file, else `key` (recorded now, unless
+   * this registry only reads).
+   */
+  keyFor(id: string, key: string, stillNames: (recorded: string) => boolean): string;
+}
+
 /** Most symlinks followed while resolving one key (Linux's own limit); more is ELOOP. */
 export const MAX_SYMLINK_HOPS = 40;
 
@@ -209,6 +225,8 @@ export interface KeyResolverOptions {
    * `app/a.py`, as in this one.
    */
   worktrees?: () => readonly string[];
+  /** Names of hard-linked files (see {@link LinkNames}); without it each name is its own key. */
+  links?: LinkNames;
 }
 
 /** What one `lstat` (+ `readlink`) said about an absolute path; memoised per call. */
@@ -258,10 +276,14 @@ interface CallState {
  *    cannot be looked up: ENOENT, ENOTDIR, EACCES) are kept by name. The key
  *    is the resolved location relative to `realRoot`, NFC: `lib/a.ts` with
  *    `lib -> src/lib` is `src/lib/a.ts`. A directory key keeps its `/`.
- * 3. Case: when {@link caseInsensitive}, the key is folded as
+ * 3. Hard links: an existing file with more than one link is the key its
+ *    {@link LinkNames} registry keeps for it (the first of its names seen
+ *    while that name still leads to it), so `a.ts` and a hard link `b.ts` to
+ *    the same inode are one key; without a registry each name is a key.
+ * 4. Case: when {@link caseInsensitive}, the key is folded as
  *    `key.normalize("NFC").toLowerCase().normalize("NFC")` (Unicode default
  *    lower-casing, locale-independent), so `Foo.ts` and `foo.ts` are one key.
- * 4. Cost: one `lstat` per existing component (plus `readlink` per symlink),
+ * 5. Cost: one `lstat` per existing component (plus `readlink` per symlink),
  *    memoised by absolute path within one call; no state survives a call.
  *
  * A key is a snapshot: a symlink changed after a lock was granted is not seen.
@@ -277,6 +299,7 @@ export class KeyResolver {
   private readonly rootComps: readonly string[];
   private readonly realRootComps: readonly string[];
   private readonly worktrees: () => readonly string[];
+  private readonly links: LinkNames | undefined;
 
   /**
    * @param root     the project root (an existing directory)
@@ -295,6 +318,7 @@ export class KeyResolver {
     this.rootComps = splitAbs(this.root);
     this.realRootComps = splitAbs(this.realRoot);
     this.worktrees = options.worktrees ?? (() => []);
+    this.links = options.links;
   }
 
   /**
@@ -343,7 +367,28 @@ export class KeyResolver {
     const isDir = last === "dir" ? true : last === "file" ? false : parsed.isDir;
     let key = isDir ? `${rel}/` : rel;
     if (this.caseInsensitive) key = key.toLowerCase().normalize("NFC");
-    return checkComponents(key, st.field);
+    key = checkComponents(key, st.field);
+    return last === "file" && this.links ? this.linkedKey(key, this.links) : key;
+  }
+
+  /** Rule 3: the one key of a file with several hard links. */
+  private linkedKey(key: string, links: LinkNames): string {
+    const id = this.fileId(key, true);
+    return id === null ? key : links.keyFor(id, key, (recorded) => this.fileId(recorded, false) === id);
+  }
+
+  /**
+   * `<dev>:<ino>` of the regular file named by `key` under `realRoot`, or
+   * null when it is not one (or, with `linkedOnly`, has a single link).
+   */
+  private fileId(key: string, linkedOnly: boolean): string | null {
+    try {
+      const s = fs.lstatSync(path.join(this.realRoot, key), { bigint: true, throwIfNoEntry: false });
+      if (!s?.isFile() || (linkedOnly && s.nlink < 2n)) return null;
+      return `${s.dev}:${s.ino}`;
+    } catch {
+      return null;
+    }
   }
 
   /** A relative key: lexical rules first, then the walk from `realRoot`, never above it. */

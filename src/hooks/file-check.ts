@@ -13,6 +13,7 @@ import { KeyError, KeyResolver } from "../paths.js";
 import { Workspace } from "../git/workspace.js";
 import { locateStore, resolveRoot } from "../root.js";
 import { systemClock } from "../store/clock.js";
+import { readLinkNames } from "../store/link-names.js";
 import { openLockReader, type LiveLock, type LockReader } from "./lock-reader.js";
 import { readHookSettings, resolveAgentId, storeFileOf, type HookOptions, type HookSettings } from "./settings.js";
 
@@ -51,8 +52,13 @@ export async function openFileCheck(opts: HookOptions & { cwd: string }): Promis
   if (!fs.existsSync(storeFileOf(storeDir))) return null;
   const settings = await readHookSettings(root);
   const workspace = new Workspace(root, location.repo);
-  const keys = new KeyResolver(root, { caseSensitive: settings.case_sensitive, worktrees: () => workspace.otherWorktrees() });
   let reader: LockReader | null = null;
+  const openReader = () => (reader ??= openLockReader(storeDir, systemClock()));
+  const keys = new KeyResolver(root, {
+    caseSensitive: settings.case_sensitive,
+    worktrees: () => workspace.otherWorktrees(),
+    links: readLinkNames((id) => openReader().linkName(id)),
+  });
   return {
     root,
     settings,
@@ -66,8 +72,7 @@ export async function openFileCheck(opts: HookOptions & { cwd: string }): Promis
       }
     },
     locksCovering(key) {
-      reader ??= openLockReader(storeDir, systemClock());
-      return reader.locksCovering(key);
+      return openReader().locksCovering(key);
     },
     async close() {
       await reader?.close();

@@ -27,6 +27,7 @@ import { ancestorDirs } from "../paths.js";
 import { monoToIso, type Clock } from "../store/clock.js";
 import type { LockRecord } from "../store/index.js";
 import { dbOptionsOf, ENV_OPTIONS, isLeaseLive, SCHEMA_VERSION } from "../store/layout.js";
+import { linkNameKey } from "../store/link-names.js";
 import { LockTable } from "../store/lock-table.js";
 import { reportUndecodable, validateStoreFile } from "../store/validate.js";
 import { storeFileOf } from "./settings.js";
@@ -51,12 +52,14 @@ export interface LockReader {
    * is covered by `src/a.ts`, `src/`), fencing token order per key.
    */
   locksCovering(key: string): LiveLock[];
+  /** The name recorded for a hard-linked file's identity (store/link-names.ts), or undefined. */
+  linkName(id: string): string | undefined;
   /** Close the environment. */
   close(): Promise<void>;
 }
 
 /** The reader of a store that holds nothing yet. */
-const NO_LOCKS: LockReader = { locksCovering: () => [], close: () => Promise.resolve() };
+const NO_LOCKS: LockReader = { locksCovering: () => [], linkName: () => undefined, close: () => Promise.resolve() };
 
 /**
  * Open the store in `storeDir` read-only. The caller has checked that its
@@ -90,6 +93,7 @@ export function openLockReader(storeDir: string, clock: Clock): LockReader {
     const db = openNamed(env, file, "lockTable", typeof version === "number" && version < 3);
     return {
       locksCovering: (key) => (db ? liveLocksCovering(new LockTable(() => db), key, clock) : []),
+      linkName: (id) => meta?.get(linkNameKey(id)) as string | undefined,
       close: () => env.close(),
     };
   } catch (err) {
