@@ -11,7 +11,8 @@
  * 4. server start to initialize against `node -e ""`, idle RSS against bare node;
  * 5. a subscriber hearing of another process's commit, against that commit's round trip;
  * 6. the Claude Code PreToolUse hook as a process, against `node -e ""`;
- * 7. the conflict radar (28 predicted merges) against 28 trivial git processes.
+ * 7. the conflict radar (28 predicted merges) against 28 trivial git processes;
+ * 8. store growth over 100,000 refused polls of one agent (activity folding and retention).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -22,6 +23,7 @@ import { benchHook, hookRows } from "./hook.js";
 import { benchLockCycle } from "./lock-cycle.js";
 import { benchNotify } from "./notify.js";
 import { benchRadar } from "./radar.js";
+import { benchRetention } from "./retention.js";
 import { benchStartup } from "./startup.js";
 import { benchStdio } from "./stdio.js";
 
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
   const lock = await benchLockCycle();
   step("2. acquire_lock vs server_info over stdio (1,000 each)");
   const stdio = await benchStdio();
-  step("3. check_parallel (fastapi history) and plan_waves (10k synthetic)");
+  step("3. check_parallel (fastapi history), plan_waves (10k synthetic), 10,000 tasks writing one file");
   const compute = await benchCompute();
   step("4. server start and idle memory (5 starts)");
   const start = await benchStartup();
@@ -52,6 +54,8 @@ async function main(): Promise<void> {
   const hook = await benchHook();
   step("7. the conflict radar: 8 branches, 28 merges, on the fastapi history");
   const radar = await benchRadar();
+  step("8. store growth over 100,000 refused polls of one agent (twice)");
+  const retention = await benchRetention();
   const totalS = (performance.now() - t0) / 1000;
 
   const cp = compute.check_parallel;
@@ -143,6 +147,15 @@ async function main(): Promise<void> {
       goal(pw.core_ms < pw.goal_ms, `< ${pw.goal_ms} ms`),
     ],
     [
+      "3",
+      `check_parallel / plan_waves, ${fmt(compute.one_file.tasks, 0)} tasks writing one file (${fmt(compute.one_file.pairs, 0)} pairs)`,
+      `${fmt(compute.one_file.check_parallel_ms, 0)} / ${fmt(compute.one_file.plan_waves_ms, 0)} ms`,
+      "input pass",
+      `${fmt(compute.one_file.floor_ms, 1)} ms`,
+      `${fmt(compute.one_file.check_parallel_ratio, 0)} / ${fmt(compute.one_file.plan_waves_ratio, 0)}`,
+      "(info; pairs grow as n², yields every 8 ms)",
+    ],
+    [
       "4",
       `server start to initialize answer (median of ${start.runs})`,
       `${fmt(start.connect_ms, 0)} ms`,
@@ -179,6 +192,24 @@ async function main(): Promise<void> {
       fmt(radar.ratio, 1),
       goal(radar.scan_ms < radar.goal_ms, `< ${radar.goal_ms} ms`),
     ],
+    [
+      "8",
+      `store growth, ${fmt(retention.identical.polls, 0)} identical refused polls of one agent (folded)`,
+      `${fmt(retention.identical.growth_bytes / 1024, 1)} KiB`,
+      "the goal",
+      "1,024 KiB",
+      fmt(retention.identical.growth_bytes / (1024 * 1024)),
+      goal(retention.identical.growth_bytes < 1024 * 1024, "< 1 MiB"),
+    ],
+    [
+      "8",
+      `  same, ${fmt(retention.differing.polls, 0)} differing refusals, log capped at ${fmt(retention.cap, 0)} entries`,
+      `${fmt(retention.differing.growth_bytes / 1024, 0)} KiB`,
+      `${fmt(retention.differing.entries, 0)} entries kept`,
+      `${fmt(retention.bytes_per_entry, 0)} B/entry`,
+      "",
+      "(info; bounded by the cap)",
+    ],
   );
 
   const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
@@ -201,6 +232,8 @@ async function main(): Promise<void> {
       `4: start runs ${start.connect_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; node importing the SDK server, lmdb, zod, commander, picomatch: ${fmt(start.node_import_deps_ms, 0)} ms to exit`,
       `5: poll every ${notify.poll_ms} ms while subscribed; latency p95 ${fmt(notify.latency_p95_ms)} ms, max ${fmt(notify.latency_max_ms)} ms`,
       `7: ${radar.commits} commits, ${radar.files} files, ${radar.conflicting_pairs} of ${radar.pairs} pairs conflict; runs ${radar.scan_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; repository built in ${fmt(radar.build_ms, 0)} ms (git fast-import)`,
+      `8: poll ${fmt(retention.identical.poll_us, 0)} µs identical, ${fmt(retention.differing.poll_us, 0)} µs differing (pruning included); ` +
+        `${fmt(retention.identical.entries, 0)} / ${fmt(retention.differing.entries, 0)} activity entries at the end`,
       `total ${fmt(totalS, 1)} s`,
     ].join("\n"),
   );
@@ -218,6 +251,7 @@ async function main(): Promise<void> {
     notify,
     hook,
     radar,
+    retention,
   };
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }

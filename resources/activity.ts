@@ -9,6 +9,10 @@
  * that (the SDK's `UriTemplate.match` wants every variable, in order).
  * Unknown or repeated parameters still match, so that reading them fails with
  * an Error naming the parameter instead of "resource not found".
+ *
+ * Old entries are pruned by retention (config `retention`,
+ * control/activity.ts): a cursor below the oldest kept entry gives a short or
+ * empty last page, never an error; `oldest_seq` says where the log begins.
  */
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { UriTemplate, type Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
@@ -161,7 +165,7 @@ export function activityBody(ctx: Context, template: QueryUriTemplate, q: Activi
     if (filter.until !== null) vars.until = filter.until;
     next_uri = template.expand(vars);
   }
-  return { items: page.items, next_cursor: page.next_cursor, next_uri, total: page.total, filter };
+  return { items: page.items, next_cursor: page.next_cursor, next_uri, total: page.total, oldest_seq: page.oldest_seq, filter };
 }
 
 /** `signalbox://activity` (the newest page) and its filtering template. */
@@ -171,7 +175,7 @@ export function registerActivityResources(resources: ResourceCatalog, ctx: Conte
   const body =
     "Entries {seq, kind, agent_id (who acted), feature_id, plan_id, summary, data, at} newest first, e.g. lock_granted, lock_refused, " +
     "lock_broken, signal_emitted, signal_resolved, handoff_sent, checkpoint_*, convention_*; " +
-    "with next_cursor and next_uri (null on the last page), total (null when a time filter is set) and the filter applied.";
+    "with next_cursor and next_uri (null on the last page), total (null when a time filter is set), oldest_seq (older entries were pruned by retention) and the filter applied.";
   resources.fixedResource(
     "activity",
     ACTIVITY_URI,

@@ -38,6 +38,11 @@
  *   branch (origin's HEAD, else `main`, else `master`); `git.radar_poll_ms`:
  *   how often the conflict radar polls branch heads (default 2000 ms, 0: only
  *   when predict_conflicts or signalbox://radar asks).
+ * - `retention`: how long, and how many, of the records that grow with every
+ *   event are kept: activity log entries, acknowledged inbox messages and
+ *   detector histories, by age (ms) and by count (control/activity.ts,
+ *   control/inbox.ts, control/detectors.ts prune them in small batches inside
+ *   the writes that add them). The decision log is never pruned.
  * - The file is read from the worktree the server runs in: worktrees on
  *   different commits may hold different versions of it, and each server then
  *   follows its own (the README says what that means).
@@ -89,7 +94,12 @@ const Limits = z.strictObject({
   requests_in_flight_per_agent: z.number().int().positive().default(16),
   /** Writes are refused while the store's filesystem has fewer free MiB than this. */
   disk_reserve_mb: z.number().int().nonnegative().default(64),
-  /** Writes (except housekeeping) are refused once the store's data file reaches this many MiB. */
+  /**
+   * The store's quota, MiB: from it on retention prunes harder (the activity
+   * log to its newest 100 entries, acknowledged messages of any age); writes
+   * go on in a headroom of 1/16 of it (256 KiB to 64 MiB), past which only
+   * housekeeping and releases are written (store/guard.ts).
+   */
   store_mb: z.number().int().positive().default(1024),
 });
 
@@ -181,8 +191,8 @@ const SELF_REGISTRABLE = ["coder", "auditor", "test_engineer", "architect", "oth
 const RoleSettings = z.strictObject({
   /** Agent ids that hold orchestrator authority; empty: the first orchestrator registered in an empty store holds it. */
   orchestrators: z.array(z.string().min(1).max(200)).default([]),
-  /** Roles an agent may register itself with. */
-  self_register: z.array(z.enum(SELF_REGISTRABLE)).default(["coder", "auditor", "test_engineer"]),
+  /** Roles an agent may register itself with (`other`: what an unregistered agent's first report_status registers it as). */
+  self_register: z.array(z.enum(SELF_REGISTRABLE)).default(["coder", "auditor", "test_engineer", "other"]),
 });
 
 const GitSettings = z.strictObject({
@@ -190,6 +200,25 @@ const GitSettings = z.strictObject({
   target_branch: z.string().min(1).max(255).optional(),
   /** How often the conflict radar polls branch heads, ms (0: only when asked). */
   radar_poll_ms: z.number().int().nonnegative().default(2000),
+});
+
+/**
+ * Retention of the records that grow with every event (the decision log is
+ * never pruned). Ages in ms, counts in entries; each write that adds such a
+ * record removes at most a few of the oldest past a limit, so the cost is
+ * amortised O(1) per write and a lowered limit is reached gradually.
+ */
+const RetentionSettings = z.strictObject({
+  /** Activity entries whose latest time (a folded entry's `data.last_at`, else `at`) is older than this are pruned, ms (default 7 days). */
+  activity_max_age_ms: z.number().int().positive().default(604_800_000),
+  /** Most activity entries kept; the oldest go first (default 100,000: about 45 MB at about 450 bytes an entry). */
+  activity_max_entries: z.number().int().positive().default(100_000),
+  /** Acknowledged messages are pruned this long after their acknowledgement, ms (default 7 days); unacknowledged ones are never pruned. */
+  inbox_max_age_ms: z.number().int().positive().default(604_800_000),
+  /** Most messages kept in one inbox: beyond it the oldest acknowledged ones go (unacknowledged ones stay, even past it). */
+  inbox_max_entries_per_agent: z.number().int().positive().default(1000),
+  /** Oscillation-detector holder histories whose latest change is older than this are pruned, ms (default 7 days; the detector's own window usually prunes sooner). */
+  detector_max_age_ms: z.number().int().positive().default(604_800_000),
 });
 
 export const ConfigSchema = z
@@ -205,6 +234,7 @@ export const ConfigSchema = z
     capacity: CapacitySettings.prefault({}),
     git: GitSettings.prefault({}),
     roles: RoleSettings.prefault({}),
+    retention: RetentionSettings.prefault({}),
   })
   .strict();
 

@@ -49,6 +49,14 @@ import type {
   WaitingInfo,
 } from "./lock-types.js";
 
+/**
+ * Releases run as housekeeping writes: past `limits.store_mb` (and its
+ * headroom) the store refuses new work, but a holder can always give a lock
+ * back, which is what lets the store drain (store/guard.ts). The disk reserve
+ * still applies.
+ */
+const RELEASE_WRITE = { housekeeping: true } as const;
+
 export type * from "./lock-types.js";
 
 
@@ -578,7 +586,7 @@ export class LockManager {
         }
       }
       return out;
-    });
+    }, RELEASE_WRITE);
     if (result.released.length > 0 || result.stale.length > 0) this.wake.emit("change");
     return result;
   }
@@ -601,7 +609,7 @@ export class LockManager {
         }
       }
       return out;
-    });
+    }, RELEASE_WRITE);
     if (result.released.length > 0) this.wake.emit("change");
     return result;
   }

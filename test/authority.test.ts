@@ -79,12 +79,21 @@ describe("an agent registers itself only within the rules", () => {
     h = await connect();
     await team();
     const architect = await h.fails("dispatch_agents", { agents: [{ agent_id: "arch", role: "architect" }] });
-    expect(architect).toMatch(/^agents\[0\]\.role: an agent registers itself only with a role of roles\.self_register \(coder, auditor, test_engineer\), not architect/);
+    expect(architect).toMatch(/^agents\[0\]\.role: an agent registers itself only with a role of roles\.self_register \(coder, auditor, test_engineer, other\), not architect/);
     expect((await writeLock("c1", "src/a.ts", "F1")).granted).toBe(true);
     const change = await h.fails("dispatch_agents", { agents: [{ agent_id: "c1", role: "auditor" }] });
     expect(change).toMatch(/^agents\[0\]\.role: "c1" holds active feature F1, 1 live lock\(s\) and cannot change its own role \(coder to auditor\)/);
     // The orchestrator may change it.
     await h.ok("dispatch_agents", { by: "lead", agents: [{ agent_id: "c1", role: "auditor" }] });
+  });
+
+  it("an unregistered agent's first report registers it as other only when roles.self_register allows it", async () => {
+    h = await connect({ config: parseConfig({ roles: { self_register: ["coder"] } }) });
+    expect(await h.fails("report_status", { agent_id: "drifter", status: "working" })).toMatch(
+      /^agent_id: "drifter" is not registered, and a first report registers it with role other, which roles\.self_register does not allow/,
+    );
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "drifter", role: "coder" }] });
+    await h.ok("report_status", { agent_id: "drifter", status: "working" });
   });
 
   it("a coder paused by RED cannot re-dispatch itself as auditor to get its write lock back", async () => {

@@ -5,8 +5,22 @@
  *
  * An entry is written by the domain function that decided the event, inside
  * the same write transaction, so the log holds exactly what committed, from
- * every process on the store, and an aborted step leaves no entry. Entries
- * are never edited or deleted.
+ * every process on the store, and an aborted step leaves no entry. An entry
+ * is edited only to fold a repetition into it ({@link repeatActivity}).
+ *
+ * Retention (config `retention`): each append removes at most
+ * {@link ACTIVITY_PRUNE_BATCH} of the oldest entries beyond
+ * `activity_max_entries`, and every {@link ACTIVITY_SWEEP_EVERY}th append
+ * also removes the oldest entries whose latest time (`data.last_at` of a
+ * folded entry, else `at`) is older than `activity_max_age_ms`, stopping at
+ * the first younger one. When the store is at its quota (`limits.store_mb`,
+ * store/guard.ts) that look removes up to {@link ACTIVITY_QUOTA_BATCH} of
+ * the oldest entries down to {@link ACTIVITY_QUOTA_KEEP}, so the pages they
+ * held are reused by the writes that go on. Pruning only ever removes the
+ * oldest entries, never the newest, so sequence numbers stay contiguous and
+ * are never reused; an entry goes with its index keys. Cursors stay valid: a
+ * page below a pruned sequence number is simply shorter. The decision log is
+ * a separate record and is never pruned (src/decisions.ts).
  *
  * Key layout (database `activity`):
  * | key                          | value                 |
@@ -16,7 +30,9 @@
  * | `f` feature_id `\0` seq12    | 1: entries by feature |
  *
  * The sequence number is the last `E` key plus one, read in the writing
- * transaction (no shared counter page is touched on the lock hot path).
+ * transaction (no shared counter page is touched on the lock hot path). The
+ * `E` keys run without a gap from the oldest kept entry to the newest, so
+ * the log's length is their difference plus one.
  *
  * Kinds written (snake_case; `agent_id` is who acted, `feature_id` the
  * feature the event concerns, when one does):
@@ -31,6 +47,7 @@
  * | `checkpoint_requested`, `checkpoint_reached`, `checkpoint_resumed` | checkpoints.ts |
  * | `convention_set`, `convention_clash_escalated` | conventions.ts            |
  */
+import { atStoreQuota } from "../store/guard.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { seq12, type ActivityRecord } from "./records.js";
 
@@ -38,6 +55,14 @@ import { seq12, type ActivityRecord } from "./records.js";
 export const ACTIVITY_SUMMARY_MAX = 300;
 /** Most entries in one page of {@link listActivity}. */
 export const ACTIVITY_PAGE_MAX = 200;
+/** Most entries one append removes past `retention.activity_max_entries` (amortised O(1); a lowered limit is reached gradually). */
+export const ACTIVITY_PRUNE_BATCH = 4;
+/** Every this many appends (by sequence number), entry ages and the store's quota are looked at too. */
+export const ACTIVITY_SWEEP_EVERY = 8;
+/** Most entries one such look removes while the store is at its quota. */
+export const ACTIVITY_QUOTA_BATCH = 16;
+/** While the store is at its quota, the log gives up its oldest entries down to this many. */
+export const ACTIVITY_QUOTA_KEEP = 100;
 
 /** What a caller records; the sequence number and time are added. */
 export interface ActivityInput {
@@ -51,6 +76,14 @@ export interface ActivityInput {
 
 function lastSeq(env: ControlEnv): number {
   for (const key of env.store.activity.getKeys({ start: "F", end: "E", reverse: true, limit: 1 })) {
+    return Number((key as string).slice(1));
+  }
+  return 0;
+}
+
+/** Sequence number of the oldest entry kept, 0 when the log is empty. */
+function firstSeq(env: ControlEnv): number {
+  for (const key of env.store.activity.getKeys({ start: "E", end: "F", limit: 1 })) {
     return Number((key as string).slice(1));
   }
   return 0;
@@ -89,7 +122,47 @@ export function recordActivity(env: ControlEnv, input: ActivityInput): ActivityR
   activity.putSync(`E${s}`, rec);
   activity.putSync(`a${rec.agent_id}\0${s}`, 1);
   if (rec.feature_id !== null) activity.putSync(`f${rec.feature_id}\0${s}`, 1);
+  pruneActivity(env, seq);
   return rec;
+}
+
+/** Epoch ms of an entry's latest event: a folded entry's `data.last_at`, else `at` (NaN if unreadable: kept). */
+function latestMs(rec: ActivityRecord): number {
+  return Date.parse(typeof rec.data.last_at === "string" ? rec.data.last_at : rec.at);
+}
+
+/**
+ * Retention of the log (see the module comment): remove some of the oldest
+ * entries, never `newest` itself, with their index keys. Inside the write
+ * transaction that appended entry `newest`. Cost: one cursor step (every
+ * {@link ACTIVITY_SWEEP_EVERY}th append also the store's size, about 8 µs),
+ * plus on a pruning append at most {@link ACTIVITY_QUOTA_BATCH} records read
+ * and removed. Returns how many entries were removed.
+ */
+export function pruneActivity(env: ControlEnv, newest: number): number {
+  const { activity } = env.store;
+  const { activity_max_entries: maxEntries, activity_max_age_ms: maxAgeMs } = env.config.retention;
+  const sweep = newest % ACTIVITY_SWEEP_EVERY === 0;
+  const squeezed = sweep && atStoreQuota(env.store.usedBytes(), env.config.limits.store_mb);
+  const keep = squeezed ? Math.min(maxEntries, ACTIVITY_QUOTA_KEEP) : maxEntries;
+  const oldest = firstSeq(env);
+  if (oldest === 0 || (!sweep && newest - oldest + 1 <= keep)) return 0;
+  const cutoff = sweep ? env.clock.wallMs() - maxAgeMs : Number.NEGATIVE_INFINITY;
+  const doomed: ActivityRecord[] = [];
+  for (const { key, value } of activity.getRange({ start: "E", end: "F", limit: squeezed ? ACTIVITY_QUOTA_BATCH : ACTIVITY_PRUNE_BATCH })) {
+    const seq = Number((key as string).slice(1));
+    const rec = value as ActivityRecord;
+    if (seq >= newest) break;
+    if (newest - seq + 1 <= keep && !(latestMs(rec) < cutoff)) break;
+    doomed.push({ ...rec, seq });
+  }
+  for (const rec of doomed) {
+    const s = seq12(rec.seq);
+    activity.removeSync(`E${s}`);
+    activity.removeSync(`a${rec.agent_id}\0${s}`);
+    if (rec.feature_id !== null) activity.removeSync(`f${rec.feature_id}\0${s}`);
+  }
+  return doomed.length;
 }
 
 /** The agent's newest activity entry, or undefined. Reads in the open transaction, if any. */
@@ -131,6 +204,8 @@ export interface ActivityPage {
   items: ActivityRecord[];
   /** Pass back as `cursor` for older entries; null on the last page. */
   next_cursor: string | null;
+  /** Sequence number of the oldest entry the log still holds (older ones were pruned by retention); null when it is empty. */
+  oldest_seq: number | null;
   /** Entries matching the agent/feature filters in all; null when a time filter is set (counting would read every entry). */
   total: number | null;
 }
@@ -175,9 +250,11 @@ export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityP
     items.push(rec);
   }
   const last = items[items.length - 1];
+  const oldest = firstSeq(env);
   return {
     items,
     next_cursor: more && last ? String(last.seq) : null,
+    oldest_seq: oldest === 0 ? null : oldest,
     total: filter.since_ms != null || filter.until_ms != null ? null : countMatching(env, prefix, agent_id && feature_id ? feature_id : null),
   };
 }
@@ -185,7 +262,10 @@ export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityP
 /** Entries under index `prefix`; with `featureId`, only those of that feature (reads each record). */
 function countMatching(env: ControlEnv, prefix: string, featureId: string | null): number {
   const { activity } = env.store;
-  if (prefix === "E") return lastSeq(env);
+  if (prefix === "E") {
+    const oldest = firstSeq(env);
+    return oldest === 0 ? 0 : lastSeq(env) - oldest + 1;
+  }
   if (featureId === null) return activity.getKeysCount({ start: prefix, end: `${prefix}\uffff` });
   let n = 0;
   for (const key of activity.getKeys({ start: prefix, end: `${prefix}\uffff` })) {

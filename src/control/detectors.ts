@@ -19,7 +19,18 @@
  * Silent on: A then B (a handover); A, B, A; A, B, A, B spread beyond the window.
  *
  * Key layout (database `metrics`): `o` lockKey -> {@link HolderChange}[]
- * (oldest first, at most {@link OSCILLATION_HISTORY}).
+ * (oldest first, at most {@link OSCILLATION_HISTORY}); `O` -> the `o` key
+ * where the step-wise pruning stopped (string).
+ *
+ * Retention: a history is stale once its latest change is older than the
+ * oscillation window or `retention.detector_max_age_ms` (whichever is
+ * shorter), or from another boot; a stale history can no longer contribute
+ * to a finding. Each write grant that starts a new history looks at the next
+ * {@link HISTORY_PRUNE_STEP} histories after `O` (wrapping around) and
+ * removes the stale ones ({@link pruneHolderHistoriesStep}), so the
+ * histories stay bounded by the keys written within the window without a
+ * scan per write; the periodic housekeeping ({@link pruneHolderHistories})
+ * removes every stale one.
  */
 import type { ControlEnv } from "./env.js";
 import { openEscalation } from "./escalations.js";
@@ -28,6 +39,10 @@ import { createSignal } from "./signals.js";
 
 /** How many holder changes are kept per key. */
 export const OSCILLATION_HISTORY = 4;
+/** How many holder histories one new history makes the step-wise pruning look at. */
+export const HISTORY_PRUNE_STEP = 2;
+/** Where the step-wise pruning stopped (database `metrics`). */
+const PRUNE_POSITION_KEY = "O";
 /** Who emits detector signals and opens detector escalations. */
 export const DETECTOR_ID = "signalbox";
 
@@ -69,6 +84,7 @@ export function recordWriteGrant(env: ControlEnv, agent: string, lockKey: string
     env.store.metrics.putSync(historyKey(lockKey), [...hist.slice(0, -1), { agent, mono: now }]);
     return null;
   }
+  if (!last) pruneHolderHistoriesStep(env, now);
   const next = [...hist, { agent, mono: now }].slice(-OSCILLATION_HISTORY);
   const [h0, h1, h2, h3] = next;
   const fires =
@@ -112,22 +128,54 @@ export function recordWriteGrant(env: ControlEnv, agent: string, lockKey: string
   return { key: lockKey, agents: [a, b], signal, escalation };
 }
 
+/** Whether a holder history is stale at monotonic `now` (see the module comment). */
+function isStale(env: ControlEnv, history: HolderChange[], now: number): boolean {
+  const maxAge = Math.min(env.config.control.oscillation_window_ms, env.config.retention.detector_max_age_ms);
+  const last = history[history.length - 1];
+  return !last || last.mono > now || now - last.mono > maxAge;
+}
+
 /**
- * Housekeeping: drop holder histories whose latest change is older than the
- * oscillation window (they can no longer contribute to a finding), or from
- * another boot (a time ahead of `now`, ms monotonic). Inside a write
- * transaction; returns how many were removed.
+ * Housekeeping: drop every stale holder history (older than the oscillation
+ * window or `retention.detector_max_age_ms`, or from another boot: a time
+ * ahead of `now`, ms monotonic). Reads every history: for the periodic
+ * sweep, not for a write path. Inside a write transaction; returns how many
+ * were removed.
  */
 export function pruneHolderHistories(env: ControlEnv, now: number): number {
-  const window = env.config.control.oscillation_window_ms;
   let n = 0;
   for (const { key, value } of env.store.metrics.getRange({ start: "o", end: "p" })) {
-    const history = value as HolderChange[];
-    const last = history[history.length - 1];
-    if (!last || last.mono > now || now - last.mono > window) {
+    if (isStale(env, value as HolderChange[], now)) {
       env.store.metrics.removeSync(key);
       n++;
     }
   }
+  return n;
+}
+
+/**
+ * One bounded pruning step: look at the {@link HISTORY_PRUNE_STEP}
+ * histories after the stored position (from the first again past the last),
+ * remove the stale ones, and store the new position. Inside a write
+ * transaction (the grant's); returns how many were removed.
+ */
+export function pruneHolderHistoriesStep(env: ControlEnv, now: number): number {
+  const { metrics } = env.store;
+  const from = (metrics.get(PRUNE_POSITION_KEY) as string | undefined) ?? "o";
+  const seen: { key: string; history: HolderChange[] }[] = [];
+  for (const { key, value } of metrics.getRange({ start: from, end: "p", limit: HISTORY_PRUNE_STEP + 1 })) {
+    if (key === from) continue;
+    seen.push({ key: key as string, history: value as HolderChange[] });
+    if (seen.length === HISTORY_PRUNE_STEP) break;
+  }
+  let n = 0;
+  for (const { key, history } of seen) {
+    if (!isStale(env, history, now)) continue;
+    metrics.removeSync(key);
+    n++;
+  }
+  const next = seen.length === HISTORY_PRUNE_STEP ? seen[seen.length - 1]?.key : undefined;
+  if (next !== undefined) metrics.putSync(PRUNE_POSITION_KEY, next);
+  else if (from !== "o") metrics.removeSync(PRUNE_POSITION_KEY);
   return n;
 }

@@ -7,7 +7,18 @@
  *
  * A message unacknowledged longer than `control.ack_limit_ms` is a
  * communication delay. Key layout: control/records.ts (`messages`).
+ *
+ * Retention (config `retention`, {@link pruneInbox}): acknowledged messages
+ * go once they were acknowledged more than `inbox_max_age_ms` ago, or while
+ * the inbox holds more than `inbox_max_entries_per_agent` messages (oldest
+ * first), or, while the store is at its quota (store/guard.ts), whatever
+ * their age. Unacknowledged messages are never pruned: a message someone
+ * must act on is not dropped silently, even past the count (an inbox full of
+ * them shows as communication delays in signalbox://metrics instead).
+ * Pruning runs when a message is delivered to the inbox and when its owner
+ * acknowledges messages, a few at a time.
  */
+import { atStoreQuota } from "../store/guard.js";
 import { nextCounter } from "../store/index.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { paginate, type Page } from "./page.js";
@@ -28,6 +39,11 @@ export type MessageView = Omit<MessageRecord, "seq" | "created_mono" | "to"> & {
 
 const PRIORITY_RANK: Record<MessagePriority, number> = { algedonic: 0, high: 1, normal: 2 };
 
+/** Most acknowledged messages one pruning step removes from an inbox. */
+export const INBOX_PRUNE_BATCH = 4;
+/** How many of an inbox's oldest messages one pruning step looks at (unacknowledged ones are skipped). */
+export const INBOX_PRUNE_SCAN = 16;
+
 /**
  * Deliver one message to each of `recipients` (duplicates collapse). Call
  * inside a write transaction so the message commits with its cause.
@@ -40,6 +56,7 @@ export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outg
   const message_id = `m-${seq}`;
   const created_at = nowIso(env);
   const created_mono = clock.monoMs();
+  const squeezed = atStoreQuota(store.usedBytes(), env.config.limits.store_mb);
   for (const agent of to) {
     const rec: MessageRecord = {
       message_id,
@@ -57,8 +74,41 @@ export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outg
     };
     store.messages.putSync(`I${agent}\0${seq12(seq)}`, rec);
     store.messages.putSync(`U${seq12(seq)}\0${agent}`, created_mono);
+    pruneInbox(env, agent, squeezed);
   }
   return { message_id, delivered_to: to };
+}
+
+/**
+ * Retention of `agent`'s inbox (see the module comment): among its
+ * {@link INBOX_PRUNE_SCAN} oldest messages, remove at most
+ * {@link INBOX_PRUNE_BATCH} acknowledged ones that are past
+ * `retention.inbox_max_age_ms` since their acknowledgement, or beyond
+ * `retention.inbox_max_entries_per_agent` messages, or any acknowledged one
+ * when `squeezed` (the store at its quota). Unacknowledged messages are
+ * never removed. Inside a write transaction. Cost: one count of the inbox's
+ * keys and at most {@link INBOX_PRUNE_SCAN} records read. Returns how many
+ * were removed.
+ */
+export function pruneInbox(env: ControlEnv, agent: string, squeezed = false): number {
+  const { messages } = env.store;
+  const { inbox_max_entries_per_agent: maxEntries, inbox_max_age_ms: maxAgeMs } = env.config.retention;
+  const start = `I${agent}\0`;
+  const end = `I${agent}\x01`;
+  let count = messages.getKeysCount({ start, end });
+  const cutoff = env.clock.wallMs() - maxAgeMs;
+  const doomed: string[] = [];
+  for (const { key, value } of messages.getRange({ start, end, limit: INBOX_PRUNE_SCAN })) {
+    if (doomed.length === INBOX_PRUNE_BATCH) break;
+    const m = value as MessageRecord;
+    if (m.acked_at === null) continue;
+    if (squeezed || count > maxEntries || Date.parse(m.acked_at) < cutoff) {
+      doomed.push(key as string);
+      count--;
+    }
+  }
+  for (const key of doomed) messages.removeSync(key);
+  return doomed.length;
 }
 
 function* inboxRecords(env: ControlEnv, agent: string): Generator<MessageRecord> {
@@ -112,12 +162,14 @@ export function listInbox(
 export interface AckResult {
   acknowledged: MessageRecord[];
   already: string[];
+  /** Ids not in this inbox: never delivered to it, or acknowledged and since pruned by retention. */
   unknown: string[];
 }
 
 /**
- * Mark `message_ids` of `agent`'s inbox acknowledged. Call inside a write
- * transaction; ids not in this agent's inbox come back as `unknown`.
+ * Mark `message_ids` of `agent`'s inbox acknowledged, then prune the inbox
+ * ({@link pruneInbox}). Call inside a write transaction; ids not in this
+ * agent's inbox come back as `unknown`.
  * @throws Error naming `message_ids[i]` if an id is not of the form `m-<n>`.
  */
 export function acknowledgeMessages(env: ControlEnv, agent: string, ids: string[]): AckResult {
@@ -138,6 +190,7 @@ export function acknowledgeMessages(env: ControlEnv, agent: string, ids: string[
       out.acknowledged.push(acked);
     }
   });
+  if (out.acknowledged.length > 0) pruneInbox(env, agent, atStoreQuota(env.store.usedBytes(), env.config.limits.store_mb));
   return out;
 }
 

@@ -9,7 +9,7 @@
  * so every process counts into the same store. Everything else is computed
  * from stored state when `signalbox://metrics` is read.
  *
- * Key layout (database `metrics`; `o` keys belong to detectors.ts):
+ * Key layout (database `metrics`; `o` keys and the `O` pruning position belong to detectors.ts):
  * | key          | value                                          |
  * |--------------|------------------------------------------------|
  * | `n`          | {@link AcquireCounters}                        |

@@ -22,6 +22,7 @@
  * |               | `h` feature_id `\0` seq12    | 1: audit handoffs by feature  |
  * | `messages`    | `I` agent_id `\0` seq12      | {@link MessageRecord}         |
  * |               | `U` seq12 `\0` agent_id      | created_mono: unacknowledged  |
+ * |               | (acknowledged messages are pruned by `retention`, control/inbox.ts) | |
  * | `conventions` | `C` scope `\0` key           | {@link ConventionRecord}      |
  * |               | `E` seq12                    | {@link EscalationRecord}      |
  * | `checkpoints` | `K` name                     | {@link CheckpointRecord}      |

@@ -3,9 +3,12 @@
  * the heartbeat every agent sends, and the answer telling it what to do now
  * (paused, at a checkpoint, unread messages). A heartbeat that makes an agent
  * active again (after completing, erroring or going silent) takes a capacity
- * slot, judged in the same transaction (control/capacity.ts).
+ * slot, judged in the same transaction (control/capacity.ts). An unregistered
+ * agent's first report registers it with role `other`, a self-registration
+ * `roles.self_register` must allow.
  */
 import { checkCapacity, countsTowardCapacity } from "./capacity.js";
+import { NotPermittedError, whoIsOrchestrator } from "./authority.js";
 import { agentKey, getAgent, newAgent, settleAllCoverage, withLocation, type AgentLocation } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { unreadCount } from "./inbox.js";
@@ -53,6 +56,13 @@ export function reportStatus(env: ControlEnv, report: StatusReport): StatusAnswe
   const { store, clock } = env;
   return store.write(() => {
     const known = getAgent(env, report.agent_id);
+    if (!known && !(env.config.roles.self_register as readonly string[]).includes("other")) {
+      throw new NotPermittedError(
+        "agent_id",
+        `"${report.agent_id}" is not registered, and a first report registers it with role other, which roles.self_register does not allow`,
+        `register it with dispatch_agents (${whoIsOrchestrator(env)} may dispatch it)`,
+      );
+    }
     const prev = withLocation(known ?? newAgent(env, report.agent_id, "other"), report.location);
     const rec: AgentRecord = {
       ...prev,

@@ -11,9 +11,16 @@
  *   (about 2 µs): fewer free bytes than `limits.disk_reserve_mb` refuses the
  *   write with an Error naming that limit, before anything is written;
  * - the store's size (its data file's highest page, looked at most every
- *   {@link QUOTA_CHECK_MS}) at or over `limits.store_mb` refuses writes other
- *   than housekeeping (LMDB files never shrink, so reaching the quota means
- *   raising it);
+ *   {@link QUOTA_CHECK_MS} below the quota, at every write from it on) at or
+ *   over `limits.store_mb` plus a small headroom ({@link quotaHeadroomBytes})
+ *   refuses writes other than housekeeping. LMDB files never shrink, but the
+ *   pages that deletions free are reused inside the file: from the quota on,
+ *   retention prunes harder ({@link atStoreQuota}; control/activity.ts,
+ *   control/inbox.ts), and writes that fit in the freed pages (a release, a
+ *   renewal, an append that pruning paid for) go on without growing the file.
+ *   So a store at its quota still lets holders release; only a store whose
+ *   live records grew through the headroom refuses every write but
+ *   housekeeping (then the quota must be raised);
  * - an LMDB failure inside a commit suspends writes in this process: a disk
  *   error (ENOSPC, EDQUOT, EIO) until free space has grown past what it was at
  *   the failure and the reserve, any other LMDB error (MDB_BAD_TXN, MDB_PANIC,
@@ -25,7 +32,7 @@ import fs from "node:fs";
 export interface StoreLimits {
   /** Writes are refused while the store's filesystem has fewer free MiB than this. */
   disk_reserve_mb: number;
-  /** Writes (except housekeeping) are refused while the store uses this many MiB or more. */
+  /** The store's quota: from it on retention prunes harder; writes (except housekeeping) are refused once the store uses it plus {@link quotaHeadroomBytes}. */
   store_mb: number;
 }
 
@@ -70,6 +77,25 @@ export function mib(bytes: number): string {
 }
 
 /**
+ * How far past `limits.store_mb` (MiB) the data file may grow before writes
+ * other than housekeeping are refused, in bytes: 1/16 of the quota, at least
+ * 256 KiB, at most 64 MiB. Room for the writes that go on at the quota while
+ * retention frees pages for them.
+ */
+export function quotaHeadroomBytes(storeMb: number): number {
+  return Math.min(Math.max((storeMb * MIB) / 16, 256 * 1024), 64 * MIB);
+}
+
+/**
+ * Whether a store whose data file uses `usedBytes` is at or over its quota
+ * `storeMb` (MiB, config `limits.store_mb`): retention then frees pages for
+ * the writes that go on in the headroom.
+ */
+export function atStoreQuota(usedBytes: number, storeMb: number): boolean {
+  return usedBytes >= storeMb * MIB;
+}
+
+/**
  * The per-process guard state of one store. It decides nothing about grants;
  * it only refuses writes the disk cannot take.
  */
@@ -89,8 +115,9 @@ export class WriteGuard {
    * Throw if a write must not start now. Returns true when the environment
    * must be reopened first (a failure happened and its condition has cleared).
    *
-   * @throws Error naming `limits.disk_reserve_mb` or `limits.store_mb`, or the
-   *         suspending failure; nothing has been written when it throws.
+   * @throws Error naming `limits.disk_reserve_mb` or `limits.store_mb` (the
+   *         store at its quota plus headroom), or the suspending failure;
+   *         nothing has been written when it throws.
    */
   check(housekeeping: boolean): boolean {
     const free = freeBytes(this.dir);
@@ -109,14 +136,17 @@ export class WriteGuard {
     }
     if (!housekeeping) {
       const t = this.now();
-      if (t - this.quotaCheckedAt >= QUOTA_CHECK_MS) {
+      // From the quota on, the size is looked at before every write (about 8 µs): the headroom is small.
+      if (t - this.quotaCheckedAt >= QUOTA_CHECK_MS || atStoreQuota(this.usedBytes, this.limits.store_mb)) {
         this.usedBytes = this.usedNow();
         this.quotaCheckedAt = t;
       }
-      if (this.usedBytes >= this.limits.store_mb * MIB) {
+      const headroom = quotaHeadroomBytes(this.limits.store_mb);
+      if (this.usedBytes >= this.limits.store_mb * MIB + headroom) {
         throw new Error(
-          `store: refused to write: the store uses ${mib(this.usedBytes)} MiB, at limits.store_mb ` +
-            `(${this.limits.store_mb} MiB). Nothing was written; raise limits.store_mb in signalbox.config.json.`,
+          `store: refused to write: the store uses ${mib(this.usedBytes)} MiB, past limits.store_mb ` +
+            `(${this.limits.store_mb} MiB) and its headroom of ${mib(headroom)} MiB. ` +
+            `Nothing was written; raise limits.store_mb in signalbox.config.json.`,
         );
       }
     }
