@@ -58,12 +58,14 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   handler: (args: z.infer<z.ZodObject<I>>, extra: ToolExtra) => Promise<CallToolResult> | CallToolResult,
 ): RegisteredTool {
   const inputSchema = z.strictObject(definition.inputSchema) as unknown as z.ZodObject<I>;
-  const agentPaths = agentFieldPaths(inputSchema);
+  // Derived once, on the first call that carries a token (stdio never needs it; it costs start time).
+  let agentPaths: ReturnType<typeof agentFieldPaths> | undefined;
   const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
     refuseNul(args, "");
     const grant = grantOf(extra.authInfo);
     if (grant) {
       const orchestratorToken = grant.roles.includes("orchestrator");
+      agentPaths ??= agentFieldPaths(inputSchema);
       for (const { field, value } of agentValues(args, agentPaths)) {
         if (orchestratorToken && !ACTING_FIELDS.includes(field)) continue;
         assertMayActAs(grant, value, field);
