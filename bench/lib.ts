@@ -97,7 +97,8 @@ export async function startServer(root: string, storeDir: string): Promise<Serve
   const client = new Client({ name: "signalbox-bench", version: "1.0.0" });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI],
+    // server_info (the floor of the stdio figure) is in the orchestration toolset.
+    args: [CLI, "--toolsets", "orchestration"],
     env: { ...process.env, SIGNALBOX_ROOT: root, SIGNALBOX_DB: storeDir } as Record<string, string>,
     stderr: "pipe",
   });

@@ -38,6 +38,9 @@
  *   branch (origin's HEAD, else `main`, else `master`); `git.radar_poll_ms`:
  *   how often the conflict radar polls branch heads (default 2000 ms, 0: only
  *   when predict_conflicts or signalbox://radar asks).
+ * - `tools.toolsets`: the toolsets every client is served from the start
+ *   (default `core`; `all` for every tool); `--toolsets` and
+ *   `SIGNALBOX_TOOLSETS` override it, `enable_toolsets` adds more per session.
  * - `retention`: how long, and how many, of the records that grow with every
  *   event are kept: activity log entries, acknowledged inbox messages and
  *   detector histories, by age (ms) and by count (control/activity.ts,
@@ -221,6 +224,11 @@ const RetentionSettings = z.strictObject({
   detector_max_age_ms: z.number().int().positive().default(604_800_000),
 });
 
+const ToolSettings = z.strictObject({
+  /** Toolsets listed to every client from the start (tools/toolsets.ts): names, or "all"; core always is. */
+  toolsets: z.array(z.string().min(1)).default(["core"]),
+});
+
 export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
@@ -234,6 +242,7 @@ export const ConfigSchema = z
     capacity: CapacitySettings.prefault({}),
     git: GitSettings.prefault({}),
     roles: RoleSettings.prefault({}),
+    tools: ToolSettings.prefault({}),
     retention: RetentionSettings.prefault({}),
   })
   .strict();

@@ -21,6 +21,7 @@
  *
  * Nothing is written to stdout.
  */
+import { resolveToolsets, type Toolset } from "../tools/toolsets.js";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
@@ -184,6 +185,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Monotonic clock in ms for idle times (default `performance.now`; tests inject one). */
   now?: () => number;
+  /** Toolsets each new session starts with (default: the config's `tools.toolsets`); `enable_toolsets` adds per session. */
+  toolsets?: readonly Toolset[];
 }
 
 /** A running HTTP server (see {@link createHttpServer}). */
@@ -259,7 +262,7 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
   };
 
   const openSession = async (tokenName: string, digest: Buffer): Promise<Session> => {
-    const mcp = createServer(ctx);
+    const mcp = createServer(ctx, opts.toolsets ? { toolsets: opts.toolsets } : {});
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       maxRequestBodySize: maxBodyBytes,
@@ -427,6 +430,8 @@ export interface ServeHttpOptions {
   storeDir?: string;
   idleMs?: number;
   maxBodyBytes?: number;
+  /** The `--toolsets` list (else `SIGNALBOX_TOOLSETS`, else the config's `tools.toolsets`). */
+  toolsets?: string;
 }
 
 /**
@@ -439,6 +444,7 @@ export async function serveHttp(opts: ServeHttpOptions): Promise<{ url: URL; clo
   const root = resolveRoot(opts.root !== undefined ? { root: opts.root } : {});
   const config = opts.config ?? loadConfig(root);
   checkHttpSettings(config, opts.listen); // before the store is opened
+  const toolsets = resolveToolsets({ flag: opts.toolsets, config: config.tools.toolsets });
   const ctx = createContext({
     root,
     config,
@@ -449,6 +455,7 @@ export async function serveHttp(opts: ServeHttpOptions): Promise<{ url: URL; clo
   try {
     server = await createHttpServer(ctx, {
       listen: opts.listen,
+      toolsets,
       ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
       ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     });

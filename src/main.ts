@@ -6,11 +6,24 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { createContext, type ContextOptions } from "./context.js";
 import { LineLimit, MAX_LINE_BYTES } from "./line-limit.js";
 import { createServer } from "./server.js";
+import { resolveToolsets } from "../tools/toolsets.js";
 
-/** Serve over stdio until stdin closes or a signal arrives. */
-export async function serveStdio(opts: ContextOptions = {}): Promise<void> {
-  const ctx = createContext(opts);
-  const { server, close } = createServer(ctx);
+/**
+ * Serve over stdio until stdin closes or a signal arrives. `toolsets`: the
+ * `--toolsets` list, else `SIGNALBOX_TOOLSETS`, else the config's (tools/toolsets.ts).
+ * @throws Error naming where an unknown toolset came from.
+ */
+export async function serveStdio(opts: ContextOptions & { toolsets?: string } = {}): Promise<void> {
+  const { toolsets: flag, ...contextOptions } = opts;
+  const ctx = createContext(contextOptions);
+  let toolsets;
+  try {
+    toolsets = resolveToolsets({ flag, config: ctx.config.tools.toolsets });
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+  const { server, close } = createServer(ctx, { toolsets });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;

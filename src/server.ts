@@ -19,7 +19,10 @@ import { registerWaveTools } from "../tools/waves/index.js";
 import { registerAcquireLock } from "../tools/acquire-lock.js";
 import { registerBreakLock } from "../tools/break-lock.js";
 import { registerCheckParallel } from "../tools/check-parallel.js";
-import { compactToolList } from "../tools/compact-list.js";
+import { registerEnableToolsets } from "../tools/enable-toolsets.js";
+import { ToolHost } from "../tools/host.js";
+import type { ListingMode } from "../tools/listing.js";
+import { parseToolsets, TOOLSET_NAMES, TOOLSETS, type Toolset } from "../tools/toolsets.js";
 import { registerPlanWaves } from "../tools/plan-waves.js";
 import { registerRecordDecision } from "../tools/record-decision.js";
 import { registerReleaseLock } from "../tools/release-lock.js";
@@ -37,21 +40,33 @@ export const INSTRUCTIONS = [
   "3. Read your inbox: get_inbox, then acknowledge; handoffs, audit signals and checkpoints arrive there.",
   "Before editing a file: check_conventions. Arbitrations go in the decision log (record_decision).",
   "Orchestrators: check_parallel or plan_waves, then dispatch_agents; subscribe to signalbox://state, signalbox://agents and signalbox://locks.",
+  `Tools come in toolsets; core is listed. Call enable_toolsets for more: ${TOOLSET_NAMES.filter((t) => t !== "core")
+    .map((t) => `${t} (${TOOLSETS[t]})`)
+    .join("; ")}.`,
 ].join("\n");
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Toolsets listed from the start (default: the config's `tools.toolsets`); `core` always is. */
+  toolsets?: readonly Toolset[];
+  /** `compact` (default) is what clients get; `full` keeps every input bound (tests and fuzzing). */
+  listing?: ListingMode;
+}
 
 /**
  * Build the MCP server over `ctx`. `close()` closes the MCP server; the
- * context (store) is the caller's to close. `compactToolList: false` serves
- * the SDK's full tool schemas (tests check results against them exactly).
+ * context (store) is the caller's to close. `host` holds the tools by
+ * toolset (tools/host.ts).
+ * @throws Error naming `tools.toolsets` when the config names an unknown toolset.
  */
-export function createServer(
-  ctx: Context,
-  options: { compactToolList?: boolean } = {},
-): { server: McpServer; close: () => Promise<void> } {
-  const server = new McpServer(
+export function createServer(ctx: Context, options: ServerOptions = {}): { server: McpServer; host: ToolHost; close: () => Promise<void> } {
+  const toolsets = options.toolsets ?? parseToolsets(ctx.config.tools.toolsets, "tools.toolsets");
+  const mcp = new McpServer(
     { name: "signalbox", title: "signalbox", version: VERSION },
-    { capabilities: { logging: {}, resources: { subscribe: true }, tools: {}, prompts: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { logging: {}, resources: { subscribe: true }, tools: { listChanged: true }, prompts: {} }, instructions: INSTRUCTIONS },
   );
+  const server = new ToolHost(mcp, toolsets);
+  registerEnableToolsets(server, ctx);
   registerServerInfo(server, ctx, VERSION);
   registerCheckParallel(server, ctx);
   registerPlanWaves(server, ctx);
@@ -70,26 +85,27 @@ export function createServer(
   registerWaveTools(server, ctx);
   registerIncidentTools(server, ctx);
   registerGitTools(server, ctx);
-  const catalog = new ResourceCatalog(server);
+  server.serveListing(options.listing ?? "compact");
+  const catalog = new ResourceCatalog(mcp);
   registerResources(catalog, ctx);
-  registerPrompts(server, ctx);
-  if (options.compactToolList !== false) compactToolList(server);
-  const endSubscriptions = enableSubscriptions(server, catalog, ctx.changes, ctx.logger);
-  const stopForwarding = forwardEvents(server, ctx);
-  const previousOnClose = server.server.onclose;
+  registerPrompts(mcp, ctx);
+  const endSubscriptions = enableSubscriptions(mcp, catalog, ctx.changes, ctx.logger);
+  const stopForwarding = forwardEvents(mcp, ctx);
+  const previousOnClose = mcp.server.onclose;
   const dispose = () => {
     endSubscriptions();
     stopForwarding();
   };
-  server.server.onclose = () => {
+  mcp.server.onclose = () => {
     dispose();
     previousOnClose?.();
   };
   return {
-    server,
+    server: mcp,
+    host: server,
     close: async () => {
       dispose();
-      await server.close();
+      await mcp.close();
     },
   };
 }

@@ -56,7 +56,9 @@ describe("the built server over stdio", () => {
     send("this is not json");
     send({ jsonrpc: "2.0", id: 6, method: "tools/list" });
     const deadline = Date.now() + 15_000;
-    while (!/"id":6/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Answers may come in any order (resources/read can finish after tools/list): wait for all six.
+    const answered = () => [1, 2, 3, 4, 5, 6].every((id) => new RegExp(`"id":${id}[,}]`).test(out));
+    while (!answered() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill();
     const lines = out.split("\n").filter((l) => l.trim() !== "");
     expect(lines.length).toBeGreaterThanOrEqual(6);

@@ -35,6 +35,7 @@ import {
 } from "./helpers/arbitraries.js";
 import { undeclaredFields } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
+import { TOOLSET_NAMES } from "../tools/toolsets.js";
 
 const RUNS = Number(process.env.SIGNALBOX_FUZZ_RUNS ?? 1000);
 const SEED = process.env.SIGNALBOX_FUZZ_SEED !== undefined ? Number(process.env.SIGNALBOX_FUZZ_SEED) : undefined;
@@ -70,7 +71,7 @@ describe("fuzz: every tool's arguments through the in-memory MCP client", () => 
   beforeAll(async () => {
     ctx = createContext({ root: root.dir, storeDir: store.dir, logger: silentLogger, sweepMs: 0 });
     // Uncompacted listing: the client then checks every structuredContent against the full output schema.
-    const { server } = createServer(ctx, { compactToolList: false });
+    const { server } = createServer(ctx, { listing: "full", toolsets: TOOLSET_NAMES });
     const [a, b] = InMemoryTransport.createLinkedPair();
     client = new Client({ name: "signalbox-fuzz", version: "0.0.0" });
     await Promise.all([server.connect(b), client.connect(a)]);

@@ -17,6 +17,7 @@ import { silentLogger } from "../src/logger.js";
 import { createServer } from "../src/server.js";
 import { AGENT_ID_PATTERN } from "../tools/common.js";
 import { tempDir } from "./helpers/store.js";
+import { TOOLSET_NAMES } from "../tools/toolsets.js";
 
 const ALICE = "alice-token-0123456789";
 const LEAD = "lead-token-01234567890";
@@ -125,9 +126,9 @@ beforeAll(async () => {
   const store = tempDir("signalbox-store-");
   cleanup.push(root.cleanup, store.cleanup);
   ctx = createContext({ root: root.dir, storeDir: store.dir, config: CONFIG, logger: silentLogger, sweepMs: 0 });
-  server = await createHttpServer(ctx, { listen: "127.0.0.1:0" });
+  server = await createHttpServer(ctx, { listen: "127.0.0.1:0", toolsets: TOOLSET_NAMES });
   // The complete input schemas, as registered (the served listing is compacted).
-  const { server: full } = createServer(ctx, { compactToolList: false });
+  const { server: full } = createServer(ctx, { listing: "full", toolsets: TOOLSET_NAMES });
   const [a, b] = InMemoryTransport.createLinkedPair();
   const lister = new Client({ name: "schemas", version: "0.0.0" });
   await Promise.all([full.connect(b), lister.connect(a)]);

@@ -18,6 +18,7 @@ import { parseConfig, type Config } from "../src/config.js";
 import { createContext, type Context } from "../src/context.js";
 import { allowedHosts, createHttpServer, DEFAULT_MAX_BODY_BYTES, parseListen, serveHttp, type HttpServer } from "../src/http.js";
 import { silentLogger } from "../src/logger.js";
+import { TOOLSET_NAMES } from "../tools/toolsets.js";
 import { tempDir } from "./helpers/store.js";
 import { until } from "./helpers/wait.js";
 
@@ -94,7 +95,7 @@ describe("createHttpServer over one in-process Context", () => {
 
   beforeAll(async () => {
     ctx = createContext({ root: root.dir, storeDir: store.dir, config: TWO_TOKENS, logger: silentLogger, sweepMs: 0 });
-    server = await createHttpServer(ctx, { listen: "127.0.0.1:0" });
+    server = await createHttpServer(ctx, { listen: "127.0.0.1:0", toolsets: TOOLSET_NAMES });
   });
   afterAll(async () => {
     for (const c of clients) await c.close();

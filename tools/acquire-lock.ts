@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { agentId, featureId, KEY_SYNTAX, keyString, lockMode, result } from "./common.js";
@@ -16,7 +16,7 @@ const holder = z.object({
 });
 
 /** `acquire_lock`: shared/exclusive leases on keys, all or nothing, FIFO waiting, deadlock refusal. */
-export function registerAcquireLock(server: McpServer, ctx: Context): void {
+export function registerAcquireLock(server: ToolHost, ctx: Context): void {
   const { locks: settings, limits } = ctx.config;
   registerTool(server, ctx, 
     "acquire_lock",

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { breakLock } from "../src/control/lock-breaks.js";
@@ -10,7 +10,7 @@ import { registerTool, vouchOf } from "./register.js";
  * out. Logged as a `lock_break` decision (who, what, why) and told to each
  * holder through its inbox; the holders' tokens turn stale (`broken`).
  */
-export function registerBreakLock(server: McpServer, ctx: Context): void {
+export function registerBreakLock(server: ToolHost, ctx: Context): void {
   registerTool(
     server,
     ctx,

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { cap } from "../src/control/page.js";
@@ -21,7 +21,7 @@ const LIST_CAP = 500;
  * every few ms, so the server answers other calls meanwhile. Refused, naming the
  * limit, when the pair work passes `limits.pair_visits_per_check`.
  */
-export function registerCheckParallel(server: McpServer, ctx: Context): void {
+export function registerCheckParallel(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "check_parallel",
     {

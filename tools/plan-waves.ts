@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { planSpecOf, savePlan } from "../src/plans.js";
@@ -21,7 +21,7 @@ const MAX_WAVES_LISTED = 200;
  * the server answers other calls meanwhile. Refused, naming the limit, when the
  * pair work passes `limits.pair_visits_per_check`.
  */
-export function registerPlanWaves(server: McpServer, ctx: Context): void {
+export function registerPlanWaves(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "plan_waves",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { recordDecisionResolving } from "../src/control/escalations.js";
@@ -7,7 +7,7 @@ import { agentId, result } from "./common.js";
 import { registerTool, vouchOf } from "./register.js";
 
 /** `record_decision`: append to the decision log. */
-export function registerRecordDecision(server: McpServer, ctx: Context): void {
+export function registerRecordDecision(server: ToolHost, ctx: Context): void {
   const max = ctx.config.limits.string_bytes;
   registerTool(server, ctx, 
     "record_decision",

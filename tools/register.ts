@@ -22,7 +22,7 @@
  *   `decided_by`) are bound; the authority rules of control/authority.ts
  *   then judge what it may do.
  */
-import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
@@ -30,6 +30,7 @@ import { assertMayActAs, grantOf } from "../src/auth.js";
 import type { Context } from "../src/context.js";
 import type { Vouch } from "../src/control/authority.js";
 import { agentFieldPaths, agentValues } from "./agent-fields.js";
+import type { ToolHost } from "./host.js";
 
 /** Top-level arguments that name who is acting: even an orchestrator's token must cover each one present. */
 const ACTING_FIELDS: readonly string[] = ["agent_id", "decided_by", "by"];
@@ -47,11 +48,13 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
 }
 
 /**
- * Register tool `name` on `server` with a strict input object and the
- * per-agent in-flight limit of `ctx.admission`.
+ * Register tool `name` on the host's MCP server with a strict input object
+ * and the per-agent in-flight limit of `ctx.admission`, and keep it in the
+ * host's registry (its toolset decides whether it is listed, tools/host.ts).
+ * @throws Error when the tool is in no toolset (tools/toolsets.ts).
  */
 export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
-  server: McpServer,
+  host: ToolHost,
   ctx: Context,
   name: string,
   definition: ToolDefinition<I, O>,
@@ -82,12 +85,22 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   };
   // The SDK's generics cannot follow a schema built from a generic shape; the
   // handler's argument type above is what the strict object parses to.
-  const register = server.registerTool.bind(server) as unknown as (
+  const register = host.server.registerTool.bind(host.server) as unknown as (
     name: string,
     config: ToolDefinition<I, O> | (Omit<ToolDefinition<I, O>, "inputSchema"> & { inputSchema: z.ZodObject<I> }),
     cb: typeof admitted,
   ) => RegisteredTool;
-  return register(name, { ...definition, inputSchema }, admitted);
+  const handle = register(name, { ...definition, inputSchema }, admitted);
+  host.add({
+    name,
+    title: definition.title,
+    description: definition.description,
+    inputSchema,
+    outputSchema: z.object(definition.outputSchema),
+    annotations: definition.annotations,
+    handle,
+  });
+  return handle;
 }
 
 /**

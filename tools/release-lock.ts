@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { agentId, keyString, lockRef, result, staleLock } from "./common.js";
 import { registerTool } from "./register.js";
 
 /** `release_lock`: the holder releases by lock id, by path or everything it holds. */
-export function registerReleaseLock(server: McpServer, ctx: Context): void {
+export function registerReleaseLock(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "release_lock",
     {

@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { agentId, lockRef, result, staleLock } from "./common.js";
 import { registerTool } from "./register.js";
 
 /** `renew_lease`: extend the caller's leases; an expired lock is stale and stays ended. */
-export function registerRenewLease(server: McpServer, ctx: Context): void {
+export function registerRenewLease(server: ToolHost, ctx: Context): void {
   const { locks: settings } = ctx.config;
   registerTool(server, ctx, 
     "renew_lease",

@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { READ_ONLY, result } from "./common.js";
 import { registerTool } from "./register.js";
 
 /** `server_info`: which root and store this server coordinates; the cheapest round trip. */
-export function registerServerInfo(server: McpServer, ctx: Context, version: string): void {
+export function registerServerInfo(server: ToolHost, ctx: Context, version: string): void {
   registerTool(server, ctx, 
     "server_info",
     {

@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { READ_ONLY, result } from "./common.js";
 import { registerTool } from "./register.js";
 
 /** `verify_lock`: is this grant still the current one? The check before a write. */
-export function registerVerifyLock(server: McpServer, ctx: Context): void {
+export function registerVerifyLock(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "verify_lock",
     {

@@ -87,7 +87,8 @@ export async function startServer(spec: ServerSpec, clientName: string, timeoutM
     env.FAKETIME = spec.faketime;
     env.FAKETIME_DONT_FAKE_MONOTONIC = "1";
   }
-  const transport = new StdioClientTransport({ command: process.execPath, args: [spec.cli], env, stderr: "pipe" });
+  // The drivers record decisions: record_decision is in the orchestration toolset.
+  const transport = new StdioClientTransport({ command: process.execPath, args: [spec.cli, "--toolsets", "orchestration"], env, stderr: "pipe" });
   let err = "";
   transport.stderr?.on("data", (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-4000);

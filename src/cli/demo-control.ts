@@ -86,7 +86,7 @@ export class Proc {
   readonly client = new Client({ name: "signalbox-demo-control", version: "1.0.0" });
   constructor(readonly tag: string) {}
   async start(env: Record<string, string>): Promise<void> {
-    await this.client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: "inherit" }));
+    await this.client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, "--toolsets", "all"], env, stderr: "inherit" }));
   }
   /** Call a tool; a tool error (isError) aborts the flow with the tool's message. */
   async ok<T>(name: string, args: Record<string, unknown>): Promise<T> {

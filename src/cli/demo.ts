@@ -66,7 +66,7 @@ async function startServer(root: string): Promise<{ client: Client; call: <T>(na
   const client = new Client({ name: "signalbox-demo", version: "1.0.0" });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, "--root", root],
+    args: [CLI, "--root", root, "--toolsets", "all"],
     env: { ...process.env, SIGNALBOX_DB: path.join(root, ".signalbox") } as Record<string, string>,
     stderr: "inherit",
   });

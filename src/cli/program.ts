@@ -21,15 +21,23 @@ program
     "--http <host:port>",
     "serve MCP over Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST:PORT, :PORT or PORT; host defaults to 127.0.0.1; needs http.tokens in signalbox.config.json)",
   )
-  .action(async (opts: { http?: string }) => {
+  .option(
+    "--toolsets <list>",
+    "toolsets listed from the start, comma-separated: core, planning, orchestration, quality, waves, incidents, git, or all (default: SIGNALBOX_TOOLSETS, else tools.toolsets of the config, else core)",
+  )
+  .action(async (opts: { http?: string; toolsets?: string }) => {
     const root = program.opts<{ root?: string }>().root;
     // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
     if (opts.http === undefined) {
       const { serveStdio } = await import("../main.js");
-      return serveStdio(root !== undefined ? { root } : {});
+      return serveStdio({ ...(root !== undefined ? { root } : {}), ...(opts.toolsets !== undefined ? { toolsets: opts.toolsets } : {}) });
     }
     const { serveHttp } = await import("../http.js");
-    const { close } = await serveHttp({ ...(root !== undefined ? { root } : {}), listen: opts.http });
+    const { close } = await serveHttp({
+      ...(root !== undefined ? { root } : {}),
+      listen: opts.http,
+      ...(opts.toolsets !== undefined ? { toolsets: opts.toolsets } : {}),
+    });
     const stop = () => void close().finally(() => process.exit(0));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);

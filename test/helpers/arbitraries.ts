@@ -1,7 +1,7 @@
 /**
  * fast-check arbitraries derived from a tool's FULL JSON input schema (the
- * listing of `createServer(ctx, { compactToolList: false })`; the served
- * listing is compacted and drops the bounds, tools/compact-list.ts), for the
+ * listing of `createServer(ctx, { listing: "full", toolsets: TOOLSET_NAMES })`; the served
+ * listing is compacted and drops the bounds, tools/listing.ts), for the
  * bad-input property tests (issue 4: test/fuzz.test.ts, test/fuzz-stdio.test.ts).
  *
  * - `validArgs(schema)`: arguments the schema admits. Types, enums, numeric
@@ -26,6 +26,7 @@ import { createContext } from "../../src/context.js";
 import { silentLogger } from "../../src/logger.js";
 import { createServer } from "../../src/server.js";
 import { tempDir } from "./store.js";
+import { TOOLSET_NAMES } from "../../tools/toolsets.js";
 
 /**
  * Whether every tool's input is a strict object, so that one unknown extra
@@ -415,14 +416,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Every tool's full input schema, as listed by a server with
- * `compactToolList: false` over a throwaway context (temp root and store,
+ * `listing: "full"` over a throwaway context (temp root and store,
  * removed before returning).
  */
 export async function listFullToolSchemas(): Promise<ToolSchema[]> {
   const root = tempDir("signalbox-fuzz-list-root-");
   const store = tempDir("signalbox-fuzz-list-store-");
   const ctx = createContext({ root: root.dir, storeDir: store.dir, logger: silentLogger, sweepMs: 0 });
-  const { server } = createServer(ctx, { compactToolList: false });
+  const { server } = createServer(ctx, { listing: "full", toolsets: TOOLSET_NAMES });
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "signalbox-fuzz-schemas", version: "0.0.0" });
   try {

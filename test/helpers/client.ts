@@ -5,6 +5,7 @@ import { createContext, type Context, type ContextOptions } from "../../src/cont
 import { silentLogger } from "../../src/logger.js";
 import { createServer } from "../../src/server.js";
 import { tempDir } from "./store.js";
+import { TOOLSET_NAMES } from "../../tools/toolsets.js";
 
 /** A real SDK Client connected in memory to a real server over a fresh store. */
 export interface Harness {
@@ -60,28 +61,17 @@ export function undeclaredFields(value: unknown, schema: JsonSchema | undefined,
   return out;
 }
 
-/** Every tool's complete output schema, from a second, uncompacted server over the same context. */
-async function fullOutputSchemas(ctx: Context): Promise<Map<string, JsonSchema | undefined>> {
-  const { server } = createServer(ctx, { compactToolList: false });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "signalbox-schemas", version: "0.0.0" });
-  await Promise.all([server.connect(b), client.connect(a)]);
-  const { tools } = await client.listTools();
-  await client.close();
-  await server.close();
-  return new Map(tools.map((t) => [t.name, t.outputSchema as JsonSchema | undefined]));
-}
-
 export async function connect(opts: ContextOptions = {}): Promise<Harness> {
   const rootDir = tempDir("signalbox-root-");
   const storeDir = tempDir("signalbox-store-");
   const ctx = createContext({ root: rootDir.dir, storeDir: storeDir.dir, logger: silentLogger, sweepMs: 0, ...opts });
-  const { server } = createServer(ctx);
+  const { server } = createServer(ctx, { toolsets: TOOLSET_NAMES });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "signalbox-test", version: "0.0.0" });
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  // Results are checked against the full output schemas (the served listing is compacted).
-  const outputSchemas = await fullOutputSchemas(ctx);
+  // The served listing carries each tool's exact output schema: listing it makes the SDK client
+  // validate every structuredContent against it (ajv), and undeclared fields are refused here too.
+  const outputSchemas = new Map((await client.listTools()).tools.map((t) => [t.name, t.outputSchema as JsonSchema | undefined]));
   const call = async (name: string, args: Record<string, unknown>) => {
     const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
     if (!r.isError) {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { dispatchAgents } from "../../src/control/dispatch.js";
@@ -19,7 +19,7 @@ import { registerTool, vouchOf } from "../register.js";
  * `capacity.per_domain`; `scope` the orchestrator or domain, null for
  * `max_agents`); empty when no limit is set.
  */
-export function registerDispatchAgents(server: McpServer, ctx: Context): void {
+export function registerDispatchAgents(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "dispatch_agents",
     {

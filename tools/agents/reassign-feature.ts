@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reassignFeature } from "../../src/control/dispatch.js";
@@ -6,7 +6,7 @@ import { agentId, featureId, result } from "../common.js";
 import { registerTool, vouchOf } from "../register.js";
 
 /** `reassign_feature`: dynamic task reallocation, logged as a decision. */
-export function registerReassignFeature(server: McpServer, ctx: Context): void {
+export function registerReassignFeature(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "reassign_feature",
     {

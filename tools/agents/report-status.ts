@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reportStatus } from "../../src/control/status.js";
@@ -9,7 +9,7 @@ import { registerTool } from "../register.js";
 const text = (max: number) => z.string().min(1).max(max);
 
 /** `report_status`: the status broadcast and heartbeat; answers what the agent must know now. */
-export function registerReportStatus(server: McpServer, ctx: Context): void {
+export function registerReportStatus(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "report_status",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { createAuditHandoff, testPhase } from "../../src/control/audit.js";
@@ -33,7 +33,7 @@ function formatHandoff(h: AuditHandoffRecord): string {
 }
 
 /** `audit_handoff`: S3* findings to the TEST phase (coordination-skill.md, "S3* Audit Handoff Format"). */
-export function registerAuditHandoff(server: McpServer, ctx: Context): void {
+export function registerAuditHandoff(server: ToolHost, ctx: Context): void {
   const { limits, control } = ctx.config;
   const text = z.string().min(1).max(limits.string_bytes);
   const line = z.string().min(1).max(2000);

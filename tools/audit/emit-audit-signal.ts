@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { emitAuditSignal, formatSignal } from "../../src/control/audit.js";
@@ -9,7 +9,7 @@ import { agentId, featureId, keyString, result } from "../common.js";
 import { registerTool } from "../register.js";
 
 /** `emit_audit_signal`: an S3* audit signal (coordination-skill.md, "Audit Signals", "Signal Format"). */
-export function registerEmitAuditSignal(server: McpServer, ctx: Context): void {
+export function registerEmitAuditSignal(server: ToolHost, ctx: Context): void {
   const { limits, control } = ctx.config;
   const text = z.string().min(1).max(limits.string_bytes);
   registerTool(server, ctx, 

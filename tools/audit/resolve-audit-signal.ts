@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { resolveAuditSignal } from "../../src/control/audit.js";
@@ -7,7 +7,7 @@ import { agentId, result } from "../common.js";
 import { registerTool, vouchOf } from "../register.js";
 
 /** `resolve_audit_signal`: end a RED or algedonic pause (coordination-skill.md, "RED Signal Response Flow"). */
-export function registerResolveAuditSignal(server: McpServer, ctx: Context): void {
+export function registerResolveAuditSignal(server: ToolHost, ctx: Context): void {
   const { limits, control } = ctx.config;
   registerTool(server, ctx, 
     "resolve_audit_signal",

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import type { Context } from "../../src/context.js";
 import { reachCheckpoint } from "../../src/control/checkpoints.js";
 import { agentId, result } from "../common.js";
@@ -6,7 +6,7 @@ import { checkpointData, checkpointLine, checkpointName, checkpointShape } from 
 import { registerTool } from "../register.js";
 
 /** `reach_checkpoint`: an agent has stopped at a safe point. */
-export function registerReachCheckpoint(server: McpServer, ctx: Context): void {
+export function registerReachCheckpoint(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "reach_checkpoint",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { CHECKPOINT_NAME_MAX, requestCheckpoint, type CheckpointView } from "../../src/control/checkpoints.js";
@@ -39,7 +39,7 @@ export function checkpointLine(c: CheckpointView): string {
 }
 
 /** `request_checkpoint`: Level 3 integration point; every active stream pauses at a safe point. */
-export function registerRequestCheckpoint(server: McpServer, ctx: Context): void {
+export function registerRequestCheckpoint(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "request_checkpoint",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import type { Context } from "../../src/context.js";
 import { resumeCheckpoint } from "../../src/control/checkpoints.js";
 import { agentId, result } from "../common.js";
@@ -6,7 +6,7 @@ import { checkpointData, checkpointLine, checkpointName, checkpointShape } from 
 import { registerTool, vouchOf } from "../register.js";
 
 /** `resume_checkpoint`: the integration is done; every stream resumes. */
-export function registerResumeCheckpoint(server: McpServer, ctx: Context): void {
+export function registerResumeCheckpoint(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "resume_checkpoint",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { completeFeature, getFeature } from "../../src/control/features.js";
@@ -15,7 +15,7 @@ const LIST_CAP = 200;
 export const releasedKeys = z.array(z.string());
 
 /** `complete_feature`: §4.2 "After completing": completed, schema changes committed, locks released, dependents signalled. */
-export function registerCompleteFeature(server: McpServer, ctx: Context): void {
+export function registerCompleteFeature(server: ToolHost, ctx: Context): void {
   const { limits } = ctx.config;
   const migration = z.union([
     keyString,

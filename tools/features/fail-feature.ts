@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { failFeature } from "../../src/control/features.js";
@@ -7,7 +7,7 @@ import { releasedKeys } from "./complete-feature.js";
 import { registerTool, vouchOf } from "../register.js";
 
 /** `fail_feature`: abandon an active feature; its dependents are blocked until it is started again. */
-export function registerFailFeature(server: McpServer, ctx: Context): void {
+export function registerFailFeature(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "fail_feature",
     {

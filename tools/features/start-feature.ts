@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { startFeature } from "../../src/control/features.js";
@@ -7,7 +7,7 @@ import { branchName, callerLocation, featureBranch } from "../git-location.js";
 import { registerTool } from "../register.js";
 
 /** `start_feature`: §4.2 "Before starting": prerequisites completed, else refused and logged (§5.2). */
-export function registerStartFeature(server: McpServer, ctx: Context): void {
+export function registerStartFeature(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "start_feature",
     {

@@ -1,8 +1,8 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import type { Context } from "../../src/context.js";
 import { registerPredictConflicts } from "./predict-conflicts.js";
 
 /** Git-backed tools: predict_conflicts (the conflict radar). */
-export function registerGitTools(server: McpServer, ctx: Context): void {
+export function registerGitTools(server: ToolHost, ctx: Context): void {
   registerPredictConflicts(server, ctx);
 }

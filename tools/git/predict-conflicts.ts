@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { nowIso } from "../../src/control/env.js";
@@ -51,7 +51,7 @@ export function radarText(m: RadarMatrix): string {
  * changes. The default scan (no refs, committed work) is recorded as the
  * radar, which tells agents of a pair that newly conflicts.
  */
-export function registerPredictConflicts(server: McpServer, ctx: Context): void {
+export function registerPredictConflicts(server: ToolHost, ctx: Context): void {
   registerTool(
     server,
     ctx,

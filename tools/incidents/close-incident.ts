@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { closeIncident } from "../../src/control/incidents.js";
@@ -12,7 +12,7 @@ import { registerTool, vouchOf } from "../register.js";
  * incident) and the reporter is told. Answer: the incident, when it closed,
  * the decision seq and who was notified.
  */
-export function registerCloseIncident(server: McpServer, ctx: Context): void {
+export function registerCloseIncident(server: ToolHost, ctx: Context): void {
   const text = z.string().min(1).max(ctx.config.limits.string_bytes);
   registerTool(server, ctx,
     "close_incident",

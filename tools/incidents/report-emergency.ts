@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { reportEmergency } from "../../src/control/incidents.js";
@@ -13,7 +13,7 @@ import { registerTool } from "../register.js";
  * close_incident. Answer: the incident id (`inc-<n>`), the inboxes it was
  * escalated to, and what to do now.
  */
-export function registerReportEmergency(server: McpServer, ctx: Context): void {
+export function registerReportEmergency(server: ToolHost, ctx: Context): void {
   const text = z.string().min(1).max(ctx.config.limits.string_bytes);
   registerTool(server, ctx,
     "report_emergency",

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { acknowledgeInbox } from "../../src/control/handoffs.js";
@@ -6,7 +6,7 @@ import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 
 /** `acknowledge`: mark inbox messages read, in one transaction. */
-export function registerAcknowledge(server: McpServer, ctx: Context): void {
+export function registerAcknowledge(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "acknowledge",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { conventionsFor } from "../../src/control/conventions.js";
@@ -9,7 +9,7 @@ import { conventionShape } from "./set-convention.js";
 import { registerTool } from "../register.js";
 
 /** `check_conventions`: the convention drift check before editing (coordination-skill.md, "Convention Drift Check"). */
-export function registerCheckConventions(server: McpServer, ctx: Context): void {
+export function registerCheckConventions(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "check_conventions",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { crossAgentHandoff } from "../../src/control/handoffs.js";
@@ -7,7 +7,7 @@ import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 
 /** `cross_agent_handoff`: report a discovery that affects another agent or domain (coordination-skill.md, "Cross-Agent Discovery Handoff"). */
-export function registerCrossAgentHandoff(server: McpServer, ctx: Context): void {
+export function registerCrossAgentHandoff(server: ToolHost, ctx: Context): void {
   const max = ctx.config.limits.string_bytes;
   registerTool(server, ctx, 
     "cross_agent_handoff",

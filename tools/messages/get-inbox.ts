@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { listInbox } from "../../src/control/inbox.js";
@@ -20,7 +20,7 @@ export const messageShape = z.object({
 });
 
 /** `get_inbox`: an agent's messages, algedonic first (execution-template.md, "Communication Delays"). */
-export function registerGetInbox(server: McpServer, ctx: Context): void {
+export function registerGetInbox(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx, 
     "get_inbox",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import type { Context } from "../../src/context.js";
 import { registerAcknowledge } from "./acknowledge.js";
 import { registerCheckConventions } from "./check-conventions.js";
@@ -7,7 +7,7 @@ import { registerGetInbox } from "./get-inbox.js";
 import { registerSetConvention } from "./set-convention.js";
 
 /** Discoveries and conventions: cross_agent_handoff, get_inbox, acknowledge, set_convention, check_conventions. */
-export function registerMessageTools(server: McpServer, ctx: Context): void {
+export function registerMessageTools(server: ToolHost, ctx: Context): void {
   registerCrossAgentHandoff(server, ctx);
   registerGetInbox(server, ctx);
   registerAcknowledge(server, ctx);

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { normalizeScope, setConvention } from "../../src/control/conventions.js";
@@ -17,7 +17,7 @@ export const conventionShape = z.object({
 });
 
 /** `set_convention`: first value wins; a different later value is refused and escalated (coordination-skill.md, "Convention Authority"). */
-export function registerSetConvention(server: McpServer, ctx: Context): void {
+export function registerSetConvention(server: ToolHost, ctx: Context): void {
   const max = ctx.config.limits.string_bytes;
   registerTool(server, ctx, 
     "set_convention",

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { defineGate } from "../../src/control/gates.js";
@@ -10,7 +10,7 @@ import { registerTool, vouchOf } from "../register.js";
 export const gateName = z.string().min(1).max(200).describe("Gate name");
 
 /** `define_gate`: a quality gate (execution-template.md, "Quality Gates": trigger, criteria, responsible agent). */
-export function registerDefineGate(server: McpServer, ctx: Context): void {
+export function registerDefineGate(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx,
     "define_gate",
     {

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import type { Context } from "../../src/context.js";
 import { registerDefineGate } from "./define-gate.js";
 import { registerRecordGateResult } from "./record-gate-result.js";
@@ -6,7 +6,7 @@ import { registerRequestReview } from "./request-review.js";
 import { registerSubmitReview } from "./submit-review.js";
 
 /** Quality gates and peer review (issue 6): define_gate, record_gate_result, request_review and submit_review. */
-export function registerQualityTools(server: McpServer, ctx: Context): void {
+export function registerQualityTools(server: ToolHost, ctx: Context): void {
   registerDefineGate(server, ctx);
   registerRecordGateResult(server, ctx);
   registerRequestReview(server, ctx);

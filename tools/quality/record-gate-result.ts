@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { describeBlocker, recordGateResult } from "../../src/control/gates.js";
@@ -8,7 +8,7 @@ import { registerTool, vouchOf } from "../register.js";
 import { gateName } from "./define-gate.js";
 
 /** `record_gate_result`: the responsible role's pass/fail for a feature or a wave (execution-template.md, "Pass/Fail Actions"). */
-export function registerRecordGateResult(server: McpServer, ctx: Context): void {
+export function registerRecordGateResult(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx,
     "record_gate_result",
     {

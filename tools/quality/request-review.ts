@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { requestReview } from "../../src/control/reviews.js";
@@ -7,7 +7,7 @@ import { agentId, featureId, keyString, result } from "../common.js";
 import { registerTool } from "../register.js";
 
 /** `request_review`: assign a peer reviewer by expertise and workload (execution-template.md, "Review Assignment"). */
-export function registerRequestReview(server: McpServer, ctx: Context): void {
+export function registerRequestReview(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx,
     "request_review",
     {

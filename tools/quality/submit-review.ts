@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { submitReview } from "../../src/control/reviews.js";
@@ -7,7 +7,7 @@ import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 
 /** `submit_review`: the assigned reviewer's verdict (execution-template.md, "Review Process": feedback, approval). */
-export function registerSubmitReview(server: McpServer, ctx: Context): void {
+export function registerSubmitReview(server: ToolHost, ctx: Context): void {
   registerTool(server, ctx,
     "submit_review",
     {

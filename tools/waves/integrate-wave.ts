@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { integrateWave } from "../../src/control/integration.js";
@@ -20,7 +20,7 @@ export function reportUri(planId: string, waveNumber: number): string {
 }
 
 /** `integrate_wave`: the synthesizer step after a wave (parallel-execution-protocol §6.1), stored as a report. */
-export function registerIntegrateWave(server: McpServer, ctx: Context): void {
+export function registerIntegrateWave(server: ToolHost, ctx: Context): void {
   registerTool(
     server,
     ctx,

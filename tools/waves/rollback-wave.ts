@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/context.js";
 import { rollbackWave } from "../../src/control/integration.js";
@@ -9,7 +9,7 @@ import { registerTool, vouchOf } from "../register.js";
 import { waveArgs } from "./integrate-wave.js";
 
 /** `rollback_wave`: parallel-execution-protocol §6.3 Rollback Protocol; features back to pending, history kept. */
-export function registerRollbackWave(server: McpServer, ctx: Context): void {
+export function registerRollbackWave(server: ToolHost, ctx: Context): void {
   registerTool(
     server,
     ctx,
