@@ -8,6 +8,8 @@
  * this process's time one agent can occupy, so one agent's thousand queued
  * acquires cannot crowd out another agent's single call.
  */
+import { LimitError } from "./errors.js";
+
 export class Admission {
   private readonly inFlight = new Map<string, number>();
 
@@ -22,7 +24,9 @@ export class Admission {
   enter(agent: string): () => void {
     const n = this.inFlight.get(agent) ?? 0;
     if (n >= this.limit) {
-      throw new Error(
+      throw new LimitError(
+        "agent_id",
+        "limits.requests_in_flight_per_agent",
         `agent_id: agent "${agent}" already has ${n} calls in flight in this server, ` +
           `limits.requests_in_flight_per_agent (${this.limit}); wait for their answers before sending more.`,
       );

@@ -5,6 +5,7 @@
  * covers. No MCP types here: the HTTP entry point and tools/register.ts
  * carry a {@link TokenGrant} in the SDK's `AuthInfo.extra`.
  */
+import { SignalboxError } from "./errors.js";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { HttpTokenT } from "./config.js";
 
@@ -76,11 +77,13 @@ export function mayActAs(grant: TokenGrant, agentId: string): boolean {
 
 /**
  * Refuse a call acting as `agentId` (given in argument `field`) that the caller's token does not cover.
- * @throws Error naming `field`, the token's label and the ids it covers.
+ * @throws SignalboxError (code `not_permitted`) naming `field`, the token's label and the ids it covers.
  */
 export function assertMayActAs(grant: TokenGrant, agentId: string, field = "agent_id"): void {
   if (mayActAs(grant, agentId)) return;
-  throw new Error(
+  throw new SignalboxError(
+    "not_permitted",
+    field,
     `${field}: token "${grant.name}" may act as ${grant.agents.map((a) => `"${a}"`).join(", ")}, not "${agentId}"`,
   );
 }

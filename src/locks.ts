@@ -22,6 +22,7 @@
  * in this process's memory. The in-process event emitter only wakes local
  * waiters early; other processes are found by polling.
  */
+import { InvalidArgumentError, LimitError, NotHolderError } from "./errors.js";
 import { EventEmitter } from "node:events";
 import type { Clock } from "./store/clock.js";
 import { monoToIso } from "./store/clock.js";
@@ -124,12 +125,12 @@ export class LockManager {
   async acquire(req: AcquireRequest): Promise<AcquireResult> {
     const lease = req.lease_ms ?? this.settings.default_lease_ms;
     const wait = req.wait_ms ?? this.settings.default_wait_ms;
-    if (req.keys.length === 0) throw new Error("paths: expected at least one key");
+    if (req.keys.length === 0) throw new InvalidArgumentError("paths", "expected at least one key");
     if (!(lease > 0) || lease > this.settings.max_lease_ms) {
-      throw new Error(`lease_ms: expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
+      throw new InvalidArgumentError("lease_ms", `expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
     }
     if (!(wait >= 0) || wait > this.settings.max_wait_ms) {
-      throw new Error(`wait_ms: expected 0..${this.settings.max_wait_ms} ms, got ${wait}`);
+      throw new InvalidArgumentError("wait_ms", `expected 0..${this.settings.max_wait_ms} ms, got ${wait}`);
     }
     const start = this.clock.monoMs();
     const deadline = start + wait;
@@ -432,7 +433,9 @@ export class LockManager {
       return rec !== undefined && this.isLive(rec);
     }).length;
     if (live + req.keys.length > max) {
-      throw new Error(
+      throw new LimitError(
+        "paths",
+        "limits.locks_per_agent",
         `paths: agent "${req.agent_id}" holds ${live} locks; ${req.keys.length} more would pass ` +
           `limits.locks_per_agent (${max}). Release locks you no longer need first.`,
       );
@@ -454,7 +457,9 @@ export class LockManager {
         if (w && this.waiterLive(w)) depth++;
       }
       if (depth >= max) {
-        throw new Error(
+        throw new LimitError(
+          "wait_ms",
+          "limits.queue_depth_per_key",
           `wait_ms: ${key} already has ${depth} queued requests, limits.queue_depth_per_key (${max}); ` +
             "retry later, or call with wait_ms 0 to be answered at once.",
         );
@@ -549,7 +554,7 @@ export class LockManager {
             out.stale.push({ key: "", lock_id: id, status: "unknown" });
             continue;
           }
-          if (rec.agent_id !== agent) throw new Error(this.notYours("release", "lock_ids", agent, rec));
+          if (rec.agent_id !== agent) throw new NotHolderError("lock_ids", this.notYours("release", "lock_ids", agent, rec));
           mine.push(rec);
         }
       } else if (target.keys) {
@@ -569,7 +574,7 @@ export class LockManager {
           // The caller's own lock lapsed (or was broken) and the key may be someone else's now: its token is stale.
           const ended = this.table.takeEnded(agent, key);
           if (ended) out.stale.push({ key, lock_id: ended.lock_id, status: this.statusOf(ended) });
-          else if (others[0]) throw new Error(this.notYours("release", "paths", agent, others[0]));
+          else if (others[0]) throw new NotHolderError("paths", this.notYours("release", "paths", agent, others[0]));
           else out.not_held.push(key);
         }
       } else {
@@ -654,7 +659,7 @@ export class LockManager {
   renew(agent: string, lockIds: string[] | undefined, leaseMs?: number): RenewResult {
     const lease = leaseMs ?? this.settings.default_lease_ms;
     if (!(lease > 0) || lease > this.settings.max_lease_ms) {
-      throw new Error(`lease_ms: expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
+      throw new InvalidArgumentError("lease_ms", `expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
     }
     const result = this.store.write((): RenewResult => {
       const out: RenewResult = { renewed: [], stale: [] };
@@ -667,7 +672,7 @@ export class LockManager {
           out.stale.push({ key: "", lock_id: id, status: "unknown" });
           continue;
         }
-        if (rec.agent_id !== agent) throw new Error(this.notYours("renew", "lock_ids", agent, rec));
+        if (rec.agent_id !== agent) throw new NotHolderError("lock_ids", this.notYours("renew", "lock_ids", agent, rec));
         const status = this.statusOf(rec);
         if (status !== "current") {
           if (rec.state === "held") this.endLock(rec, "expired");

@@ -24,6 +24,8 @@ export type KeyKind = "file" | "dir" | "table" | "resource";
 
 /** Error raised for a key that cannot be normalised; `field` names the offending argument. */
 export class KeyError extends Error {
+  /** Stable code of a malformed key (src/errors.ts). */
+  readonly code = "invalid_argument";
   constructor(
     readonly field: string,
     message: string,

@@ -27,10 +27,14 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { assertMayActAs, grantOf } from "../src/auth.js";
+import { codeOf, InvalidArgumentError } from "../src/errors.js";
 import type { Context } from "../src/context.js";
 import type { Vouch } from "../src/control/authority.js";
 import { agentFieldPaths, agentValues } from "./agent-fields.js";
 import type { ToolHost } from "./host.js";
+
+/** The `_meta` key of a tool error's `{code, field}` (src/errors.ts): what a program reads instead of the message. */
+export const ERROR_META = "io.signalbox/error";
 
 /** Top-level arguments that name who is acting: even an orchestrator's token must cover each one present. */
 const ACTING_FIELDS: readonly string[] = ["agent_id", "decided_by", "by"];
@@ -64,6 +68,16 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   // Derived once, on the first call that carries a token (stdio never needs it; it costs start time).
   let agentPaths: ReturnType<typeof agentFieldPaths> | undefined;
   const admitted = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
+    try {
+      return await checked(args, extra);
+    } catch (err) {
+      // A coded error is answered with its code (src/errors.ts); anything else the SDK reports as it is.
+      const coded = codeOf(err);
+      if (coded === null) throw err;
+      return { isError: true, content: [{ type: "text", text: (err as Error).message }], _meta: { [ERROR_META]: coded } };
+    }
+  };
+  const checked = async (args: z.infer<z.ZodObject<I>>, extra: ToolExtra): Promise<CallToolResult> => {
     refuseNul(args, "");
     const grant = grantOf(extra.authInfo);
     if (grant) {
@@ -122,7 +136,7 @@ export function vouchOf(extra: ToolExtra): Vouch | null {
  */
 export function refuseNul(value: unknown, at: string): void {
   if (typeof value === "string") {
-    if (value.includes("\0")) throw new Error(`${at || "(arguments)"}: must not contain a NUL byte`);
+    if (value.includes("\0")) throw new InvalidArgumentError(at || "(arguments)", "must not contain a NUL byte");
     return;
   }
   if (Array.isArray(value)) {

@@ -18,6 +18,7 @@
  * (with the role and domain the batch gives them); orchestrator-role entries
  * of the batch do not count.
  */
+import { LimitError } from "../errors.js";
 import { allAgents, getAgent, isAvailable } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import type { AgentRecord, Role } from "./records.js";
@@ -90,12 +91,14 @@ export function checkCapacity(env: ControlEnv, batch: CapacityEntry[], by: strin
   const adding = batch.filter((e) => e.role !== "orchestrator");
   const uses: CapacityUse[] = [];
   const refusals: string[] = [];
+  const passed: string[] = [];
   const judge = (limit: string, scope: string | null, max: number, subject: string, run: { agent_id: string }[], add: { agent_id: string }[]) => {
     const inUse = run.length + add.length;
     uses.push({ limit, scope, in_use: inUse, max });
     if (add.length === 0 || inUse <= max) return;
     const runIds = run.map((a) => a.agent_id);
     const addIds = add.map((a) => a.agent_id);
+    passed.push(limit);
     refusals.push(
       `${limit}: ${subject}allows ${max} agent${max === 1 ? "" : "s"} in parallel; ` +
         `${counted(run.length, runIds, "running")} and this batch adds ${add.length} (${names(addIds)})`,
@@ -115,7 +118,9 @@ export function checkCapacity(env: ControlEnv, batch: CapacityEntry[], by: strin
     judge(lim.limit, domain, lim.max, `domain "${domain}" `, run, add);
   }
   if (refusals.length > 0) {
-    throw new Error(
+    throw new LimitError(
+      null,
+      passed.join(", "),
       `${refusals.join("; ")}. Nothing was dispatched; a slot frees when an agent completes, reports error or goes silent ` +
         "past control.heartbeat_ms (or raise the limit in signalbox.config.json)",
     );

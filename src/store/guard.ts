@@ -26,6 +26,7 @@
  *   the failure and the reserve, any other LMDB error (MDB_BAD_TXN, MDB_PANIC,
  *   ...) until the next write; that write first reopens the environment.
  */
+import { StoreFullError } from "../errors.js";
 import fs from "node:fs";
 
 /** Store limits from the config (`limits`), in MiB. */
@@ -123,13 +124,13 @@ export class WriteGuard {
     const free = freeBytes(this.dir);
     const reserve = this.limits.disk_reserve_mb * MIB;
     if (this.failure?.disk && free <= Math.max(this.failure.freeAtFailure, reserve)) {
-      throw new Error(
+      throw new StoreFullError(
         `store: writes are suspended after a disk error (${this.failure.message}); the disk holding ${this.dir} ` +
           `has ${mib(free)} MiB free. Nothing was written; free disk space and retry.`,
       );
     }
     if (free < reserve) {
-      throw new Error(
+      throw new StoreFullError(
         `store: refused to write: the disk holding ${this.dir} has ${mib(free)} MiB free, below ` +
           `limits.disk_reserve_mb (${this.limits.disk_reserve_mb} MiB). Nothing was written; free disk space and retry.`,
       );
@@ -143,7 +144,7 @@ export class WriteGuard {
       }
       const headroom = quotaHeadroomBytes(this.limits.store_mb);
       if (this.usedBytes >= this.limits.store_mb * MIB + headroom) {
-        throw new Error(
+        throw new StoreFullError(
           `store: refused to write: the store uses ${mib(this.usedBytes)} MiB, past limits.store_mb ` +
             `(${this.limits.store_mb} MiB) and its headroom of ${mib(headroom)} MiB. ` +
             `Nothing was written; raise limits.store_mb in signalbox.config.json.`,

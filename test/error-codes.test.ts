@@ -1,0 +1,39 @@
+/**
+ * Tool errors carry a stable code and the field they are about in
+ * `_meta["io.signalbox/error"]` (src/errors.ts), so a program never has to
+ * match the message text. Through a real in-memory client.
+ */
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config.js";
+import { ERROR_META } from "../tools/register.js";
+import { connect, type Harness } from "./helpers/client.js";
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const codeOf = (r: CallToolResult) => {
+  expect(r.isError).toBe(true);
+  return (r._meta as Record<string, unknown> | undefined)?.[ERROR_META];
+};
+
+describe("error codes", () => {
+  it("not_holder, invalid_argument, limit and not_permitted, each with its field", async () => {
+    h = await connect({ config: parseConfig({ limits: { locks_per_agent: 2 }, roles: { orchestrators: ["boss"] } }) });
+    const held = await h.ok<{ locks: { lock_id: string }[] }>("acquire_lock", { agent_id: "alice", paths: ["src/a.ts"], mode: "write" });
+    expect(codeOf(await h.call("release_lock", { agent_id: "bob", lock_ids: [held.locks[0]!.lock_id] }))).toEqual({ code: "not_holder", field: "lock_ids" });
+    expect(codeOf(await h.call("release_lock", { agent_id: "bob", paths: ["src/a.ts"] }))).toEqual({ code: "not_holder", field: "paths" });
+    expect(codeOf(await h.call("acquire_lock", { agent_id: "bob", paths: ["../outside.ts"], mode: "write" }))).toEqual({ code: "invalid_argument", field: "paths[0]" });
+    expect(codeOf(await h.call("acquire_lock", { agent_id: "bob", paths: ["a.ts"], mode: "write", feature_id: "F\0x" }))).toEqual({
+      code: "invalid_argument",
+      field: "feature_id",
+    });
+    expect(codeOf(await h.call("acquire_lock", { agent_id: "alice", paths: ["b.ts", "c.ts"], mode: "write" }))).toEqual({ code: "limit", field: "paths" });
+    expect(codeOf(await h.call("break_lock", { agent_id: "alice", path: "src/a.ts", reason: "mine" }))).toEqual({ code: "not_permitted", field: "agent_id" });
+    // The message is still the sentence naming the field.
+    const r = await h.call("release_lock", { agent_id: "bob", paths: ["src/a.ts"] });
+    expect((r.content as { text: string }[])[0]!.text).toMatch(/^paths: /);
+  });
+});
