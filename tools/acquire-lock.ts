@@ -23,14 +23,17 @@ export function registerAcquireLock(server: ToolHost, ctx: Context): void {
     {
       title: "Acquire lock",
       description:
-        "Write: exclusive, read: shared; all or none; refused: granted false. Queued: progress; cancel leaves. " + KEY_SYNTAX,
+        "Call before writing a file (mode write: exclusive) or reading one others may write (read: shared), with your feature_id. " +
+        "All keys or none; wait_ms queues (FIFO) before refusing. Grant: per key lock_id (secret), fencing_token, expires_at. " +
+        "Refused: granted false, reason, holders; reason paused or checkpoint: stop writing. " +
+        KEY_SYNTAX,
       inputSchema: {
         agent_id: agentId,
         paths: z.array(keyString).min(1).max(limits.keys_per_request).describe("Keys to lock"),
         mode: lockMode.describe("Lock mode"),
         feature_id: featureId.optional(),
         lease_ms: z.number().int().positive().max(settings.max_lease_ms).optional().describe(`Lease ms, default ${settings.default_lease_ms}`),
-        wait_ms: z.number().int().nonnegative().max(settings.max_wait_ms).optional().describe(`Queue ms, default ${settings.default_wait_ms}`),
+        wait_ms: z.number().int().nonnegative().max(settings.max_wait_ms).optional().describe(`Wait ms, default ${settings.default_wait_ms}`),
       },
       outputSchema: {
         granted: z.boolean(),

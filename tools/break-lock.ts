@@ -17,10 +17,13 @@ export function registerBreakLock(server: ToolHost, ctx: Context): void {
     "break_lock",
     {
       title: "Break lock",
-      description: "Force-end others' locks on a key (crashed or stuck holder). Logged as a decision; holders are told.",
+      description: "Orchestrator only: end every other agent's live lock on exactly this key before its lease runs out, when the holder crashed " +
+        "or is stuck and waiting is not an option. Logged as a lock_break decision (who, which locks, why); each holder is told in its " +
+        "inbox, and its token then verifies stale with status broken. Returns the broken locks and decision_seq (null, nothing logged, " +
+        "when no other agent held the key).",
       inputSchema: {
         agent_id: agentId,
-        path: keyString.describe("Key as held"),
+        path: keyString.describe("Exact key held"),
         reason: z.string().min(1).max(ctx.config.limits.string_bytes).describe("Why (logged)"),
       },
       outputSchema: {

@@ -27,7 +27,12 @@ export function registerCheckParallel(server: ToolHost, ctx: Context): void {
     {
       title: "Check parallel",
       description:
-        "May these tasks run in parallel? Verdict, conflicting pairs with reasons (git merge too), groups in order. " + KEY_SYNTAX,
+        "Call before running tasks at the same time: may they run in parallel? Read-only. Returns the verdict: PARALLEL, SERIALIZE, or CONVERGE " +
+        "(a pair involves an integration point: a tagged task); each non-parallel pair with its order and reasons (same_file, write_write, " +
+        "write_read, data_flow, schema, dependency, serialized_domain, merge_conflict between active feature branches); shared-resource warnings; " +
+        "groups to run in order; and a pre-parallel checkpoint (shared files, anticipated conflicts). Totals are exact; pairs past max_pairs " +
+        "are counted in pairs_truncated. " +
+        KEY_SYNTAX,
       inputSchema: {
         tasks: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Tasks to check"),
         max_pairs: z.number().int().positive().max(100_000).optional().describe("Pairs to list, default 500"),

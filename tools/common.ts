@@ -18,7 +18,7 @@ export const agentId = z
   .min(1)
   .max(128)
   .regex(AGENT_ID_PATTERN, "letters, digits and . _ - : @ / + only")
-  .describe("Your agent id");
+  .describe("Your id");
 
 /** An optional feature id. */
 export const featureId = z.string().min(1).max(200).describe("Feature id");

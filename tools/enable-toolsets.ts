@@ -22,8 +22,8 @@ export function registerEnableToolsets(server: ToolHost, ctx: Context): void {
     {
       title: "Enable toolsets",
       description:
-        `Add tools to this session's list when your job needs more than the core tools. Toolsets: ${CHOICES}; or all. ` +
-        "Returns every toolset now enabled and the tools added; the client is told the tool list changed.",
+        `Call when your job needs tools beyond core. Toolsets: ${CHOICES}; or all. ` +
+        "Returns the tools added; your tool list refreshes.",
       inputSchema: {
         toolsets: z.array(z.enum([ALL_TOOLSETS, ...TOOLSET_NAMES])).min(1).max(TOOLSET_NAMES.length + 1).describe("Toolsets to enable"),
       },

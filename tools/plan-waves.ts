@@ -4,7 +4,7 @@ import type { Context } from "../src/context.js";
 import { planSpecOf, savePlan } from "../src/plans.js";
 import { normalizeTasks } from "../src/task-input.js";
 import { planWavesSliced } from "../src/waves.js";
-import { result } from "./common.js";
+import { KEY_SYNTAX, result } from "./common.js";
 import { taskSchema } from "./task-schema.js";
 import { registerTool } from "./register.js";
 
@@ -27,7 +27,11 @@ export function registerPlanWaves(server: ToolHost, ctx: Context): void {
     {
       title: "Plan waves",
       description:
-        "Order features by blocked_by into waves (conflicts serialized); stored as signalbox://waves/{plan_id}.",
+        "Call before dispatching a set of features: orders them into waves by blocked_by. Conflicting features never share a wave, " +
+        "an integration point (a tagged feature) gets a wave of its own, and max_parallel caps a wave. Stores the plan and returns plan_id " +
+        "(for start_feature, gates and integrate_wave), the waves with their features and prerequisite waves, the conflicts it serialized " +
+        "and the critical path; every wave at signalbox://waves/{plan_id}. A dependency cycle or unknown blocked_by id is an error naming it. " +
+        KEY_SYNTAX,
       inputSchema: {
         features: z.array(taskSchema(ctx.config)).min(1).max(ctx.config.limits.tasks_per_check).describe("Features to plan"),
         name: z.string().min(1).max(200).optional().describe("Plan name"),

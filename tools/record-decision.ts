@@ -14,14 +14,17 @@ export function registerRecordDecision(server: ToolHost, ctx: Context): void {
     {
       title: "Record decision",
       description:
-        "Append to the shared decision log; refs naming an escalation (esc-N) resolve it.",
+        "Record a decision others must follow (an interface, a conflict's resolution, a convention clash) in the shared log, " +
+        "signalbox://decisions; returns its seq. refs naming an open escalation (esc-N) resolve it and the signals it raised, resuming " +
+        "the agents they paused. An oscillation is settled only by an orchestrator, a convention clash by an orchestrator or an architect, " +
+        "and never by an agent it is about (refused, naming decided_by).",
       inputSchema: {
-        type: z.enum(DECISION_TYPES).describe("Kind"),
+        type: z.enum(DECISION_TYPES).describe("Decision type"),
         decided_by: agentId.describe("Who decided"),
         context: z.string().min(1).max(max).describe("The situation"),
         decision: z.string().min(1).max(max).describe("What was decided"),
         rationale: z.string().max(max).optional().describe("Why"),
-        refs: z.array(z.string().min(1).max(1024)).max(100).optional().describe("Files, ids or URLs"),
+        refs: z.array(z.string().min(1).max(1024)).max(100).optional().describe("Files, ids (esc-N), URLs"),
       },
       outputSchema: {
         seq: z.number().describe("Log sequence number"),

@@ -11,7 +11,8 @@ export function registerReleaseLock(server: ToolHost, ctx: Context): void {
     {
       title: "Release lock",
       description:
-        "Release your locks by lock_ids, paths or all. Ended leases come back as stale.",
+        "Call when done writing: one of lock_ids, paths or all: true (complete_feature releases a feature's locks). " +
+        "Returns released, stale (yours had ended), not_held. Another agent's lock is refused, naming its holder.",
       inputSchema: {
         agent_id: agentId,
         lock_ids: z.array(z.string().min(1).max(64)).min(1).max(1024).optional().describe("From acquire_lock"),

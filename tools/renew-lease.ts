@@ -12,7 +12,7 @@ export function registerRenewLease(server: ToolHost, ctx: Context): void {
     {
       title: "Renew lease",
       description:
-        "Extend your leases. An ended lease is stale, not revived: acquire the key again.",
+        "Call before expires_at if work outlasts the lease. An ended lease comes back stale, not revived: acquire again.",
       inputSchema: {
         agent_id: agentId,
         lock_ids: z.array(z.string().min(1).max(64)).min(1).max(1024).optional().describe("Default: all yours"),

@@ -11,7 +11,8 @@ export function registerServerInfo(server: ToolHost, ctx: Context, version: stri
     {
       title: "Server info",
       description:
-        "Root, store, repository, version and pid of this server: check that all agents share one store.",
+        "Read-only: this server's project root (keys are relative to it), store folder, repository (git_common_dir), target_branch, " +
+        "version and pid. Call when setting up, or when agents do not see each other's locks: every agent must report the same store.",
       inputSchema: {},
       outputSchema: {
         version: z.string(),

@@ -20,7 +20,7 @@ export function taskSchema(config: Config) {
     schema_changes: list(name).describe("Tables"),
     shared_resources: list(name),
     tags: list(name).describe("e.g. migration, api_contract"),
-    blocked_by: list(z.string().min(1).max(200)),
+    blocked_by: list(z.string().min(1).max(200)).describe("Ids that must complete first"),
     domain: z.string().min(1).max(200).optional(),
     estimate: z.number().positive().max(1e6).optional().describe("Effort, default 1"),
   });

@@ -11,7 +11,7 @@ export function registerVerifyLock(server: ToolHost, ctx: Context): void {
     {
       title: "Verify lock",
       description:
-        "Before writing: is your grant still current? valid: false means stop.",
+        "Call right before a write: is your grant still current? valid: false: do not write.",
       inputSchema: {
         lock_id: z.string().min(1).max(64).describe("From acquire_lock"),
         fencing_token: z.number().int().nonnegative().describe("From the same grant"),

@@ -25,7 +25,11 @@ export function registerDispatchAgents(server: ToolHost, ctx: Context): void {
     {
       title: "Dispatch agents",
       description:
-        "Register agents before starting them; returns the phase's audit coverage (no auditor: warns after a grace window).",
+        "Orchestrator: register agents (role, domain, feature) before starting them, a batch in one step; dispatching again updates them. " +
+        "An agent may register itself alone with a self-register role (default coder, auditor, test_engineer, other). A batch past a " +
+        "capacity limit or against the authority rules is refused whole, naming the field and who may instead. Returns the agents, " +
+        "capacity use, and the phase's audit_coverage: covered, pending (no auditor yet, in the grace window), uncovered (a warning: " +
+        "dispatch an auditor with coders) or no_coders.",
       inputSchema: {
         agents: z
           .array(
@@ -39,8 +43,8 @@ export function registerDispatchAgents(server: ToolHost, ctx: Context): void {
           .min(1)
           .max(ctx.config.limits.keys_per_request)
           .describe("Agents to register"),
-        phase: z.string().min(1).max(100).optional().describe("Default CODE"),
-        by: agentId.optional().describe("Dispatching orchestrator"),
+        phase: z.string().min(1).max(100).optional().describe("Phase, default CODE"),
+        by: agentId.optional().describe("You, the dispatching orchestrator"),
       },
       outputSchema: {
         batch: z.number(),

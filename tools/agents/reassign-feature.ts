@@ -12,12 +12,15 @@ export function registerReassignFeature(server: ToolHost, ctx: Context): void {
     {
       title: "Reassign feature",
       description:
-        "Move a feature to another agent (e.g. one gone silent); logged as a decision, both are told.",
+        "Orchestrator (by): move a feature from from_agent to to_agent, e.g. when from_agent went silent (ready_for_reallocation " +
+        "in signalbox://agents). to_agent must be registered and within capacity. Logged as a reallocation decision; both agents are told. " +
+        "from_agent's locks stay until their leases end (break_lock ends them sooner). Returns from_available (old agent still " +
+        "heartbeating) and decision_seq. An error if the feature is completed or not from_agent's.",
       inputSchema: {
         feature_id: featureId,
         from_agent: agentId.describe("Current agent"),
-        to_agent: agentId.describe("New agent (dispatched)"),
-        by: agentId.describe("Who decides"),
+        to_agent: agentId.describe("New agent (registered)"),
+        by: agentId.describe("Deciding orchestrator"),
         rationale: z.string().min(1).max(2000).optional().describe("Why"),
       },
       outputSchema: {

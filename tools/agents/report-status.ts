@@ -15,7 +15,8 @@ export function registerReportStatus(server: ToolHost, ctx: Context): void {
     {
       title: "Report status",
       description:
-        "Your status, heartbeat, worktree and branch. The answer says if you are paused (stop writing), unread messages, any checkpoint.",
+        "Your heartbeat: call at start, on each change of state and regularly while working. " +
+        "Returns paused (true: stop writing; paused_by says why), unread messages, a checkpoint to reach, one instruction to follow.",
       inputSchema: {
         agent_id: agentId,
         status: z.enum(["working", "blocked", "completed", "error", "paused"]).describe("Your state"),
@@ -24,8 +25,8 @@ export function registerReportStatus(server: ToolHost, ctx: Context): void {
         estimated_completion: isoTime.optional(),
         blocking_issues: z.array(text(500)).max(50).optional().describe("What blocks you"),
         outputs_ready: z.array(text(500)).max(200).optional().describe("Deliverables done"),
-        worktree: z.string().min(1).max(4096).optional().describe("Default: this server's"),
-        branch: branchName.optional().describe("Default: this server's"),
+        worktree: z.string().min(1).max(4096).optional().describe("Default: detected"),
+        branch: branchName.optional().describe("Default: detected"),
       },
       outputSchema: {
         agent_id: z.string(),

@@ -42,7 +42,10 @@ export function registerAuditHandoff(server: ToolHost, ctx: Context): void {
     {
       title: "Audit handoff",
       description:
-        "Hand audit findings to the feature's test engineers; its TEST phase starts when one acknowledges.",
+        "Call when your audit of a feature is done, to hand it to testing: your concerns, areas needing more coverage, test strategy " +
+        "impact and scenarios to focus on go to the feature's test engineers (or every test engineer while none is on it; one " +
+        "dispatched later gets it too) and the orchestrator. Its TEST phase starts only when a test engineer acknowledges the message. " +
+        "Returns handoff_id, delivered_to and test_phase.",
       inputSchema: {
         agent_id: agentId,
         feature_id: featureId,

@@ -17,11 +17,11 @@ export function registerEmitAuditSignal(server: ToolHost, ctx: Context): void {
     {
       title: "Emit audit signal",
       description:
-        "GREEN is noted, YELLOW notifies, RED (or algedonic) pauses the feature's coders until resolved.",
+        "Report an audit finding. GREEN is noted, YELLOW notifies, RED (or algedonic: security, ethics) pauses the feature's coders until resolved.",
       inputSchema: {
         agent_id: agentId,
         level: z.enum(SIGNAL_LEVELS).describe("Severity"),
-        summary: z.string().min(1).max(500).describe("One-line summary"),
+        summary: z.string().min(1).max(500).describe("One line"),
         observation: text.optional().describe("What you found"),
         concern: text.optional().describe("Why it matters"),
         recommendation: text.optional().describe("Suggested action"),

@@ -14,7 +14,10 @@ export function registerResolveAuditSignal(server: ToolHost, ctx: Context): void
     {
       title: "Resolve audit signal",
       description:
-        "Resolve an open RED or algedonic signal: the pause lifts. Algedonic: orchestrator only.",
+        "Call when the problem behind an open RED or algedonic signal is fixed or decided: the pause lifts, the paused agents are told " +
+        "to resume, and it is logged as a conflict_resolution decision. A RED is resolved by its emitter, an auditor or an orchestrator; " +
+        "an algedonic one, or one raised with an escalation, only by an orchestrator; never by an agent it pauses (refused, naming who may). " +
+        "Returns resumed, and still_paused (paused by another signal).",
       inputSchema: {
         signal_id: z.string().min(1).max(40).describe("e.g. sig-3"),
         agent_id: agentId,

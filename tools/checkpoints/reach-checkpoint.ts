@@ -12,7 +12,7 @@ export function registerReachCheckpoint(server: ToolHost, ctx: Context): void {
     {
       title: "Reach checkpoint",
       description:
-        "Say you stopped at a safe point; write nothing until resume_checkpoint.",
+        "Call when asked to reach a checkpoint, once at a safe point. Then write nothing until resume_checkpoint.",
       inputSchema: { agent_id: agentId, name: checkpointName },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

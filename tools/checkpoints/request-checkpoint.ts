@@ -45,13 +45,16 @@ export function registerRequestCheckpoint(server: ToolHost, ctx: Context): void 
     {
       title: "Request checkpoint",
       description:
-        "Ask active agents to stop at a safe point; their writes are refused until resume_checkpoint.",
+        "Call before integration work that needs the others to stand still: asks every active agent to stop at a safe point and " +
+        "reach_checkpoint. While it is open, write locks outside the integration work are refused (reason checkpoint); that work is " +
+        "fixed now: you, the integrators and the agents on feature_id. Returns expected (count), arrived, missing and all_arrived. " +
+        "An error if one of that name is open. End it with resume_checkpoint.",
       inputSchema: {
         agent_id: agentId,
         name: checkpointName,
         reason: z.string().min(1).max(2000).describe("Why"),
-        feature_id: featureId.optional().describe("Integration feature (continues)"),
-        integrators: z.array(agentId).max(ctx.config.limits.keys_per_request).optional().describe("More agents whose writes go on"),
+        feature_id: featureId.optional().describe("Integration feature; its agents keep writing"),
+        integrators: z.array(agentId).max(ctx.config.limits.keys_per_request).optional().describe("Other agents who keep writing"),
       },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

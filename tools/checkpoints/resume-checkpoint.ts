@@ -12,7 +12,8 @@ export function registerResumeCheckpoint(server: ToolHost, ctx: Context): void {
     {
       title: "Resume checkpoint",
       description:
-        "Close a checkpoint (requester or orchestrator): writes are granted again.",
+        "Call when the integration work is done: closes the checkpoint, write locks are granted again and the agents are told to resume. " +
+        "Only its requester or an orchestrator. Returns the final view; missing names who never arrived.",
       inputSchema: { agent_id: agentId, name: checkpointName },
       outputSchema: checkpointShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

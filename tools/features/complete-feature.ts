@@ -26,7 +26,9 @@ export function registerCompleteFeature(server: ToolHost, ctx: Context): void {
     {
       title: "Complete feature",
       description:
-        "Complete your feature: releases its locks, returns dependents now ready. Files and commits come from its git branch, or are checked against it.",
+        "Call when your feature is done and committed. Releases your locks on it, records files, commits and migrations for integration " +
+        "(default: from git; declared ones checked, see warnings); returns unblocks: features now ready. " +
+        "Refused (error) while you are paused or a required gate is not passed.",
       inputSchema: {
         feature_id: featureId,
         agent_id: agentId,

@@ -13,7 +13,7 @@ export function registerFailFeature(server: ToolHost, ctx: Context): void {
     {
       title: "Fail feature",
       description:
-        "Mark a feature failed: releases its locks, returns the dependents it blocks.",
+        "Abandon your feature: marks it failed, releases its locks, returns the dependents it blocks; it may be started again.",
       inputSchema: {
         feature_id: featureId,
         agent_id: agentId,

@@ -13,7 +13,7 @@ export function registerStartFeature(server: ToolHost, ctx: Context): void {
     {
       title: "Start feature",
       description:
-        "Start a feature once all its blocked_by are completed; else started: false names what is missing (logged). Records its git branch.",
+        "Call before working on a feature. Starts it once its blocked_by are completed; else started: false names what is missing. Records its git branch.",
       inputSchema: {
         feature_id: featureId,
         agent_id: agentId,

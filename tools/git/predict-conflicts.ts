@@ -58,11 +58,15 @@ export function registerPredictConflicts(server: ToolHost, ctx: Context): void {
     "predict_conflicts",
     {
       title: "Predict merge conflicts",
-      description: "Merge each pair of active feature branches (or refs) inside git, no worktree touched: conflicting files, kinds, files both changed.",
+      description: "Call to see whether parallel branches will collide before they merge: a real three-way merge (git merge-tree, git 2.38+) of " +
+        "each pair of active feature branches, or of refs, inside git's object store; no worktree, index or branch is touched. Per pair: " +
+        "status clean or conflict, the conflicting paths with their kind (content, add/add, modify/delete, rename, other), and " +
+        "both_changed: files both sides changed that merged cleanly (check their meaning). The default scan is recorded as the radar. " +
+        "An error outside git.",
       inputSchema: {
         agent_id: agentId.optional().describe("Asking agent"),
-        refs: z.array(z.string().min(1).max(255)).min(2).max(32).optional().describe("Default: feature branches"),
-        include_uncommitted: z.boolean().optional().describe("Count uncommitted edits"),
+        refs: z.array(z.string().min(1).max(255)).min(2).max(32).optional().describe("Branches or commits; default: active features'"),
+        include_uncommitted: z.boolean().optional().describe("Include worktrees' uncommitted edits"),
       },
       outputSchema: radarShape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -18,7 +18,9 @@ export function registerCloseIncident(server: ToolHost, ctx: Context): void {
     "close_incident",
     {
       title: "Close incident",
-      description: "Orchestrator only: close an incident with its recovery and a post-incident review (decision log).",
+      description: "Orchestrator only: close an open incident once work is restored, with how it was recovered and a post-incident review " +
+        "(what happened, why, what changes), logged as a post_incident_review decision. Returns closed_at, decision_seq and who was told. " +
+        "An error if the incident is unknown or already closed.",
       inputSchema: {
         agent_id: agentId,
         incident_id: z.string().min(1).max(40).describe("e.g. inc-3"),

@@ -19,10 +19,13 @@ export function registerReportEmergency(server: ToolHost, ctx: Context): void {
     "report_emergency",
     {
       title: "Report emergency",
-      description: "Raise an emergency: escalated to the orchestrator above everything else; open until close_incident.",
+      description: "Call when something threatens the work and needs the orchestrator now: an agent failing, a resource down, communication " +
+        "breaking down, a quality crisis, an external dependency. Opens incident inc-N at the top of every orchestrator's inbox, logged " +
+        "as an emergency decision; you need not be registered. Returns incident_id, escalated_to and an instruction. It stays open " +
+        "until an orchestrator calls close_incident.",
       inputSchema: {
         agent_id: agentId,
-        type: z.enum(EMERGENCY_TYPES).describe("Kind"),
+        type: z.enum(EMERGENCY_TYPES).describe("Emergency type"),
         description: text.describe("What happened"),
         temporary_measures: text.optional().describe("Workaround in place"),
       },

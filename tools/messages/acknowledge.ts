@@ -12,7 +12,7 @@ export function registerAcknowledge(server: ToolHost, ctx: Context): void {
     {
       title: "Acknowledge messages",
       description:
-        "Mark inbox messages read (for an audit handoff this starts its TEST phase).",
+        "Mark handled inbox messages read. Acknowledging an audit handoff starts its TEST phase.",
       inputSchema: {
         agent_id: agentId.describe("Whose inbox"),
         message_ids: z.array(z.string().max(20)).min(1).max(ctx.config.limits.keys_per_request).describe("e.g. m-12"),

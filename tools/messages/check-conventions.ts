@@ -15,7 +15,7 @@ export function registerCheckConventions(server: ToolHost, ctx: Context): void {
     {
       title: "Check conventions",
       description:
-        "Conventions covering a path: check before editing, and follow them.",
+        "Call before editing a file: the conventions covering its path. Follow them.",
       inputSchema: {
         path: keyString.describe("File or dir/"),
         cursor: z.string().max(20).optional().describe("From next_cursor"),

@@ -14,7 +14,7 @@ export function registerCrossAgentHandoff(server: ToolHost, ctx: Context): void 
     {
       title: "Cross-agent handoff",
       description:
-        "Report a discovery affecting another agent or domain (do not fix it): it goes to them and the orchestrator.",
+        "Report a discovery another agent or domain must act on (don't fix it): sent to them and the orchestrator; matched: false if affects names nobody.",
       inputSchema: {
         agent_id: agentId,
         discovery: z.string().min(1).max(max).describe("What you found"),

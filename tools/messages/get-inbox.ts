@@ -26,7 +26,8 @@ export function registerGetInbox(server: ToolHost, ctx: Context): void {
     {
       title: "Get inbox",
       description:
-        "Your messages, algedonic first; delayed = unread past the limit.",
+        "Read your messages when report_status shows unread: handoffs, signals, pauses, checkpoints, conventions, escalations. " +
+        "Algedonic first; delayed: unread past the limit. Act, then acknowledge.",
       inputSchema: {
         agent_id: agentId.describe("Whose inbox"),
         unread_only: z.boolean().optional().describe("Unread only"),

@@ -24,7 +24,7 @@ export function registerSetConvention(server: ToolHost, ctx: Context): void {
     {
       title: "Set convention",
       description:
-        "The first value for (scope, key) is the standard; a different one is refused and escalated.",
+        "Set a convention for a scope. The first value for (scope, key) becomes the standard; a different later value is refused and escalated.",
       inputSchema: {
         agent_id: agentId,
         scope: z.string().max(1024).describe("Glob (app/**) or dir/"),

@@ -15,7 +15,10 @@ export function registerDefineGate(server: ToolHost, ctx: Context): void {
     "define_gate",
     {
       title: "Define gate",
-      description: "Define or redefine a quality gate; a required gate holds back complete_feature or integrate_wave.",
+      description: "Orchestrator only: define what must pass before work moves on; logged as a gate decision. Trigger feature_complete holds back " +
+        "complete_feature; wave_integration holds back integrate_wave for the wave; before_merge holds it back for each feature of the wave. " +
+        "Results come from responsible_role (or an orchestrator); requires_review also needs an approved review. Redefining raises " +
+        "revision and older results stop counting (stale_results); the same definition again changes nothing (changed: false).",
       inputSchema: {
         agent_id: agentId,
         name: gateName,

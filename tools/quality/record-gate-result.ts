@@ -14,7 +14,10 @@ export function registerRecordGateResult(server: ToolHost, ctx: Context): void {
     {
       title: "Record gate result",
       description:
-        "Record a gate's pass/fail for a feature_id, or plan_id + wave_number (+ the merged commit tested) for wave_integration gates.",
+        "Call after validating a gate; only its responsible_role or an orchestrator. Feature gates: feature_id (counts for its current " +
+        "attempt). wave_integration gates: plan_id and wave_number, and the commit you tested: for a merged wave only its merged commit " +
+        "(from integrate_wave) counts, another is refused. Returns the gate's status for the target now: passed, failed, missing, or " +
+        "review_missing (an approved review is needed too). A failure is sent to the feature's agent (a wave's: the orchestrator).",
       inputSchema: {
         agent_id: agentId,
         gate: gateName,
@@ -22,7 +25,7 @@ export function registerRecordGateResult(server: ToolHost, ctx: Context): void {
         plan_id: z.string().min(1).max(100).optional().describe("Wave gates: the plan"),
         wave_number: z.number().int().min(1).max(100_000).optional().describe("Wave gates: the wave"),
         commit: z.string().min(1).max(200).optional().describe("Wave gates: merged commit"),
-        passed: z.boolean().describe("Did it pass"),
+        passed: z.boolean().describe("Did it pass?"),
         evidence: z.string().min(1).max(ctx.config.limits.string_bytes).describe("What shows it"),
       },
       outputSchema: {

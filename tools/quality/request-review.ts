@@ -12,7 +12,10 @@ export function registerRequestReview(server: ToolHost, ctx: Context): void {
     "request_review",
     {
       title: "Request review",
-      description: "Assign a reviewer to a feature: never its author; matched on domain and role, then fewest open reviews.",
+      description: "Call when a started feature's work needs a peer review. Assigns a reviewer who is neither its author nor you: the best domain " +
+        "match (expertise, else the files' domains), then role (auditors and architects before coders), then fewest open reviews; " +
+        "reason says why. The reviewer gets an inbox message. Returns review_id, reviewer and author. An error when no reviewer is " +
+        "available, naming the domain to dispatch one for.",
       inputSchema: {
         agent_id: agentId,
         feature_id: featureId,

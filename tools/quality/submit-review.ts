@@ -12,12 +12,14 @@ export function registerSubmitReview(server: ToolHost, ctx: Context): void {
     "submit_review",
     {
       title: "Submit review",
-      description: "Submit your verdict on a review assigned to you; changes_requested must list findings.",
+      description: "Call when you finish a review assigned to you (only its reviewer, only while open): approve, or changes_requested with findings. " +
+        "The author and the requester are told. An approval satisfies a gate that requires review; changes_requested fails the wave at " +
+        "integration. Returns status and current_attempt (false: the feature restarted since; the verdict is about an older attempt).",
       inputSchema: {
         agent_id: agentId,
         review_id: z.string().min(1).max(20).describe("From request_review"),
         verdict: z.enum(REVIEW_VERDICTS).describe("Your verdict"),
-        findings: z.array(z.string().max(ctx.config.limits.string_bytes)).max(200).describe("What you found"),
+        findings: z.array(z.string().max(ctx.config.limits.string_bytes)).max(200).describe("Findings; required for changes_requested"),
       },
       outputSchema: {
         review_id: z.string(),

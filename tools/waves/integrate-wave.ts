@@ -27,7 +27,11 @@ export function registerIntegrateWave(server: ToolHost, ctx: Context): void {
     "integrate_wave",
     {
       title: "Integrate wave",
-      description: "Integrate a completed wave: merges its branches in git, flags undeclared writes, overlaps, migration collisions, gates.",
+      description: "Call once every feature of a wave is completed; refused (error) until then and until every required gate passed, naming each " +
+        "(a wave gate's refusal names the merged commit to test). Merges the wave's branches in completion order inside git (no checkout) " +
+        "into merge.commit, what the test engineer tests. Judges what the features did: undeclared writes (CRITICAL), files changed " +
+        "by two features, migration collisions with the renumbering to apply, reviews. Returns status integrated, or failed with reasons; " +
+        "actions says what to do; the report is at report_uri. Failures go to the orchestrator and the agents at fault.",
       inputSchema: { agent_id: agentId, ...waveArgs },
       outputSchema: {
         status: z.enum(["integrated", "failed"]),

@@ -16,7 +16,10 @@ export function registerRollbackWave(server: ToolHost, ctx: Context): void {
     "rollback_wave",
     {
       title: "Roll back wave",
-      description: "Orchestrator: features back to pending, locks released; lists commits to revert and migrations to roll back.",
+      description: "Orchestrator only: undo a wave (typically a failed one) so its features can start again. They return to pending (records archived, attempts keep " +
+        "counting), their locks are released, open reviews withdrawn, open non-algedonic signals resolved, the wave's passing " +
+        "wave_integration results voided. Nothing is deleted: returns commits_to_revert and migrations_to_roll_back (newest first) " +
+        "to undo, and dependents_affected (started features outside the wave). Logged as a rollback decision.",
       inputSchema: {
         agent_id: agentId,
         ...waveArgs,
