@@ -63,6 +63,18 @@ program
     process.exitCode = await runCheck(dir);
   });
 
+program
+  .command("init")
+  .description("write signalbox.config.json inferred from the repository (layout, migrations, lockfiles, contracts, files that change together), each rule with its reason")
+  .option("--force", "replace an existing signalbox.config.json")
+  .option("--dry-run", "print the rules without writing")
+  .action(async (opts: { force?: boolean; dryRun?: boolean }) => {
+    const { resolveRoot } = await import("../root.js");
+    const { runInit } = await import("./init.js");
+    const root = program.opts<{ root?: string }>().root;
+    process.exitCode = await runInit({ root: resolveRoot(root !== undefined ? { root } : {}), force: opts.force === true, dryRun: opts.dryRun === true });
+  });
+
 const rootOption = () => program.opts<{ root?: string }>().root;
 registerPeopleCommands(program, rootOption);
 registerHookCommands(program, rootOption);
