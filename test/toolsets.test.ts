@@ -10,11 +10,13 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config.js";
 import { createContext, type Context } from "../src/context.js";
 import { silentLogger } from "../src/logger.js";
+import { createHttpServer } from "../src/http.js";
 import { createServer } from "../src/server.js";
 import { parseToolsets, resolveToolsets, TOOLSET_NAMES, TOOLSET_OF } from "../tools/toolsets.js";
 import { tempDir } from "./helpers/store.js";
@@ -125,5 +127,34 @@ describe("choosing toolsets", () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).toContain('--toolsets: unknown toolset "everything"');
+  });
+});
+
+describe("over HTTP", () => {
+  it("each session has its own toolsets: one session's enable_toolsets changes only its own listing", async () => {
+    const root = tempDir("signalbox-root-");
+    const store = tempDir("signalbox-store-");
+    const token = "toolsets-token-0123456789";
+    const config = parseConfig({ http: { tokens: [{ name: "t", token, agents: ["*"] }] } });
+    const ctx = createContext({ root: root.dir, storeDir: store.dir, config, logger: silentLogger, sweepMs: 0 });
+    const http = await createHttpServer(ctx, { listen: "127.0.0.1:0" });
+    const session = async () => {
+      const c = new Client({ name: "session", version: "0" });
+      await c.connect(new StreamableHTTPClientTransport(http.url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      return c;
+    };
+    const a = await session();
+    const b = await session();
+    cleanups.push(async () => {
+      await a.close();
+      await b.close();
+      await http.close();
+      await ctx.close();
+      root.cleanup();
+      store.cleanup();
+    });
+    await a.callTool({ name: "enable_toolsets", arguments: { toolsets: ["waves"] } });
+    expect(await names(a)).toContain("integrate_wave");
+    expect(await names(b)).toEqual(CORE);
   });
 });
