@@ -20,6 +20,7 @@ import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/context.js";
 import { ACTIVITY_PAGE_MAX, listActivity, type ActivityPage } from "../src/control/activity.js";
 import { jsonContents } from "./common.js";
+import { InvalidArgumentError } from "../src/errors.js";
 
 /** The fixed resource: the newest page. */
 export const ACTIVITY_URI = "signalbox://activity";
@@ -100,7 +101,7 @@ export function parseInstant(field: string, value: string, nowMs: number): numbe
   if (d) return nowMs - Number(d[1]) * (UNIT_MS[d[2] as string] as number);
   const ms = ISO_START.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new Error(`${field}: expected an ISO time (2025-01-31T12:00:00Z) or a duration ago (30s, 15m, 2h, 1d), got "${value}"`);
+    throw new InvalidArgumentError(field, `expected an ISO time (2025-01-31T12:00:00Z) or a duration ago (30s, 15m, 2h, 1d), got "${value}"`);
   }
   return ms;
 }
@@ -117,28 +118,28 @@ export function parseActivityQuery(vars: Variables, nowMs: number, defaultLimit:
   const given: Partial<Record<ActivityParam, string>> = {};
   for (const [name, value] of Object.entries(vars)) {
     if (!(ACTIVITY_PARAMS as readonly string[]).includes(name)) {
-      if (name === "") throw new Error(`uri: a query parameter has no name; accepted: ${ACTIVITY_PARAMS.join(", ")}`);
-      throw new Error(`${name}: not a parameter of ${ACTIVITY_URI}; accepted: ${ACTIVITY_PARAMS.join(", ")}`);
+      if (name === "") throw new InvalidArgumentError("uri", `a query parameter has no name; accepted: ${ACTIVITY_PARAMS.join(", ")}`);
+      throw new InvalidArgumentError(name, `not a parameter of ${ACTIVITY_URI}; accepted: ${ACTIVITY_PARAMS.join(", ")}`);
     }
-    if (Array.isArray(value)) throw new Error(`${name}: given ${value.length} times; give it once`);
+    if (Array.isArray(value)) throw new InvalidArgumentError(name, `given ${value.length} times; give it once`);
     if (value !== "") given[name as ActivityParam] = value;
   }
   const { agent_id, feature_id } = given;
   if (agent_id !== undefined && (agent_id.length > AGENT_ID_MAX || !/^[\w.:@/+-]+$/.test(agent_id))) {
-    throw new Error(`agent_id: expected an agent id (at most ${AGENT_ID_MAX} letters, digits and . _ - : @ / +), got "${agent_id}"`);
+    throw new InvalidArgumentError("agent_id", `expected an agent id (at most ${AGENT_ID_MAX} letters, digits and . _ - : @ / +), got "${agent_id}"`);
   }
   if (feature_id !== undefined && (feature_id.length > FEATURE_ID_MAX || feature_id.includes("\0"))) {
-    throw new Error(`feature_id: expected a feature id of at most ${FEATURE_ID_MAX} characters without NUL`);
+    throw new InvalidArgumentError("feature_id", `expected a feature id of at most ${FEATURE_ID_MAX} characters without NUL`);
   }
   const since = given.since === undefined ? null : parseInstant("since", given.since, nowMs);
   const until = given.until === undefined ? null : parseInstant("until", given.until, nowMs);
   if (since !== null && until !== null && since > until) {
-    throw new Error(`since: ${new Date(since).toISOString()} is after until ${new Date(until).toISOString()}`);
+    throw new InvalidArgumentError("since", `${new Date(since).toISOString()} is after until ${new Date(until).toISOString()}`);
   }
   let limit = defaultLimit;
   if (given.limit !== undefined) {
     limit = /^\d{1,4}$/.test(given.limit) ? Number(given.limit) : Number.NaN;
-    if (!(limit >= 1 && limit <= ACTIVITY_PAGE_MAX)) throw new Error(`limit: expected an integer 1..${ACTIVITY_PAGE_MAX}, got "${given.limit}"`);
+    if (!(limit >= 1 && limit <= ACTIVITY_PAGE_MAX)) throw new InvalidArgumentError("limit", `expected an integer 1..${ACTIVITY_PAGE_MAX}, got "${given.limit}"`);
   }
   return { agent_id: agent_id ?? null, feature_id: feature_id ?? null, since_ms: since, until_ms: until, cursor: given.cursor ?? null, limit };
 }

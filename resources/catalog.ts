@@ -7,6 +7,7 @@
 import { ResourceTemplate, type McpServer, type ResourceMetadata } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { NotFoundError } from "../src/errors.js";
 
 /** Reads a fixed resource. */
 export type ReadFixed = (uri: URL) => Promise<ReadResourceResult>;
@@ -43,6 +44,6 @@ export class ResourceCatalog {
       const vars = template.uriTemplate.match(uri);
       if (vars) return read(new URL(uri), vars);
     }
-    throw new Error(`uri: no resource "${uri}"; resources/list and resources/templates/list name them`);
+    throw new NotFoundError("uri", `uri: no resource "${uri}"; resources/list and resources/templates/list name them`);
   }
 }

@@ -4,6 +4,7 @@ import type { Context } from "../src/context.js";
 import { integrationReport, planIntegrations, waveIntegration } from "../src/control/integration.js";
 import { getPlan, listPlans, planCount } from "../src/plans.js";
 import { jsonContents } from "./common.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../src/errors.js";
 
 /**
  * `signalbox://waves` (plans newest first), `signalbox://waves/{plan_id}` (one
@@ -49,7 +50,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
     async (uri, vars) => {
       const id = String(vars.plan_id);
       const plan = getPlan(ctx.store, id);
-      if (!plan) throw new Error(`plan_id: no plan "${id}"; list them at signalbox://waves`);
+      if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${id}"; list them at signalbox://waves`);
       const integrations = planIntegrations(ctx, id).map((w) => ({ wave_number: w.wave_number, status: w.status, attempt: w.attempt, at: w.at }));
       return jsonContents(uri.href, { ...plan, integrations });
     },
@@ -89,13 +90,13 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
     async (uri, vars) => {
       const id = decodeURIComponent(String(vars.plan_id));
       const raw = String(vars.wave_number);
-      if (!/^\d{1,6}$/.test(raw)) throw new Error(`wave_number: expected a positive integer, got "${raw}"`);
+      if (!/^\d{1,6}$/.test(raw)) throw new InvalidArgumentError("wave_number", `expected a positive integer, got "${raw}"`);
       const n = Number(raw);
       ctx.store.env.resetReadTxn();
-      if (ctx.store.plans.get(id) === undefined) throw new Error(`plan_id: no plan "${id}"; list them at signalbox://waves`);
+      if (ctx.store.plans.get(id) === undefined) throw new NotFoundError("plan_id", `plan_id: no plan "${id}"; list them at signalbox://waves`);
       const wave = waveIntegration(ctx, id, n);
       const report = integrationReport(ctx, id, n);
-      if (!wave || !report) throw new Error(`wave_number: wave ${n} of plan "${id}" has not been integrated; integrate_wave once its features are completed`);
+      if (!wave || !report) throw new InvalidStateError("wave_number", `wave_number: wave ${n} of plan "${id}" has not been integrated; integrate_wave once its features are completed`);
       return jsonContents(uri.href, { ...report, wave_status: wave.status, wave_reasons: wave.reasons });
     },
   );

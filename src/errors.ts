@@ -6,6 +6,8 @@
  *
  * Codes (each raised by the class or module named):
  * - `invalid_argument`: an argument is malformed or out of its range ({@link InvalidArgumentError}, paths.ts KeyError);
+ * - `not_found`: an id names nothing (no such signal, plan, wave, gate, incident, review, checkpoint; a feature never started; an agent not registered where one must be) ({@link NotFoundError});
+ * - `invalid_state`: the thing named exists but its state refuses the request (already completed, closed or resumed; not open; active under another agent) ({@link InvalidStateError});
  * - `not_holder`: the lock belongs to another agent (locks.ts);
  * - `limit`: a configured limit would be passed (`limits.*`, `capacity.*`; {@link LimitError});
  * - `not_permitted`: the caller lacks the authority (control/authority.ts NotPermittedError);
@@ -21,6 +23,8 @@
 /** Every code a tool error may carry. */
 export const ERROR_CODES = [
   "invalid_argument",
+  "not_found",
+  "invalid_state",
   "not_holder",
   "limit",
   "not_permitted",
@@ -49,6 +53,22 @@ export class InvalidArgumentError extends SignalboxError {
   constructor(field: string, expected: string) {
     super("invalid_argument", field, `${field}: ${expected}`);
     this.name = "InvalidArgumentError";
+  }
+}
+
+/** An id that names nothing: `message` is the whole sentence, starting `<field>: `. */
+export class NotFoundError extends SignalboxError {
+  constructor(field: string, message: string) {
+    super("not_found", field, message);
+    this.name = "NotFoundError";
+  }
+}
+
+/** A thing that exists but is in a state that refuses the request: `message` is the whole sentence, starting `<field>: `. */
+export class InvalidStateError extends SignalboxError {
+  constructor(field: string, message: string) {
+    super("invalid_state", field, message);
+    this.name = "InvalidStateError";
   }
 }
 

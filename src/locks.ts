@@ -22,7 +22,7 @@
  * in this process's memory. The in-process event emitter only wakes local
  * waiters early; other processes are found by polling.
  */
-import { InvalidArgumentError, LimitError, NotHolderError } from "./errors.js";
+import { InvalidArgumentError, LimitError, NotHolderError, SignalboxError } from "./errors.js";
 import { EventEmitter } from "node:events";
 import type { Clock } from "./store/clock.js";
 import { monoToIso } from "./store/clock.js";
@@ -542,7 +542,7 @@ export class LockManager {
   release(agent: string, target: { lock_ids?: string[]; keys?: string[]; all?: boolean }): ReleaseResult {
     const selectors = [target.lock_ids, target.keys, target.all ? true : undefined].filter((s) => s !== undefined);
     if (selectors.length !== 1) {
-      throw new Error("lock_ids, paths, all: give exactly one of lock_ids, paths or all: true");
+      throw new SignalboxError("invalid_argument", "lock_ids", "lock_ids, paths, all: give exactly one of lock_ids, paths or all: true");
     }
     const result = this.store.write((): ReleaseResult => {
       const out: ReleaseResult = { released: [], stale: [], not_held: [] };

@@ -14,6 +14,7 @@
  *
  * Pure: no I/O, no module-level mutable state.
  */
+import { LimitError } from "./errors.js";
 import { endOfKeysBelow, type KeyEntry } from "./planning/key-index.js";
 import { PairRows } from "./planning/pair-rows.js";
 import type { PairBits } from "./reasons.js";
@@ -144,13 +145,15 @@ export class PairWorkGuard {
   ) {}
 
   /**
-   * @throws Error `<field>: the pairwise analysis needs more than <limit> pair
+   * @throws LimitError `<field>: the pairwise analysis needs more than <limit> pair
    *         visits (limits.pair_visits_per_check) ...` once the rows computed
    *         so far visited more than the limit.
    */
   check(): void {
     if (this.rows.visits <= this.limit) return;
-    throw new Error(
+    throw new LimitError(
+      this.field,
+      "limits.pair_visits_per_check",
       `${this.field}: the pairwise analysis needs more than ${this.limit} pair visits ` +
         `(limits.pair_visits_per_check = ${this.limit}; a pair counts once per shared key or group, from each side): ` +
         `${this.rows.n} tasks conflict too densely; split them into smaller calls or raise the limit`,

@@ -31,6 +31,7 @@ import { FirstPairs } from "./planning/first-pairs.js";
 import { runSteps, runStepsSliced, type Steps } from "./planning/steps.js";
 import { hasDependency, pairDirBits, R_INTEGRATION, R_RESOURCE, REASON_COUNT, REASON_TYPES, isConflict } from "./reasons.js";
 import type { PairResult, ReasonType, TaskSpec, Verdict } from "./tasks.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** The result of {@link checkParallel}. */
 export interface ParallelReport {
@@ -140,7 +141,7 @@ export function checkParallelSliced(tasks: TaskSpec[], opts: CheckParallelOption
 export function* checkParallelSteps(tasks: TaskSpec[], opts: CheckParallelOptions): Steps<ParallelReport> {
   const maxPairs = opts.maxPairs ?? DEFAULT_MAX_PAIRS;
   if (!Number.isInteger(maxPairs) || maxPairs < 0) {
-    throw new Error(`max_pairs: expected an integer >= 0, got ${String(opts.maxPairs)}`);
+    throw new InvalidArgumentError("max_pairs", `expected an integer >= 0, got ${String(opts.maxPairs)}`);
   }
   const analysis = analyzePairs(tasks, {
     root: opts.root,

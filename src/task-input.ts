@@ -14,6 +14,7 @@
 import type { DomainMap } from "./domains.js";
 import { normalizeKey } from "./paths.js";
 import type { TaskSpec } from "./tasks.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** A task after validation and key normalisation; `index` is its input position. */
 export interface NormalizedTask {
@@ -76,7 +77,7 @@ export function isCanonicalKey(raw: string): boolean {
  */
 function keyList(raw: unknown, root: string, owner: string, name: string): string[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new Error(`${owner}.${name}: expected an array of strings`);
+  if (!Array.isArray(raw)) throw new InvalidArgumentError(`${owner}.${name}`, `expected an array of strings`);
   const out: string[] = [];
   const seen = raw.length > 16 ? new Set<string>() : undefined;
   for (let k = 0; k < raw.length; k++) {
@@ -100,16 +101,16 @@ const NONE: readonly string[] = Object.freeze([]);
  */
 function nameList(raw: unknown, owner: string, name: string, strip?: string): readonly string[] {
   if (raw === undefined || raw === null) return NONE;
-  if (!Array.isArray(raw)) throw new Error(`${owner}.${name}: expected an array of strings`);
+  if (!Array.isArray(raw)) throw new InvalidArgumentError(`${owner}.${name}`, `expected an array of strings`);
   if (raw.length === 0) return NONE;
   const out: string[] = [];
   for (let k = 0; k < raw.length; k++) {
     const item: unknown = raw[k];
-    if (typeof item !== "string") throw new Error(`${owner}.${name}[${k}]: expected a string`);
-    if (item.includes("\0")) throw new Error(`${owner}.${name}[${k}]: contains a NUL byte`);
+    if (typeof item !== "string") throw new InvalidArgumentError(`${owner}.${name}[${k}]`, `expected a string`);
+    if (item.includes("\0")) throw new InvalidArgumentError(`${owner}.${name}[${k}]`, `contains a NUL byte`);
     let text = item.normalize("NFC").trim();
     if (strip !== undefined && text.startsWith(strip)) text = text.slice(strip.length).trim();
-    if (text === "") throw new Error(`${owner}.${name}[${k}]: is empty`);
+    if (text === "") throw new InvalidArgumentError(`${owner}.${name}[${k}]`, `is empty`);
     if (!out.includes(text)) out.push(text);
   }
   return out;
@@ -131,14 +132,14 @@ export function normalizeTasks(
   opts: TaskInputOptions,
 ): NormalizedTask[] {
   const { root, domains, field, noun } = opts;
-  if (!Array.isArray(specs)) throw new Error(`${field}: expected an array`);
+  if (!Array.isArray(specs)) throw new InvalidArgumentError(field, `expected an array`);
   const byId = new Map<string, number>();
   specs.forEach((spec, i) => {
     const f = `${field}[${i}]`;
-    if (spec === null || typeof spec !== "object") throw new Error(`${f}: expected an object`);
-    if (typeof spec.id !== "string" || spec.id.trim() === "") throw new Error(`${f}.id: must be a non-empty string`);
+    if (spec === null || typeof spec !== "object") throw new InvalidArgumentError(f, `expected an object`);
+    if (typeof spec.id !== "string" || spec.id.trim() === "") throw new InvalidArgumentError(`${f}.id`, `must be a non-empty string`);
     const first = byId.get(spec.id);
-    if (first !== undefined) throw new Error(`${f}.id: duplicate id "${spec.id}" (also ${field}[${first}])`);
+    if (first !== undefined) throw new InvalidArgumentError(`${f}.id`, `duplicate id "${spec.id}" (also ${field}[${first}])`);
     byId.set(spec.id, i);
   });
 
@@ -156,16 +157,16 @@ export function normalizeTasks(
     for (const dep of blockerIds) {
       const j = byId.get(dep);
       if (j === undefined) {
-        throw new Error(`${f}.blocked_by: unknown ${noun} "${dep}" (named by ${noun} "${spec.id}")`);
+        throw new InvalidArgumentError(`${f}.blocked_by`, `unknown ${noun} "${dep}" (named by ${noun} "${spec.id}")`);
       }
-      if (j === i) throw new Error(`${f}.blocked_by: dependency cycle: ${spec.id} -> ${spec.id}`);
+      if (j === i) throw new InvalidArgumentError(`${f}.blocked_by`, `dependency cycle: ${spec.id} -> ${spec.id}`);
       blockedBy.push(j);
     }
 
     let estimate = 1;
     if (spec.estimate !== undefined && spec.estimate !== null) {
       if (typeof spec.estimate !== "number" || !Number.isFinite(spec.estimate) || spec.estimate < 0) {
-        throw new Error(`${f}.estimate: expected a finite number >= 0, got ${String(spec.estimate)}`);
+        throw new InvalidArgumentError(`${f}.estimate`, `expected a finite number >= 0, got ${String(spec.estimate)}`);
       }
       estimate = spec.estimate;
     }
@@ -175,7 +176,7 @@ export function normalizeTasks(
     const serialized: string[] = [];
     if (spec.domain !== undefined && spec.domain !== null) {
       if (typeof spec.domain !== "string" || spec.domain.trim() === "") {
-        throw new Error(`${f}.domain: must be a non-empty string`);
+        throw new InvalidArgumentError(`${f}.domain`, `must be a non-empty string`);
       }
       const d = spec.domain.trim();
       taskDomains.push(d);
@@ -268,5 +269,5 @@ export function assertAcyclic(tasks: readonly NormalizedTask[], field: string): 
   if (cycle === undefined) return;
   const first = cycle[0] as number;
   const names = cycle.map((i) => tasks[i]?.id ?? String(i)).join(" -> ");
-  throw new Error(`${field}[${first}].blocked_by: dependency cycle: ${names}`);
+  throw new InvalidArgumentError(`${field}[${first}].blocked_by`, `dependency cycle: ${names}`);
 }

@@ -21,6 +21,7 @@ import { wavePrerequisites } from "./planning/wave-prerequisites.js";
 import { conflictBeyondDependency, flowDirBits, hasDependency, pairOrderOf, reasonTypesOf } from "./reasons.js";
 import type { NormalizedTask } from "./task-input.js";
 import type { PairOrder, ReasonType, TaskSpec } from "./tasks.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** One execution wave (parallel-execution-protocol.md §2.1). */
 export interface Wave {
@@ -125,7 +126,7 @@ export function planWavesSliced(features: TaskSpec[], opts: PlanWavesOptions, sl
 export function* planWavesSteps(features: TaskSpec[], opts: PlanWavesOptions): Steps<WavePlanBody> {
   const maxParallel = opts.maxParallel ?? Infinity;
   if (opts.maxParallel !== undefined && (!Number.isInteger(opts.maxParallel) || opts.maxParallel < 1)) {
-    throw new Error(`max_parallel: expected an integer >= 1, got ${String(opts.maxParallel)}`);
+    throw new InvalidArgumentError("max_parallel", `expected an integer >= 1, got ${String(opts.maxParallel)}`);
   }
   const analysis = analyzePairs(features, {
     root: opts.root,

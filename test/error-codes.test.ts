@@ -36,4 +36,19 @@ describe("error codes", () => {
     const r = await h.call("release_lock", { agent_id: "bob", paths: ["src/a.ts"] });
     expect((r.content as { text: string }[])[0]!.text).toMatch(/^paths: /);
   });
+
+  it("not_found for an id that names nothing, invalid_state for a thing in the wrong state", async () => {
+    h = await connect();
+    expect(codeOf(await h.call("resolve_audit_signal", { signal_id: "sig-99", agent_id: "alice", resolution: "x" }))).toEqual({
+      code: "not_found",
+      field: "signal_id",
+    });
+    expect(codeOf(await h.call("complete_feature", { feature_id: "F9", agent_id: "alice" }))).toEqual({ code: "not_found", field: "feature_id" });
+    await h.ok("start_feature", { feature_id: "F1", agent_id: "alice" });
+    await h.ok("complete_feature", { feature_id: "F1", agent_id: "alice" });
+    const twice = await h.call("complete_feature", { feature_id: "F1", agent_id: "alice" });
+    expect(codeOf(twice)).toEqual({ code: "invalid_state", field: "feature_id" });
+    expect((twice.content as { text: string }[])[0]!.text).toMatch(/^feature_id: "F1" is completed /);
+    expect(codeOf(await h.call("start_feature", { feature_id: "F1", agent_id: "alice" }))).toEqual({ code: "invalid_state", field: "feature_id" });
+  });
 });

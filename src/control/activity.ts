@@ -50,6 +50,7 @@
 import { atStoreQuota } from "../store/guard.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { seq12, type ActivityRecord } from "./records.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** Longest summary kept, in characters (longer ones are cut with an ellipsis). */
 export const ACTIVITY_SUMMARY_MAX = 300;
@@ -220,11 +221,11 @@ export interface ActivityPage {
 export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityPage {
   const { activity } = env.store;
   if (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > ACTIVITY_PAGE_MAX) {
-    throw new Error(`limit: expected an integer 1..${ACTIVITY_PAGE_MAX}, got ${filter.limit}`);
+    throw new InvalidArgumentError("limit", `expected an integer 1..${ACTIVITY_PAGE_MAX}, got ${filter.limit}`);
   }
   let below = Number.POSITIVE_INFINITY;
   if (filter.cursor !== undefined && filter.cursor !== null && filter.cursor !== "") {
-    if (!/^\d{1,12}$/.test(filter.cursor)) throw new Error(`cursor: expected a next_cursor returned by an earlier page, got "${filter.cursor}"`);
+    if (!/^\d{1,12}$/.test(filter.cursor)) throw new InvalidArgumentError("cursor", `expected a next_cursor returned by an earlier page, got "${filter.cursor}"`);
     below = Number(filter.cursor);
   }
   env.store.env.resetReadTxn();

@@ -43,6 +43,7 @@ import {
 } from "./records.js";
 import { createSignal, listSignals, resolveSignal } from "./signals.js";
 import { openPausingSignals, pausesFor, signalPauses } from "./stops.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** Counter name of audit handoff sequence numbers. */
 export const HANDOFF_COUNTER = "audit_handoff_seq";
@@ -81,10 +82,10 @@ export interface EmitResult {
 export function emitAuditSignal(env: ControlEnv, input: AuditSignalInput): EmitResult {
   const algedonic = input.algedonic ?? false;
   if (algedonic && input.level === "GREEN") {
-    throw new Error("algedonic: a security/ethics signal cannot be GREEN; use RED (or YELLOW)");
+    throw new InvalidArgumentError("algedonic", "a security/ethics signal cannot be GREEN; use RED (or YELLOW)");
   }
   if (input.level === "RED" && !algedonic && !input.feature_id) {
-    throw new Error("feature_id: a RED signal pauses the coders of a feature; name the feature (or set algedonic for a security/ethics finding)");
+    throw new InvalidArgumentError("feature_id", "a RED signal pauses the coders of a feature; name the feature (or set algedonic for a security/ethics finding)");
   }
   const { agent_id, ...signal } = input;
   return env.store.write(() => {

@@ -36,6 +36,7 @@ import { agentsOnFeature, allAgents, isAvailable } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { CheckpointRecord } from "./records.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Longest checkpoint name accepted (the tool schema enforces the same). */
 export const CHECKPOINT_NAME_MAX = 200;
@@ -82,7 +83,7 @@ function getRecord(env: ControlEnv, name: string): CheckpointRecord | undefined 
 
 function checkName(name: string): void {
   if (name.length === 0 || name.length > CHECKPOINT_NAME_MAX || name.includes("\0")) {
-    throw new Error(`name: expected 1..${CHECKPOINT_NAME_MAX} characters without NUL`);
+    throw new InvalidArgumentError("name", `expected 1..${CHECKPOINT_NAME_MAX} characters without NUL`);
   }
 }
 
@@ -117,14 +118,14 @@ export function checkpointView(c: CheckpointRecord): CheckpointView {
 function requireRecord(env: ControlEnv, name: string): CheckpointRecord {
   checkName(name);
   const rec = getRecord(env, name);
-  if (!rec) throw new Error(`name: no checkpoint "${name}"; request_checkpoint opens one`);
+  if (!rec) throw new NotFoundError("name", `name: no checkpoint "${name}"; request_checkpoint opens one`);
   return rec;
 }
 
 function requireOpen(env: ControlEnv, name: string): CheckpointRecord {
   const rec = requireRecord(env, name);
   if (rec.status !== "open") {
-    throw new Error(`name: checkpoint "${name}" was already resumed by ${rec.resumed_by ?? "?"} at ${rec.resumed_at ?? "?"}`);
+    throw new InvalidStateError("name", `name: checkpoint "${name}" was already resumed by ${rec.resumed_by ?? "?"} at ${rec.resumed_at ?? "?"}`);
   }
   return rec;
 }
@@ -144,7 +145,8 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
   return store.write(() => {
     const prev = getRecord(env, req.name);
     if (prev && prev.status === "open") {
-      throw new Error(
+      throw new InvalidStateError(
+        "name",
         `name: checkpoint "${req.name}" is already open (requested by ${prev.requested_by} at ${prev.requested_at}: ${prev.reason}); ` +
           `resume_checkpoint it first or choose another name`,
       );
@@ -209,7 +211,7 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
   return store.write(() => {
     const rec = requireOpen(env, name);
     if (rec.requested_by === agentId) {
-      throw new Error(`agent_id: ${agentId} requested checkpoint "${name}"; run the integration, then resume_checkpoint`);
+      throw new InvalidStateError("agent_id", `agent_id: ${agentId} requested checkpoint "${name}"; run the integration, then resume_checkpoint`);
     }
     if (rec.arrived.some((a) => a.agent_id === agentId)) return { checkpoint: checkpointView(rec), newly: false };
     const wasComplete = missingOf(rec).length === 0;

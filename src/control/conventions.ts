@@ -26,6 +26,7 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { openEscalation } from "./escalations.js";
 import { deliver } from "./inbox.js";
 import type { ConventionRecord, EscalationRecord } from "./records.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** The scope that covers the whole project. */
 export const ALL_SCOPE = "**";
@@ -42,7 +43,7 @@ function compileGlob(glob: string, field: string): (input: string) => boolean {
   try {
     return picomatch(glob, { dot: true });
   } catch (err) {
-    throw new Error(`${field}: invalid glob \`${glob}\` (${(err as Error).message})`);
+    throw new InvalidArgumentError(field, `invalid glob \`${glob}\` (${(err as Error).message})`);
   }
 }
 
@@ -56,12 +57,12 @@ function compileGlob(glob: string, field: string): (input: string) => boolean {
  *         the root, an over-long scope or an invalid glob.
  */
 export function normalizeScope(raw: string, root: string, field = "scope"): string {
-  if (raw.includes("\0")) throw new Error(`${field}: contains a NUL byte`);
+  if (raw.includes("\0")) throw new InvalidArgumentError(field, `contains a NUL byte`);
   let s = raw.normalize("NFC").trim().replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-  if (s === "") throw new Error(`${field}: is empty; expected a glob (\`app/actions/**\`, \`**\`) or a directory (\`app/\`)`);
+  if (s === "") throw new InvalidArgumentError(field, `is empty; expected a glob (\`app/actions/**\`, \`**\`) or a directory (\`app/\`)`);
   if (isNamed(s)) {
     if (!isGlob(s)) return normalizeKey(s, root, field);
-    if (Buffer.byteLength(s) > MAX_KEY_BYTES) throw new Error(`${field}: is longer than ${MAX_KEY_BYTES} bytes`);
+    if (Buffer.byteLength(s) > MAX_KEY_BYTES) throw new InvalidArgumentError(field, `is longer than ${MAX_KEY_BYTES} bytes`);
     compileGlob(s, field);
     return s;
   }
@@ -69,11 +70,11 @@ export function normalizeScope(raw: string, root: string, field = "scope"): stri
     const rootPosix = root.replace(/\\/g, "/").replace(/\/+$/, "");
     const trailing = s.endsWith("/");
     const rel = path.posix.relative(rootPosix, path.posix.normalize(s));
-    if (rel.startsWith("..") || path.posix.isAbsolute(rel)) throw new Error(`${field}: \`${raw}\` is outside the project root ${root}`);
+    if (rel.startsWith("..") || path.posix.isAbsolute(rel)) throw new InvalidArgumentError(field, `\`${raw}\` is outside the project root ${root}`);
     s = rel === "" ? "." : trailing ? `${rel}/` : rel;
   }
   s = path.posix.normalize(s);
-  if (s === ".." || s.startsWith("../")) throw new Error(`${field}: \`${raw}\` leaves the project root`);
+  if (s === ".." || s.startsWith("../")) throw new InvalidArgumentError(field, `\`${raw}\` leaves the project root`);
   s = s.replace(/^(\.\/)+/, "");
   if (s === "" || s === "." || s === "./" || s === "**" || s === "**/" || s === "**/*") return ALL_SCOPE;
   if (!isGlob(s)) return normalizeKey(s, root, field);
@@ -82,7 +83,7 @@ export function normalizeScope(raw: string, root: string, field = "scope"): stri
     const base = s.slice(0, -2);
     if (!isGlob(base)) return normalizeKey(base, root, field);
   }
-  if (Buffer.byteLength(s) > MAX_KEY_BYTES) throw new Error(`${field}: is longer than ${MAX_KEY_BYTES} bytes`);
+  if (Buffer.byteLength(s) > MAX_KEY_BYTES) throw new InvalidArgumentError(field, `is longer than ${MAX_KEY_BYTES} bytes`);
   compileGlob(s, field);
   return s;
 }
@@ -193,8 +194,8 @@ function sameClash(e: EscalationRecord, c: ConventionInput): boolean {
 export function setConvention(env: ControlEnv, input: ConventionInput): SetConventionResult {
   const key = input.key.trim();
   const value = input.value.trim();
-  if (key === "" || key.includes("\0")) throw new Error(`key: expected a non-empty name without NUL bytes, e.g. action_naming`);
-  if (value === "" || value.includes("\0")) throw new Error(`value: expected a non-empty value without NUL bytes`);
+  if (key === "" || key.includes("\0")) throw new InvalidArgumentError("key", `expected a non-empty name without NUL bytes, e.g. action_naming`);
+  if (value === "" || value.includes("\0")) throw new InvalidArgumentError("value", `expected a non-empty value without NUL bytes`);
   const c: ConventionInput = { ...input, key, value };
   const { store, clock } = env;
   return store.write(() => {

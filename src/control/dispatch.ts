@@ -51,6 +51,7 @@ import { admitActive, checkCapacity, type CapacityUse } from "./capacity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { AgentRecord, FeatureRecord } from "./records.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** The answer of {@link dispatchAgents}. */
 export interface DispatchResult {
@@ -78,8 +79,9 @@ function dispatcherOf(entries: readonly DispatchEntry[], by: string | undefined)
   const orchestrators = entries.flatMap((e, i) => (e.role === "orchestrator" ? [{ actor: e.agent_id, field: `agents[${i}].agent_id` }] : []));
   if (orchestrators.length === 1) return orchestrators[0] as Dispatcher;
   if (entries.length === 1) return { actor: (entries[0] as DispatchEntry).agent_id, field: "agents[0].agent_id" };
-  throw new Error(
-    "by: name the orchestrator dispatching this batch (without by, a batch is dispatched by its one entry with role orchestrator, or is one agent registering itself)",
+  throw new InvalidArgumentError(
+    "by",
+    "name the orchestrator dispatching this batch (without by, a batch is dispatched by its one entry with role orchestrator, or is one agent registering itself)",
   );
 }
 
@@ -178,7 +180,7 @@ function selfRegistration(env: ControlEnv, own: DispatchEntry, at: number): void
 export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase = DEFAULT_PHASE, by?: string, vouch?: Vouch | null): DispatchResult {
   const seen = new Set<string>();
   entries.forEach((e, i) => {
-    if (seen.has(e.agent_id)) throw new Error(`agents[${i}].agent_id: "${e.agent_id}" appears twice in this batch`);
+    if (seen.has(e.agent_id)) throw new InvalidArgumentError(`agents[${i}].agent_id`, `"${e.agent_id}" appears twice in this batch`);
     seen.add(e.agent_id);
   });
   const d = dispatcherOf(entries, by);
@@ -266,19 +268,19 @@ export function reassignFeature(
   vouch?: Vouch | null,
 ): { feature_id: string; from_agent: string; to_agent: string; from_available: boolean; decision_seq: number } {
   const { store, clock } = env;
-  if (r.from_agent === r.to_agent) throw new Error(`to_agent: must differ from from_agent ("${r.from_agent}")`);
+  if (r.from_agent === r.to_agent) throw new InvalidArgumentError("to_agent", `must differ from from_agent ("${r.from_agent}")`);
   return store.write(() => {
     requireOrchestrator(env, r.by, vouch, "by", "reassign a feature");
     const to = getAgent(env, r.to_agent);
-    if (!to) throw new Error(`to_agent: "${r.to_agent}" is not registered; dispatch it first with dispatch_agents`);
+    if (!to) throw new NotFoundError("to_agent", `to_agent: "${r.to_agent}" is not registered; dispatch it first with dispatch_agents`);
     const from = getAgent(env, r.from_agent);
     const feature = store.features.get(`F${r.feature_id}`) as FeatureRecord | undefined;
     const owner = feature?.status === "active" ? feature.agent_id : from?.feature_id === r.feature_id ? r.from_agent : null;
     if (owner !== r.from_agent) {
       const whose = feature ? `${feature.status}, agent "${feature.agent_id}"` : "not assigned to it";
-      throw new Error(`from_agent: feature ${r.feature_id} is not ${r.from_agent}'s (${whose})`);
+      throw new InvalidStateError("from_agent", `from_agent: feature ${r.feature_id} is not ${r.from_agent}'s (${whose})`);
     }
-    if (feature?.status === "completed") throw new Error(`feature_id: ${r.feature_id} is already completed`);
+    if (feature?.status === "completed") throw new InvalidStateError("feature_id", `feature_id: ${r.feature_id} is already completed`);
     admitActive(env, to.agent_id, to.role, r.by);
     const fromAvailable = from ? isAvailable(env, from) : false;
     unassignFeature(env, r.from_agent, r.feature_id);

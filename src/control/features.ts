@@ -40,6 +40,7 @@ import { describeBlocker, featureCompleteGates } from "./gates.js";
 import type { FeatureRecord, MigrationRecord, SchemaChange } from "./records.js";
 import { autoResolveSignals } from "./signals.js";
 import { openCheckpoints, openPausingSignals, pausesFor } from "./stops.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Most items of any list in a lifecycle answer; the `*_total` fields count them all. */
 export const LIFECYCLE_LIST_CAP = 100;
@@ -49,7 +50,7 @@ const SYSTEM = "signalbox";
 
 /** Ids are parts of NUL-separated keys (records.ts): refuse a NUL byte, naming the field. */
 function checkId(field: string, value: string | null | undefined): void {
-  if (value?.includes("\0")) throw new Error(`${field}: must not contain a NUL byte`);
+  if (value?.includes("\0")) throw new InvalidArgumentError(field, `must not contain a NUL byte`);
 }
 
 function featureKey(featureId: string): string {
@@ -108,11 +109,11 @@ export function archivedAttempts(env: ControlEnv, featureId: string): number {
 function resolvePlan(env: ControlEnv, featureId: string, planId: string | null | undefined): { plan_id: string; spec: PlanSpec } | null {
   if (planId === undefined || planId === null) return newestPlanWith(env.store, featureId) ?? null;
   if (env.store.plans.get(planId) === undefined) {
-    throw new Error(`plan_id: no plan "${planId}"; list them at signalbox://waves`);
+    throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
   }
   const spec = getPlanSpec(env.store, planId);
-  if (!spec) throw new Error(`plan_id: plan "${planId}" was stored without feature specs; plan the features again with plan_waves`);
-  if (!spec.has(featureId)) throw new Error(`feature_id: "${featureId}" is not a feature of plan "${planId}"`);
+  if (!spec) throw new InvalidStateError("plan_id", `plan_id: plan "${planId}" was stored without feature specs; plan the features again with plan_waves`);
+  if (!spec.has(featureId)) throw new NotFoundError("feature_id", `feature_id: "${featureId}" is not a feature of plan "${planId}"`);
   return { plan_id: planId, spec };
 }
 
@@ -184,10 +185,11 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
     const plan = resolvePlan(env, feature_id, input.plan_id);
     const prev = getFeature(env, feature_id);
     if (prev?.status === "completed") {
-      throw new Error(`feature_id: "${feature_id}" is already completed (by agent "${prev.agent_id}" at ${prev.ended_at ?? "?"})`);
+      throw new InvalidStateError("feature_id", `feature_id: "${feature_id}" is already completed (by agent "${prev.agent_id}" at ${prev.ended_at ?? "?"})`);
     }
     if (prev?.status === "active" && prev.agent_id !== agent_id) {
-      throw new Error(
+      throw new InvalidStateError(
+        "feature_id",
         `feature_id: "${feature_id}" is active, held by agent "${prev.agent_id}" since ${prev.started_at}; ask the orchestrator to reassign_feature or fail_feature it`,
       );
     }
@@ -341,7 +343,7 @@ function normaliseChanges(featureId: string, changes: SchemaChangeInput[]): Sche
   changes.forEach((c, i) => {
     let table = c.table.normalize("NFC").trim();
     if (table.startsWith("table:")) table = table.slice(6).trim();
-    if (table === "") throw new Error(`schema_changes[${i}].table: is empty`);
+    if (table === "") throw new InvalidArgumentError(`schema_changes[${i}].table`, `is empty`);
     const operation = (c.operation ?? "modify").trim() || "modify";
     if (!out.some((o) => o.table === table && o.operation === operation)) out.push({ feature_id: featureId, table, operation, committed: true });
   });
@@ -352,7 +354,7 @@ function normaliseChanges(featureId: string, changes: SchemaChangeInput[]): Sche
 function uniqueMigrations(migrations: readonly MigrationRecord[]): MigrationRecord[] {
   const seen = new Set<string>();
   migrations.forEach((m, i) => {
-    if (seen.has(m.path)) throw new Error(`migrations[${i}].path: "${m.path}" is listed twice`);
+    if (seen.has(m.path)) throw new InvalidArgumentError(`migrations[${i}].path`, `"${m.path}" is listed twice`);
     seen.add(m.path);
   });
   return migrations.map((m) => ({ path: m.path, revision: m.revision ?? null, down_revision: m.down_revision ?? null }));
@@ -361,9 +363,9 @@ function uniqueMigrations(migrations: readonly MigrationRecord[]): MigrationReco
 /** The active record of `featureId` and the check that `agentId` may act on it. */
 function activeRecord(env: ControlEnv, featureId: string): FeatureRecord {
   const rec = getFeature(env, featureId);
-  if (!rec) throw new Error(`feature_id: "${featureId}" was never started; start_feature first`);
+  if (!rec) throw new NotFoundError("feature_id", `feature_id: "${featureId}" was never started; start_feature first`);
   if (rec.status !== "active") {
-    throw new Error(`feature_id: "${featureId}" is ${rec.status} (agent "${rec.agent_id}", ${rec.ended_at ?? "?"}); only an active feature can end`);
+    throw new InvalidStateError("feature_id", `feature_id: "${featureId}" is ${rec.status} (agent "${rec.agent_id}", ${rec.ended_at ?? "?"}); only an active feature can end`);
   }
   return rec;
 }
@@ -402,19 +404,20 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
   return store.write((): CompleteResult => {
     const rec = activeRecord(env, feature_id);
     if (rec.agent_id !== agent_id) {
-      throw new Error(`agent_id: "${feature_id}" is held by agent "${rec.agent_id}", not "${agent_id}"; only its agent completes it`);
+      throw new NotPermittedError("agent_id", `"${feature_id}" is held by agent "${rec.agent_id}", not "${agent_id}"`, "only its agent completes it");
     }
     const pauses = pausesFor(env, agent_id, feature_id);
     if (pauses.length > 0) {
       const s = pauses[0] as (typeof pauses)[number];
-      throw new Error(
+      throw new InvalidStateError(
+        "agent_id",
         `agent_id: "${agent_id}" is paused by ${s.signal_id} (${s.level}${s.algedonic ? " algedonic" : ""}: ${s.summary}, from ${s.emitted_by}); ` +
           `it must be resolved (resolve_audit_signal) before ${feature_id} can complete`,
       );
     }
     const blocking = featureCompleteGates(env, feature_id, rec.attempts).filter((g) => g.required && g.status !== "passed");
     if (blocking.length > 0) {
-      throw new Error(`feature_id: "${feature_id}" is held back by ${blocking.length} required gate(s): ${blocking.slice(0, 10).map(describeBlocker).join("; ")}`);
+      throw new InvalidStateError("feature_id", `feature_id: "${feature_id}" is held back by ${blocking.length} required gate(s): ${blocking.slice(0, 10).map(describeBlocker).join("; ")}`);
     }
     const spec = rec.plan_id ? getPlanSpec(store, rec.plan_id) : undefined;
     const declared = (spec?.get(feature_id)?.schema_changes ?? []).map((table) => ({ table }));

@@ -37,6 +37,7 @@ import { deliver } from "./inbox.js";
 import { seq12, type FeatureRecord, type GateRecord, type GateResultRecord, type GateTrigger, type Role } from "./records.js";
 import { latestReview } from "./reviews.js";
 import { currentWaveMerge } from "./wave-git.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Decision type of gate definitions (src/decisions.ts DECISION_TYPES). */
 const GATE_DECISION: DecisionType = "gate";
@@ -70,7 +71,7 @@ export interface FeatureAttempt {
 
 /** Ids are parts of NUL-separated keys (records.ts): refuse a NUL byte, naming the field. */
 function checkId(field: string, value: string | null | undefined): void {
-  if (value?.includes("\0")) throw new Error(`${field}: must not contain a NUL byte`);
+  if (value?.includes("\0")) throw new InvalidArgumentError(field, `must not contain a NUL byte`);
 }
 
 function wave6(n: number): string {
@@ -266,7 +267,7 @@ export function defineGate(env: ControlEnv, input: GateDefinition, vouch?: Vouch
   const { store, clock } = env;
   checkId("name", input.name);
   const criteria = input.criteria.trim();
-  if (criteria === "") throw new Error("criteria: expected what must be validated, got blank text");
+  if (criteria === "") throw new InvalidArgumentError("criteria", "expected what must be validated, got blank text");
   const next = {
     name: input.name,
     trigger: input.trigger,
@@ -344,14 +345,14 @@ function present(v: unknown): boolean {
 function checkTargetFields(gate: GateRecord, input: GateResultInput): void {
   const label = `gate "${gate.name}" (trigger ${gate.trigger})`;
   if (gate.trigger === "wave_integration") {
-    if (present(input.feature_id)) throw new Error(`feature_id: ${label} is about a wave: give plan_id and wave_number, not feature_id`);
-    if (!present(input.plan_id)) throw new Error(`plan_id: ${label} is about a wave: give plan_id and wave_number`);
-    if (!present(input.wave_number)) throw new Error(`wave_number: ${label} is about a wave: give plan_id and wave_number`);
+    if (present(input.feature_id)) throw new InvalidArgumentError("feature_id", `${label} is about a wave: give plan_id and wave_number, not feature_id`);
+    if (!present(input.plan_id)) throw new InvalidArgumentError("plan_id", `${label} is about a wave: give plan_id and wave_number`);
+    if (!present(input.wave_number)) throw new InvalidArgumentError("wave_number", `${label} is about a wave: give plan_id and wave_number`);
     return;
   }
-  if (present(input.plan_id)) throw new Error(`plan_id: ${label} is about a feature: give feature_id, not plan_id`);
-  if (present(input.wave_number)) throw new Error(`wave_number: ${label} is about a feature: give feature_id, not wave_number`);
-  if (!present(input.feature_id)) throw new Error(`feature_id: ${label} is about a feature: give feature_id`);
+  if (present(input.plan_id)) throw new InvalidArgumentError("plan_id", `${label} is about a feature: give feature_id, not plan_id`);
+  if (present(input.wave_number)) throw new InvalidArgumentError("wave_number", `${label} is about a feature: give feature_id, not wave_number`);
+  if (!present(input.feature_id)) throw new InvalidArgumentError("feature_id", `${label} is about a feature: give feature_id`);
 }
 
 /** Refuse a recorder that is neither registered with the responsible role nor an orchestrator. */
@@ -385,7 +386,8 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
     const gate = getGate(env, input.gate);
     if (!gate) {
       const names = allGates(env).map((g) => g.name);
-      throw new Error(
+      throw new NotFoundError(
+        "gate",
         `gate: no gate "${input.gate}"; define it with define_gate${names.length > 0 ? ` (defined: ${names.slice(0, 20).join(", ")}${names.length > 20 ? ", ..." : ""})` : ""}`,
       );
     }
@@ -403,12 +405,13 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
       const planId = input.plan_id as string;
       const waveNumber = input.wave_number as number;
       const plan = store.plans.get(planId) as StoredPlan | undefined;
-      if (!plan) throw new Error(`plan_id: no plan "${planId}"; list them at signalbox://waves`);
+      if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
       const wave = plan.waves.find((w) => w.wave_number === waveNumber);
-      if (!wave) throw new Error(`wave_number: plan "${planId}" has no wave ${waveNumber} (waves 1..${plan.waves.length})`);
+      if (!wave) throw new NotFoundError("wave_number", `wave_number: plan "${planId}" has no wave ${waveNumber} (waves 1..${plan.waves.length})`);
       const merged = waveCommit(env, planId, waveNumber);
       if (merged !== null && present(input.commit) && input.commit !== merged) {
-        throw new Error(
+        throw new InvalidStateError(
+          "commit",
           `commit: ${input.commit} is not the current merged commit of wave ${waveNumber} of plan "${planId}" (${merged}, at ${currentWaveMerge(env, planId, waveNumber)?.ref ?? "?"}); test that commit and record its result`,
         );
       }
@@ -419,7 +422,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
     } else {
       const featureId = input.feature_id as string;
       const feature = getFeature(env, featureId);
-      if (!feature) throw new Error(`feature_id: "${featureId}" was never started; a gate result is about a started feature's attempt`);
+      if (!feature) throw new NotFoundError("feature_id", `feature_id: "${featureId}" was never started; a gate result is about a started feature's attempt`);
       key = featureTarget(featureId);
       planOfTarget = feature.plan_id;
       attempt = feature.attempts;

@@ -21,6 +21,7 @@ import { agentsInDomain, getAgent, ORCHESTRATOR_INBOX, orchestratorInboxes } fro
 import type { ControlEnv } from "./env.js";
 import { acknowledgeMessages, deliver } from "./inbox.js";
 import { cap } from "./page.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** What the discovering agent reports. `files` are normalised keys (the caller normalises). */
 export interface HandoffInput {
@@ -133,7 +134,7 @@ export interface AcknowledgeResult {
  */
 export function acknowledgeInbox(env: ControlEnv, agent: string, ids: readonly string[]): AcknowledgeResult {
   ids.forEach((id, i) => {
-    if (!/^m-\d{1,12}$/.test(id)) throw new Error(`message_ids[${i}]: expected a message id like m-12, got "${id}"`);
+    if (!/^m-\d{1,12}$/.test(id)) throw new InvalidArgumentError(`message_ids[${i}]`, `expected a message id like m-12, got "${id}"`);
   });
   const distinct = [...new Set(ids)];
   return env.store.write(() => {

@@ -23,6 +23,7 @@ import { nextCounter } from "../store/index.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { paginate, type Page } from "./page.js";
 import { seq12, type MessageKind, type MessagePriority, type MessageRecord } from "./records.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** What a sender supplies; the inbox adds id, recipient and times. */
 export interface Outgoing {
@@ -177,7 +178,7 @@ export function acknowledgeMessages(env: ControlEnv, agent: string, ids: string[
   const at = nowIso(env);
   ids.forEach((id, i) => {
     const m = /^m-(\d{1,12})$/.exec(id);
-    if (!m) throw new Error(`message_ids[${i}]: expected a message id like m-12, got "${id}"`);
+    if (!m) throw new InvalidArgumentError(`message_ids[${i}]`, `expected a message id like m-12, got "${id}"`);
     const seq = Number(m[1]);
     const key = `I${agent}\0${seq12(seq)}`;
     const rec = env.store.messages.get(key) as MessageRecord | undefined;

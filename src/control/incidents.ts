@@ -31,6 +31,7 @@ import { orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { seq12, type EmergencyType, type IncidentRecord } from "./records.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Counter name of incident sequence numbers. */
 export const INCIDENT_COUNTER = "incident_seq";
@@ -68,7 +69,7 @@ export function getIncident(env: ControlEnv, incidentId: string): IncidentRecord
 /** `text` trimmed; throws naming `field` when nothing is left. */
 function required(field: string, text: string, what: string): string {
   const t = text.trim();
-  if (t === "") throw new Error(`${field}: expected ${what}, got an empty text`);
+  if (t === "") throw new InvalidArgumentError(field, `expected ${what}, got an empty text`);
   return t;
 }
 
@@ -173,9 +174,9 @@ export function closeIncident(env: ControlEnv, input: IncidentClosure, vouch?: V
   const { store } = env;
   return store.write(() => {
     const rec = getIncident(env, input.incident_id);
-    if (!rec) throw new Error(`incident_id: no incident "${input.incident_id}" (ids look like inc-3; see signalbox://incidents)`);
+    if (!rec) throw new NotFoundError("incident_id", `incident_id: no incident "${input.incident_id}" (ids look like inc-3; see signalbox://incidents)`);
     if (rec.status === "closed") {
-      throw new Error(`incident_id: ${rec.incident_id} was already closed by ${rec.closed_by} at ${rec.closed_at} (decision #${rec.decision_seq})`);
+      throw new InvalidStateError("incident_id", `incident_id: ${rec.incident_id} was already closed by ${rec.closed_by} at ${rec.closed_at} (decision #${rec.decision_seq})`);
     }
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", "close an incident");
     const decision = appendDecision(store, env.clock, {

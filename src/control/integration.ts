@@ -45,6 +45,7 @@ import { seq12, type FeatureRecord, type MigrationRecord, type WaveIntegrationRe
 import { latestReview, withdrawReviews } from "./reviews.js";
 import { clearWaveMerge, judgeChanges, putWaveMerge, type JudgedChanges, type WaveGitInput, type WaveMergeRecord } from "./wave-git.js";
 import { autoResolveSignals } from "./signals.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Most items of each list in an integration report or a rollback answer; `*_total` fields count them all. */
 export const INTEGRATION_LIST_CAP = 200;
@@ -148,13 +149,13 @@ export function planIntegrations(env: ControlEnv, planId: string): WaveIntegrati
 
 /** The plan and the wave named by a call. @throws Error naming `plan_id` or `wave_number`. */
 function planWave(env: ControlEnv, planId: string, waveNumber: number): { plan: StoredPlan; features: string[] } {
-  if (planId.includes("\0")) throw new Error("plan_id: must not contain a NUL byte");
+  if (planId.includes("\0")) throw new InvalidArgumentError("plan_id", "must not contain a NUL byte");
   const plan = env.store.plans.get(planId) as StoredPlan | undefined;
-  if (!plan) throw new Error(`plan_id: no plan "${planId}"; list them at signalbox://waves`);
+  if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
   const wave = plan.waves.find((w) => w.wave_number === waveNumber);
   if (!wave) {
     const numbers = plan.waves.map((w) => w.wave_number);
-    throw new Error(`wave_number: plan "${planId}" has waves ${numbers.length > 0 ? `${Math.min(...numbers)}..${Math.max(...numbers)}` : "none"}, not ${waveNumber}`);
+    throw new NotFoundError("wave_number", `wave_number: plan "${planId}" has waves ${numbers.length > 0 ? `${Math.min(...numbers)}..${Math.max(...numbers)}` : "none"}, not ${waveNumber}`);
   }
   return { plan, features: wave.features };
 }
@@ -235,14 +236,16 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     const { features: ids } = planWave(env, plan_id, wave_number);
     const prev = waveIntegration(env, plan_id, wave_number);
     if (prev?.status === "integrated") {
-      throw new Error(
+      throw new InvalidStateError(
+        "wave_number",
         `wave_number: wave ${wave_number} of plan "${plan_id}" is already integrated (attempt ${prev.attempt}, by ${prev.by} at ${prev.at}); rollback_wave first to integrate it again`,
       );
     }
     const records = ids.map((id) => ({ id, rec: getFeature(env, id) }));
     const notDone = records.filter(({ rec }) => rec?.status !== "completed");
     if (notDone.length > 0) {
-      throw new Error(
+      throw new InvalidStateError(
+        "wave_number",
         `wave_number: wave ${wave_number} of plan "${plan_id}" is not complete: ${cap(notDone, 20).items.map(({ id, rec }) => describeState(rec, id)).join(", ")}` +
           `${notDone.length > 20 ? ` and ${notDone.length - 20} more` : ""}; integrate_wave runs once every feature of the wave is completed`,
       );
@@ -254,7 +257,8 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     const blocking = gates.filter((g) => g.required && g.status !== "passed");
     // A wave whose branches do not merge fails with a report: there is no merged commit to validate.
     if (blocking.length > 0 && merge?.status !== "conflict") {
-      throw new Error(
+      throw new InvalidStateError(
+        "wave_number",
         `wave_number: wave ${wave_number} of plan "${plan_id}" is held back by ${blocking.length} required gate(s): ` +
           `${cap(blocking, 10).items.map(describeBlocker).join("; ")}${blocking.length > 10 ? "; and more" : ""}`,
       );
@@ -457,7 +461,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
     requireOrchestrator(env, agent_id, vouch, "agent_id", "roll back a wave");
     const { features: ids } = planWave(env, plan_id, wave_number);
     const live = ids.map((id) => getFeature(env, id)).filter((r): r is FeatureRecord => r !== undefined);
-    if (live.length === 0) throw new Error(`wave_number: nothing to roll back: no feature of wave ${wave_number} of plan "${plan_id}" has started`);
+    if (live.length === 0) throw new InvalidStateError("wave_number", `wave_number: nothing to roll back: no feature of wave ${wave_number} of plan "${plan_id}" has started`);
     // Not completed (active, failed) sorts as newest: its commits, if any, came last.
     const newestFirst = [...live].sort((a, b) => byCompletion(b, a));
     // An integrated wave's migrations were renumbered as its report said; a failed one's never were.

@@ -14,6 +14,7 @@ import type { BrokenLock, LockManager } from "../locks.js";
 import { recordActivity } from "./activity.js";
 import type { ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** What a break did: the ended locks and the decision that records it (null when nothing was held). */
 export interface BreakResult {
@@ -36,7 +37,7 @@ export function breakLock(
   vouch?: Vouch | null,
 ): BreakResult {
   const reason = input.reason.trim();
-  if (reason === "") throw new Error("reason: say why the lock must be broken (it goes into the decision log)");
+  if (reason === "") throw new InvalidArgumentError("reason", "say why the lock must be broken (it goes into the decision log)");
   return env.store.write((): BreakResult => {
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", "break a lock");
     const broken = locks.breakHeld(input.agent_id, input.key);

@@ -4,6 +4,8 @@
  * item as a decimal string; it is opaque to callers.
  */
 
+import { InvalidArgumentError } from "../errors.js";
+
 /** One page of a list: the items, where to continue, and how many there are in all. */
 export interface Page<T> {
   items: T[];
@@ -20,7 +22,7 @@ export interface Page<T> {
 export function paginate<T>(all: readonly T[], cursor: string | undefined | null, limit: number, field = "cursor"): Page<T> {
   let start = 0;
   if (cursor !== undefined && cursor !== null && cursor !== "") {
-    if (!/^\d{1,9}$/.test(cursor)) throw new Error(`${field}: expected a cursor returned by an earlier page, got "${cursor}"`);
+    if (!/^\d{1,9}$/.test(cursor)) throw new InvalidArgumentError(field, `expected a cursor returned by an earlier page, got "${cursor}"`);
     start = Number(cursor);
   }
   const items = all.slice(start, start + limit);

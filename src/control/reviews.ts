@@ -28,10 +28,12 @@
 import { nextCounter } from "../store/index.js";
 import { recordActivity } from "./activity.js";
 import { allAgents, isAvailable } from "./agents.js";
+import { NotPermittedError } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { cap } from "./page.js";
 import { seq12, type AgentRecord, type FeatureRecord, type ReviewRecord, type ReviewVerdict, type Role } from "./records.js";
+import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Most files listed in a review message body (the record keeps them all). */
 const MESSAGE_FILES_CAP = 50;
@@ -202,20 +204,21 @@ export function requestReview(env: ControlEnv, input: ReviewRequest, classify: (
   const { store } = env;
   const { agent_id, feature_id, files } = input;
   const expertise = input.expertise ?? null;
-  if (feature_id.includes("\0")) throw new Error("feature_id: must not contain a NUL byte");
-  if (files.length === 0) throw new Error("files: expected at least one file to review");
+  if (feature_id.includes("\0")) throw new InvalidArgumentError("feature_id", "must not contain a NUL byte");
+  if (files.length === 0) throw new InvalidArgumentError("files", "expected at least one file to review");
   const fileDomains = classify(files);
   return store.write((): ReviewRecord => {
     const feature = getFeature(env, feature_id);
-    if (!feature) throw new Error(`feature_id: "${feature_id}" was never started; a review is of a started feature's work`);
+    if (!feature) throw new NotFoundError("feature_id", `feature_id: "${feature_id}" was never started; a review is of a started feature's work`);
     if (feature.status === "failed") {
-      throw new Error(`feature_id: "${feature_id}" is failed; only an active or completed feature is reviewed (start it again first)`);
+      throw new InvalidStateError("feature_id", `feature_id: "${feature_id}" is failed; only an active or completed feature is reviewed (start it again first)`);
     }
     const author = feature.agent_id;
     const chosen = chooseReviewer(env, author, agent_id, expertise, fileDomains);
     if (!chosen) {
       const domain = expertise ?? fileDomains[0] ?? null;
-      throw new Error(
+      throw new InvalidStateError(
+        "feature_id",
         `feature_id: no available reviewer for "${feature_id}" besides its author "${author}"${agent_id !== author ? ` and the requester "${agent_id}"` : ""}; ` +
           `dispatch a reviewer${domain !== null ? ` with domain "${domain}"` : ""} (e.g. role auditor) with dispatch_agents, then request_review again`,
       );
@@ -292,16 +295,16 @@ export function submitReview(env: ControlEnv, input: ReviewSubmission): SubmitRe
   const { agent_id, review_id, verdict } = input;
   const findings = input.findings.map((f) => f.trim()).filter((f) => f !== "");
   if (verdict === "changes_requested" && findings.length === 0) {
-    throw new Error("findings: changes_requested needs at least one finding saying what must change");
+    throw new InvalidArgumentError("findings", "changes_requested needs at least one finding saying what must change");
   }
   return store.write((): SubmitResult => {
     const rec = getReview(env, review_id);
-    if (!rec) throw new Error(`review_id: no review "${review_id}" (ids look like rev-3; request_review returns them)`);
+    if (!rec) throw new NotFoundError("review_id", `review_id: no review "${review_id}" (ids look like rev-3; request_review returns them)`);
     if (rec.reviewer !== agent_id) {
-      throw new Error(`agent_id: ${review_id} is assigned to "${rec.reviewer}"; only "${rec.reviewer}" may submit it, not "${agent_id}"`);
+      throw new NotPermittedError("agent_id", `${review_id} is assigned to "${rec.reviewer}"`, `only "${rec.reviewer}" may submit it, not "${agent_id}"`);
     }
     if (rec.status !== "open") {
-      throw new Error(`review_id: ${review_id} is ${rec.status}${rec.submitted_at ? ` (submitted ${rec.submitted_at})` : ""}; only an open review takes a verdict`);
+      throw new InvalidStateError("review_id", `review_id: ${review_id} is ${rec.status}${rec.submitted_at ? ` (submitted ${rec.submitted_at})` : ""}; only an open review takes a verdict`);
     }
     const done: ReviewRecord = {
       ...rec,

@@ -24,6 +24,7 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { isPausableRole, seq12, type SignalLevel, type SignalRecord } from "./records.js";
 import { signalPauses } from "./stops.js";
+import { InvalidStateError, NotFoundError } from "../errors.js";
 
 /** What an emitter supplies. */
 export interface SignalInput {
@@ -151,10 +152,10 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
   const { store } = env;
   return store.write(() => {
     const rec = getSignal(env, signalId);
-    if (!rec) throw new Error(`signal_id: no signal "${signalId}" (ids look like sig-3; see signalbox://audit)`);
+    if (!rec) throw new NotFoundError("signal_id", `signal_id: no signal "${signalId}" (ids look like sig-3; see signalbox://audit)`);
     if (rec.status !== "open") {
       const who = rec.resolved_by ? ` by ${rec.resolved_by}` : "";
-      throw new Error(`signal_id: ${signalId} is ${rec.status}${who}; only open RED or algedonic signals are resolved`);
+      throw new InvalidStateError("signal_id", `signal_id: ${signalId} is ${rec.status}${who}; only open RED or algedonic signals are resolved`);
     }
     mayResolve(env, rec, agentId, vouch);
     const done = endSignal(env, rec, agentId, resolution, false);
