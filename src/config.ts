@@ -7,6 +7,9 @@
  *   `backend/alembic/* -> NONE (serialized)`).
  * - `integration_points`: `pattern -> tag`; a task touching a matching key gets
  *   the tag and becomes an integration point (Level 3).
+ * - `defaults`: the well-known rules every project gets after its own
+ *   (src/well-known.ts): `migrations`, `lockfiles`, `contracts`, each true
+ *   unless set to false.
  * - `locks`: lease and wait defaults and ceilings, in milliseconds.
  * - `control`: the control layer's limits, in milliseconds or counts
  *   (heartbeat, acknowledgement, audit-coverage grace, oscillation window,
@@ -224,6 +227,19 @@ const RetentionSettings = z.strictObject({
   detector_max_age_ms: z.number().int().positive().default(604_800_000),
 });
 
+/**
+ * The well-known rules applied without writing them (src/well-known.ts):
+ * each group on unless set to false.
+ */
+const DefaultRuleSettings = z.strictObject({
+  /** Migration folders of common stacks: the serialized domain `migrations`, integration points tagged `migration`. */
+  migrations: z.boolean().default(true),
+  /** Dependency lockfiles: the serialized domain `lockfiles`. */
+  lockfiles: z.boolean().default(true),
+  /** OpenAPI/Swagger documents and generated code: integration points tagged `api_contract`. */
+  contracts: z.boolean().default(true),
+});
+
 const ToolSettings = z.strictObject({
   /** Toolsets listed to every client from the start (tools/toolsets.ts): names, or "all"; core always is. */
   toolsets: z.array(z.string().min(1)).default(["core"]),
@@ -233,6 +249,7 @@ export const ConfigSchema = z
   .object({
     domains: z.array(DomainRule).default([]),
     integration_points: z.array(IntegrationRule).default([]),
+    defaults: DefaultRuleSettings.prefault({}),
     locks: LockSettings.prefault({}),
     limits: Limits.prefault({}),
     control: ControlSettings.prefault({}),

@@ -10,6 +10,7 @@
 import picomatch from "picomatch";
 import type { Config } from "./config.js";
 import { keyKind } from "./paths.js";
+import { domainRulesOf, integrationRulesOf } from "./well-known.js";
 
 /** The domain of a file that sits directly in the project root when no rule matches it. */
 export const ROOT_DOMAIN = "(root)";
@@ -113,26 +114,30 @@ export class DomainMap {
 
   /**
    * @param config a validated configuration (`parseConfig` / `defaultConfig`);
-   *        `config.domains` and `config.integration_points` are compiled once.
+   *        `config.domains` and `config.integration_points`, each followed by
+   *        the well-known rules `config.defaults` leaves on (well-known.ts),
+   *        are compiled once.
    * @throws Error if picomatch rejects a pattern: `domains[i].pattern: invalid glob ...`
    *         or `integration_points[i].pattern: ...`.
    */
   constructor(config: Config) {
+    const domainRules = domainRulesOf(config);
+    const tagRules = integrationRulesOf(config);
     this.domainRules = compile(
-      config.domains,
-      config.domains.map((d) => d.domain),
+      domainRules,
+      domainRules.map((d) => d.domain),
       "domains",
     );
     this.tagRules = compile(
-      config.integration_points,
-      config.integration_points.map((t) => t.tag),
+      tagRules,
+      tagRules.map((t) => t.tag),
       "integration_points",
     );
     for (const rule of this.domainRules) {
       if (rule.exact && !this.exactDomain.has(rule.pattern)) this.exactDomain.set(rule.pattern, rule.name);
     }
     this.globDomains = this.domainRules.filter((r) => !r.exact);
-    config.domains.forEach((d) => {
+    domainRules.forEach((d) => {
       if (d.parallel === "none") this.serialized.add(d.domain);
     });
   }

@@ -13,6 +13,7 @@ import { parseSince, registerPeopleCommands, type PeopleIo } from "../src/cli/pe
 import { displayWidth } from "../src/cli/views/text.js";
 import { reportStatus } from "../src/control/status.js";
 import { silentLogger } from "../src/logger.js";
+import { parseConfig } from "../src/config.js";
 import { createContext, type Context } from "../src/context.js";
 import type { TaskSpec } from "../src/tasks.js";
 import { connect, type Harness } from "./helpers/client.js";
@@ -74,7 +75,8 @@ let env: NodeJS.ProcessEnv;
 let planId: string;
 
 beforeAll(async () => {
-  h = await connect();
+  // The protocol's own reading of its example (well-known migrations off): P2 and P3 share wave 2.
+  h = await connect({ config: parseConfig({ defaults: { migrations: false } }) });
   env = { SIGNALBOX_DB: h.ctx.store.dir };
   planId = (await h.ok<{ plan_id: string }>("plan_waves", { features: protocol, name: "protocol example" })).plan_id;
   await h.ok("record_decision", { decided_by: "orchestrator-1", type: "convention", context: "two styles", decision: "camelCase verbs" });

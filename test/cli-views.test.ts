@@ -58,7 +58,8 @@ let oddPlan: StoredPlan;
 
 beforeAll(async () => {
   clock = manualClock();
-  h = await connect({ clock, config: parseConfig({ control: { heartbeat_ms: 60_000 } }) });
+  // The protocol's own reading of its example (well-known migrations off): P2 and P3 share wave 2.
+  h = await connect({ clock, config: parseConfig({ control: { heartbeat_ms: 60_000 }, defaults: { migrations: false } }) });
   const p1 = await h.ok<{ plan_id: string }>("plan_waves", { features: protocol, name: "protocol example" });
   const odd = ODD_IDS.map((id, i) => ({
     id,

@@ -6,8 +6,11 @@ import { DomainMap, ROOT_DOMAIN } from "../src/domains.js";
 const fastapiConfig = (): Config =>
   parseConfig(JSON.parse(fs.readFileSync(new URL("../examples/fastapi-template.signalbox.json", import.meta.url), "utf8")));
 
+/** No config rules and the well-known defaults off: only the layout decides. */
+const bareConfig = (): Config => parseConfig({ defaults: { migrations: false, lockfiles: false, contracts: false } });
+
 describe("DomainMap without rules (every top-level folder is a domain)", () => {
-  const map = new DomainMap(defaultConfig());
+  const map = new DomainMap(bareConfig());
 
   it("uses the top-level folder, and (root) for files in the root", () => {
     expect(map.domainOf("app/actions/auth.ts")).toBe("app");
@@ -33,6 +36,73 @@ describe("DomainMap without rules (every top-level folder is a domain)", () => {
     expect(map.isSerialized("app")).toBe(false);
     expect(map.tagsOf("supabase/migrations/001.sql")).toEqual([]);
     expect(map.hasDomainRules).toBe(false);
+  });
+});
+
+describe("DomainMap's well-known defaults (no config)", () => {
+  const map = new DomainMap(defaultConfig());
+  const migrations = [
+    "backend/app/alembic/versions/1a2b_add_users.py",
+    "shop/migrations/0007_users.py",
+    "db/migrate/20240101000000_create_users.rb",
+    "src/main/resources/db/migration/V7__users.sql",
+    "prisma/migrations/20240101_init/migration.sql",
+    "supabase/migrations/002_posts.sql",
+    "migrations/20240101_users.js",
+    "db/migrations/0007_users.sql",
+  ];
+
+  it("puts the migration folders of the common stacks in the serialized domain migrations, tagged migration", () => {
+    for (const file of migrations) {
+      expect(map.domainOf(file), file).toBe("migrations");
+      expect(map.tagsOf(file), file).toEqual(["migration"]);
+    }
+    expect(map.isSerialized("migrations")).toBe(true);
+    expect(map.tagsOf("db/migrations/")).toEqual(["migration"]);
+    expect(map.domainOf("db/schema.sql")).toBe("db");
+    expect(map.tagsOf("app/models/user.py")).toEqual([]);
+  });
+
+  it("puts every lockfile in the serialized domain lockfiles, in the root and in sub-projects", () => {
+    for (const file of ["package-lock.json", "web/pnpm-lock.yaml", "yarn.lock", "api/poetry.lock", "uv.lock", "Cargo.lock", "go.sum"]) {
+      expect(map.domainOf(file), file).toBe("lockfiles");
+      expect(map.tagsOf(file), file).toEqual([]);
+    }
+    expect(map.isSerialized("lockfiles")).toBe(true);
+    expect(map.domainOf("package.json")).toBe(ROOT_DOMAIN);
+  });
+
+  it("tags API contracts and generated code api_contract, leaving their domain to the layout", () => {
+    for (const file of ["openapi.json", "api/openapi.yaml", "docs/swagger.yml", "web/src/generated/client.ts", "web/__generated__/types.ts", "web/src/api.gen.ts"]) {
+      expect(map.tagsOf(file), file).toEqual(["api_contract"]);
+    }
+    expect(map.domainOf("web/src/generated/client.ts")).toBe("web");
+    expect(map.tagsOf("web/src/client.ts")).toEqual([]);
+  });
+
+  it("lets the config turn each group off", () => {
+    const off = (group: "migrations" | "lockfiles" | "contracts") => new DomainMap(parseConfig({ defaults: { [group]: false } }));
+    expect(off("migrations").domainOf("db/migrations/0007_users.sql")).toBe("db");
+    expect(off("migrations").tagsOf("db/migrations/0007_users.sql")).toEqual([]);
+    expect(off("migrations").isSerialized("migrations")).toBe(false);
+    expect(off("migrations").domainOf("yarn.lock")).toBe("lockfiles");
+    expect(off("lockfiles").domainOf("yarn.lock")).toBe(ROOT_DOMAIN);
+    expect(off("lockfiles").tagsOf("db/migrations/0007_users.sql")).toEqual(["migration"]);
+    expect(off("contracts").tagsOf("openapi.json")).toEqual([]);
+    expect(off("contracts").domainOf("db/migrations/0007_users.sql")).toBe("migrations");
+  });
+
+  it("lets a configured rule decide the domain first, and adds the well-known tag beside the configured ones", () => {
+    const map = new DomainMap(
+      parseConfig({
+        domains: [{ pattern: "backend/**", domain: "backend" }],
+        integration_points: [{ pattern: "backend/app/alembic/**", tag: "alembic" }],
+      }),
+    );
+    expect(map.domainOf("backend/app/alembic/versions/1a2b.py")).toBe("backend");
+    expect(map.tagsOf("backend/app/alembic/versions/1a2b.py")).toEqual(["alembic", "migration"]);
+    expect(() => parseConfig({ defaults: { migration: false } })).toThrow(/defaults/);
+    expect(() => parseConfig({ defaults: { lockfiles: "no" } })).toThrow(/defaults\.lockfiles/);
   });
 });
 

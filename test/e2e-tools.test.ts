@@ -259,29 +259,30 @@ describe("compactSchemaJson (the tools/list compaction rules)", () => {
 });
 
 describe("check_parallel and plan_waves on the protocol's worked example", () => {
-  it("serializes P1 before P2 and runs P2 with P3 under a resource warning", async () => {
+  it("orders P1 before P2, and the migrations of P1 and P3 (well-known integration points) make each converge alone", async () => {
     const r = await h.ok<{
       verdict: string;
       pairs: { a: string; b: string; verdict: string; order: string; reasons: { type: string; keys: string[] }[] }[];
       groups: string[][];
     }>("check_parallel", { tasks: example.features });
-    expect(r.verdict).toBe("SERIALIZE");
+    expect(r.verdict).toBe("CONVERGE");
     const p12 = r.pairs.find((p) => p.a === "P1_user_auth" && p.b === "P2_user_profile")!;
-    expect(p12).toMatchObject({ verdict: "SERIALIZE", order: "a_first" });
-    expect(p12.reasons.map((x) => x.type).sort()).toEqual(["dependency", "resource_contention", "schema", "write_read"]);
+    expect(p12).toMatchObject({ verdict: "CONVERGE", order: "a_first" });
+    expect(p12.reasons.map((x) => x.type).sort()).toEqual(["dependency", "integration_point", "resource_contention", "schema", "write_read"]);
     expect(p12.reasons.find((x) => x.type === "write_read")!.keys).toEqual(["app/actions/auth.ts"]);
     const p23 = r.pairs.find((p) => p.a === "P2_user_profile" && p.b === "P3_posts")!;
-    expect(p23.verdict).toBe("PARALLEL");
-    expect(p23.reasons).toEqual([expect.objectContaining({ type: "resource_contention", severity: "WARNING", keys: ["supabase_auth"] })]);
-    expect(r.groups).toEqual([["P1_user_auth"], ["P2_user_profile", "P3_posts"]]);
+    expect(p23).toMatchObject({ verdict: "CONVERGE", order: "b_first" });
+    expect(p23.reasons.map((x) => x.type)).toEqual(["integration_point", "resource_contention"]);
+    expect(p23.reasons[0]!.keys).toEqual(["migration"]);
+    expect(r.groups).toEqual([["P1_user_auth"], ["P3_posts"], ["P2_user_profile"]]);
   });
 
-  it("plans waves P1 then P2 with P3, stores the plan and serves it as a resource with completion", async () => {
+  it("plans waves P1, P2, P3 (the migration alone), stores the plan and serves it as a resource with completion", async () => {
     const plan = await h.ok<{ plan_id: string; waves: { features: string[] }[] }>("plan_waves", {
       features: example.features,
       name: "protocol example",
     });
-    expect(plan.waves.map((w) => w.features)).toEqual([["P1_user_auth"], ["P2_user_profile", "P3_posts"]]);
+    expect(plan.waves.map((w) => w.features)).toEqual([["P1_user_auth"], ["P2_user_profile"], ["P3_posts"]]);
     const list = await h.readJson<{ plans: { plan_id: string; name: string }[] }>("signalbox://waves");
     expect(list.plans[0]).toMatchObject({ plan_id: plan.plan_id, name: "protocol example" });
     const stored = await h.readJson<{ plan_id: string; waves: unknown[] }>(`signalbox://waves/${plan.plan_id}`);

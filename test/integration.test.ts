@@ -57,7 +57,10 @@ let clock: ManualClock;
 
 beforeEach(async () => {
   clock = manualClock();
-  h = await connect({ clock, config: parseConfig({ control: { heartbeat_ms: 3_600_000 } }) });
+  // The well-known migration rules are off (`defaults.migrations`), as in a project that turned
+  // them off: features adding migrations then share a wave, and the integration check must catch
+  // colliding migration numbers.
+  h = await connect({ clock, config: parseConfig({ control: { heartbeat_ms: 3_600_000 }, defaults: { migrations: false } }) });
 });
 
 afterEach(async () => {

@@ -15,7 +15,12 @@ const readJson = (name: string): unknown =>
 const protocol = (readJson("protocol-example.json") as { features: TaskSpec[] }).features;
 const fastapiConfig = (): Config => parseConfig(readJson("fastapi-template.signalbox.json"));
 const migrationConfig = (): Config =>
-  parseConfig({ integration_points: [{ pattern: "supabase/migrations/**", tag: "migration" }] });
+  parseConfig({ defaults: { migrations: false }, integration_points: [{ pattern: "supabase/migrations/**", tag: "migration" }] });
+/**
+ * The protocol's own reading of its worked example (§1.2 checks files,
+ * schema and dependencies only): P3's migration is an ordinary file there.
+ */
+const protocolReading = (): Config => parseConfig({ defaults: { migrations: false } });
 
 const check = (tasks: TaskSpec[], config: Config = defaultConfig(), maxPairs?: number): ParallelReport =>
   checkParallel(tasks, { root: ROOT, domains: new DomainMap(config), ...(maxPairs !== undefined ? { maxPairs } : {}) });
@@ -25,8 +30,8 @@ const pairOf = (report: ParallelReport, a: string, b: string): PairResult | unde
 
 const reasonOf = (pair: PairResult | undefined, type: ReasonType) => pair?.reasons.find((r) => r.type === type);
 
-describe("checkParallel on the protocol example (no config)", () => {
-  const report = check(protocol);
+describe("checkParallel on the protocol example, read as the protocol does (well-known migrations off)", () => {
+  const report = check(protocol, protocolReading());
 
   it("serializes auth before profile: dependency, write_read on auth.ts, schema on profiles", () => {
     const p = pairOf(report, "P1_user_auth", "P2_user_profile");
@@ -109,6 +114,40 @@ describe("checkParallel with integration points", () => {
     expect(report.groups.flat().sort()).toEqual(["P1_user_auth", "P2_user_profile", "P3_posts"]);
     expect(report.pairs[0]?.verdict).toBe("CONVERGE");
     expect(report.checkpoint.text).toContain("integration point P1_user_auth [migration]");
+  });
+
+  it("without a config, the well-known migration folder does the same, and the migrations domain serializes", () => {
+    const report = check(protocol);
+    const posts = report.tasks.find((t) => t.id === "P3_posts");
+    expect(posts).toMatchObject({ integration_point: true, integration_tags: ["migration"] });
+    expect(posts?.domains).toContain("migrations");
+    const p23 = pairOf(report, "P2_user_profile", "P3_posts");
+    expect(p23?.verdict).toBe("CONVERGE");
+    expect(reasonOf(p23, "integration_point")).toMatchObject({ keys: ["migration"], order: "b_first" });
+    expect(reasonOf(pairOf(report, "P1_user_auth", "P3_posts"), "serialized_domain")?.keys).toEqual(["migrations"]);
+    for (const g of report.groups) if (g.includes("P3_posts")) expect(g).toEqual(["P3_posts"]);
+  });
+
+  it("without a config, serializes two new migrations and two lockfile writers, and converges on a contract change", () => {
+    const report = check([
+      { id: "users", writes: ["db/migrations/0007_users.sql", "app/users.py"] },
+      { id: "orders", writes: ["db/migrations/0008_orders.sql", "app/orders.py"] },
+      { id: "dep_a", writes: ["web/package-lock.json", "web/a.ts"] },
+      { id: "dep_b", writes: ["web/package-lock.json", "web/b.ts"] },
+      { id: "docs", writes: ["docs/intro.md"] },
+    ]);
+    const users = pairOf(report, "users", "orders");
+    expect(users?.verdict).not.toBe("PARALLEL");
+    expect(reasonOf(users, "serialized_domain")?.keys).toEqual(["migrations"]);
+    expect(reasonOf(users, "integration_point")?.keys).toEqual(["migration"]);
+    expect(reasonOf(pairOf(report, "dep_a", "dep_b"), "serialized_domain")?.keys).toEqual(["lockfiles"]);
+    expect(report.groups.find((g) => g.includes("docs"))?.length).toBeGreaterThan(1);
+    const contract = check([{ id: "api", writes: ["openapi.json"] }, { id: "ui", writes: ["web/page.tsx"] }]);
+    expect(pairOf(contract, "api", "ui")?.verdict).toBe("CONVERGE");
+    expect(contract.tasks[0]).toMatchObject({ integration_point: true, integration_tags: ["api_contract"] });
+    const off = check([{ id: "api", writes: ["openapi.json"] }, { id: "ui", writes: ["web/page.tsx"] }], parseConfig({ defaults: { contracts: false } }));
+    expect(off.verdict).toBe("PARALLEL");
+    expect(off.groups).toEqual([["api", "ui"]]);
   });
 
   it("treats explicit tags as integration points", () => {

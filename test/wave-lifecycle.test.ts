@@ -6,13 +6,19 @@
  *
  * - one feature changes a file it never declared nor locked: CRITICAL;
  * - two add migrations with the same number: the collision is reported with
- *   the renumbering (the first to complete keeps 001);
+ *   the renumbering (the first to complete keeps 001). The project has
+ *   turned the well-known migration rules off (`defaults.migrations`), so
+ *   the planner lets both run in one wave: the integration check is what
+ *   catches them;
  * - the review goes to the matching expert, never to the author;
  * - a required gate holds integration back until it passes;
  * - the failed integration is rolled back: the features are pending again
  *   with no locks held, and nothing is deleted from the history.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONFIG_FILE, parseConfig } from "../src/config.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { ServerProcess } from "./helpers/process.js";
 
@@ -39,7 +45,9 @@ describe("a wave of three features, from dispatch to integration and rollback", 
   let planId = "";
 
   beforeAll(async () => {
-    h = await connect();
+    const config = { defaults: { migrations: false } };
+    h = await connect({ config: parseConfig(config) });
+    fs.writeFileSync(path.join(h.root, CONFIG_FILE), JSON.stringify(config));
     const env = { ...process.env, SIGNALBOX_ROOT: h.root, SIGNALBOX_DB: h.ctx.store.dir } as Record<string, string>;
     await Promise.all(Object.values(procs).map((p) => p.start(env)));
   });

@@ -22,9 +22,12 @@ const plan = (features: TaskSpec[], opts: { config?: Config; maxParallel?: numbe
 
 const waveLists = (p: WavePlanBody): string[][] => p.waves.map((w) => w.features);
 
+/** The protocol's own reading of its example (§1.2: files, schema, dependencies; a migration is an ordinary file). */
+const protocolReading = (): Config => parseConfig({ defaults: { migrations: false } });
+
 describe("planWaves on the protocol example", () => {
-  it("puts auth first, then profile and posts together", () => {
-    const p = plan(protocol, { name: "example" });
+  it("puts auth first, then profile and posts together (read as the protocol does: well-known migrations off)", () => {
+    const p = plan(protocol, { name: "example", config: protocolReading() });
     expect(p.name).toBe("example");
     expect(waveLists(p)).toEqual([["P1_user_auth"], ["P2_user_profile", "P3_posts"]]);
     expect(p.waves[0]).toEqual({ wave_number: 1, features: ["P1_user_auth"], prerequisites: [], can_parallelize: false, integration_point: false });
@@ -43,9 +46,10 @@ describe("planWaves on the protocol example", () => {
     });
   });
 
-  it("isolates posts once migrations are integration points", () => {
-    const config = parseConfig({ integration_points: [{ pattern: "supabase/migrations/**", tag: "migration" }] });
-    const p = plan(protocol, { config });
+  it("isolates posts once migrations are integration points, as they are without a config", () => {
+    const configured = parseConfig({ defaults: { migrations: false }, integration_points: [{ pattern: "supabase/migrations/**", tag: "migration" }] });
+    expect(waveLists(plan(protocol))).toEqual(waveLists(plan(protocol, { config: configured })));
+    const p = plan(protocol);
     expect(waveLists(p)).toEqual([["P1_user_auth"], ["P2_user_profile"], ["P3_posts"]]);
     const posts = p.waves.find((w) => w.features.includes("P3_posts"));
     expect(posts).toMatchObject({ features: ["P3_posts"], integration_point: true, can_parallelize: false });

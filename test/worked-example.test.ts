@@ -2,9 +2,13 @@
  * The proof of issue 3: the parallel-execution protocol's worked example
  * (examples/protocol-example.json: P1 auth, then P2 profile and P3 posts in
  * parallel) played through real MCP clients, each talking over stdio to its
- * own built server process, all three processes sharing one store.
+ * own built server process, all three processes sharing one store. The
+ * root holds the protocol's reading of its example
+ * (examples/protocol-example.signalbox.json: a migration is an ordinary file,
+ * so P2 and P3 share a wave).
  */
 import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess as Process } from "./helpers/process.js";
 import { tempDir } from "./helpers/store.js";
@@ -41,6 +45,7 @@ describe("the protocol's worked example across three server processes", () => {
   const impl2 = new Process("implementor-2 + auditor");
 
   beforeAll(async () => {
+    fs.copyFileSync(new URL("../examples/protocol-example.signalbox.json", import.meta.url), path.join(root.dir, "signalbox.config.json"));
     const env = { ...process.env, SIGNALBOX_ROOT: root.dir, SIGNALBOX_DB: store.dir } as Record<string, string>;
     await Promise.all([orchestrator.start(env), impl1.start(env), impl2.start(env)]);
   });

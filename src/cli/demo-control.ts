@@ -410,7 +410,9 @@ async function summary(p: Proc, s: Steps): Promise<void> {
 export async function runControlDemo(): Promise<boolean> {
   console.log("\n=== 4. Control layer: the worked example played by agents on three server processes sharing one store ===");
   console.log("[A] = orchestrator's process, [B] = implementor-1's, [C] = implementor-2's, auditor-1's and tester-1's");
-  const s = await playOnSharedStore(["A", "B", "C"], () => undefined, async ([a, b, c], steps) => {
+  // The protocol's own reading of its example: a migration is an ordinary file, so P2 and P3 share wave 2.
+  const config = path.join(PACKAGE, "examples/protocol-example.signalbox.json");
+  const s = await playOnSharedStore(["A", "B", "C"], (root) => fs.copyFileSync(config, path.join(root, "signalbox.config.json")), async ([a, b, c], steps) => {
     await play(a!, b!, c!, steps);
     await summary(b!, steps);
   });

@@ -30,8 +30,13 @@ const FEATURES = [
   { id: "F_search", writes: ["app/search.ts"] },
 ];
 
-/** The config the demo's project root gets: six agents at most in parallel. */
-const CONFIG = { capacity: { max_agents: 6 } };
+/**
+ * The config the demo's project root gets: six agents at most in parallel,
+ * and the well-known migration rules off, so the two features adding
+ * migrations share the wave and the integration check has to catch their
+ * colliding numbers.
+ */
+const CONFIG = { capacity: { max_agents: 6 }, defaults: { migrations: false } };
 
 /** A tool call that must be refused: the error text, or a MISMATCH if it succeeded. */
 async function refusal(p: Proc, name: string, args: Record<string, unknown>): Promise<string> {

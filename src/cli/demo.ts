@@ -94,12 +94,14 @@ function mark(ok: boolean): string {
 }
 
 async function protocolExample(work: string): Promise<boolean> {
-  heading("1. The protocol's worked example (examples/protocol-example.json, no config)");
+  heading("1. The protocol's worked example (examples/protocol-example.json, read as the protocol does: examples/protocol-example.signalbox.json)");
   const input = readJson<{ features: Feature[]; expected: { waves: string[][]; pairs: Record<string, string> } }>(
     "protocol-example.json",
   );
   const root = path.join(work, "protocol");
   fs.mkdirSync(root, { recursive: true });
+  fs.copyFileSync(path.join(EXAMPLES, "protocol-example.signalbox.json"), path.join(root, "signalbox.config.json"));
+  const defaultsOk = await protocolWithoutConfig(work, input.features);
   const { client, call } = await startServer(root);
   try {
     const report = await call<ParallelReport>("check_parallel", { tasks: input.features });
@@ -124,7 +126,33 @@ async function protocolExample(work: string): Promise<boolean> {
     console.log(`P2|P3 expected "${input.expected.pairs["P2_user_profile|P3_posts"]}"   ${mark(p23Ok)}`);
     console.log(`P1|P2 expected "${input.expected.pairs["P1_user_auth|P2_user_profile"]}"   ${mark(p12Ok)}`);
     console.log(`\n${report.checkpoint.text}`);
-    return wavesOk && p23Ok && p12Ok;
+    return defaultsOk && wavesOk && p23Ok && p12Ok;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * The same features in a project without a config: the well-known migration
+ * rules (src/well-known.ts) make P1 and P3, which add migrations, integration
+ * points (parallelism-framework.md Level 3), so P3 gets a wave of its own.
+ * The protocol's §1.2 reads a migration as an ordinary file; its example
+ * config turns the rule off to play the protocol as written.
+ */
+async function protocolWithoutConfig(work: string, features: Feature[]): Promise<boolean> {
+  const root = path.join(work, "protocol-defaults");
+  fs.mkdirSync(root, { recursive: true });
+  const { client, call } = await startServer(root);
+  try {
+    const plan = await call<Plan>("plan_waves", { features, name: "protocol example, no config" });
+    const waves = plan.waves.map((w) => w.features);
+    const ok = JSON.stringify(waves) === JSON.stringify([["P1_user_auth"], ["P2_user_profile"], ["P3_posts"]]);
+    console.log(
+      `without a config: waves ${waves.map((w, i) => `${i + 1}: [${w.join(", ")}]`).join("  ")} ` +
+        `(P3 adds a migration: an integration point of the serialized migrations domain)   ${mark(ok)}`,
+    );
+    console.log("with the protocol's reading (well-known migration rules off):");
+    return ok;
   } finally {
     await client.close();
   }

@@ -21,11 +21,16 @@
  *   repository and several sub-projects (`packages/*`, `apps/*`) is split one
  *   level down.
  *
+ * The paths are the well-known ones of src/well-known.ts, which a project
+ * without a config gets as defaults; written into a config they become
+ * visible and editable, one rule per folder or file found.
+ *
  * Rule order is the config's precedence (domains.ts): exact files first, then
  * the specific globs, then the layout.
  */
 import path from "node:path";
 import picomatch from "picomatch";
+import { CONTRACT_DOCUMENTS, GENERATED_FOLDERS, LOCKFILES, MIGRATION_FOLDERS } from "../well-known.js";
 
 /** A proposed domain rule and why. */
 export interface InferredDomain {
@@ -48,20 +53,7 @@ export interface InferredConfig {
   integration_points: InferredIntegrationPoint[];
 }
 
-/** Folder names that hold migrations, below the glob that finds them. */
-const MIGRATION_FOLDERS = ["**/alembic/versions", "**/migrations", "**/db/migrate", "**/db/migration"];
-/** Lockfile names and their package managers. */
-const LOCKFILES: Record<string, string> = {
-  "package-lock.json": "npm",
-  "pnpm-lock.yaml": "pnpm",
-  "yarn.lock": "yarn",
-  "poetry.lock": "Poetry",
-  "uv.lock": "uv",
-  "Cargo.lock": "Cargo",
-  "go.sum": "Go modules",
-};
-const CONTRACT_FILES = picomatch(["**/openapi.{json,yaml,yml}", "**/swagger.{json,yaml,yml}"], { dot: true });
-const GENERATED_FOLDERS = ["generated", "__generated__"];
+const CONTRACT_FILES = picomatch([...CONTRACT_DOCUMENTS], { dot: true });
 /** Least commits two files must share to count as changing together. */
 export const COCHANGE_MIN = 3;
 /** Share of each file's commits the pair must share. */
