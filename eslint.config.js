@@ -18,4 +18,17 @@ export default tseslint.config(
     ignores: ["src/cli.ts", "src/cli/**"],
     rules: { "no-console": ["error", { allow: ["error", "warn"] }] },
   },
+  {
+    // A tool's error carries a stable code (src/errors.ts) that programs read instead of the message.
+    files: ["tools/**/*.ts", "resources/**/*.ts", "src/control/**/*.ts", "src/planning/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ThrowStatement > NewExpression[callee.name='Error']",
+          message: "Throw an error with a code (src/errors.ts: InvalidArgumentError, NotFoundError, ...), not a plain Error.",
+        },
+      ],
+    },
+  },
 );

@@ -51,4 +51,20 @@ describe("error codes", () => {
     expect((twice.content as { text: string }[])[0]!.text).toMatch(/^feature_id: "F1" is completed /);
     expect(codeOf(await h.call("start_feature", { feature_id: "F1", agent_id: "alice" }))).toEqual({ code: "invalid_state", field: "feature_id" });
   });
+
+  it("the tools' own argument checks and git's answers carry codes too (no tool throws a plain Error: lint)", async () => {
+    h = await connect();
+    expect(codeOf(await h.call("release_lock", { agent_id: "alice" }))).toEqual({ code: "invalid_argument", field: "lock_ids" });
+    expect(codeOf(await h.call("release_lock", { agent_id: "alice", all: false }))).toEqual({ code: "invalid_argument", field: "all" });
+    expect(codeOf(await h.call("report_status", { agent_id: "alice", status: "working", estimated_completion: "soon" }))).toEqual({
+      code: "invalid_argument",
+      field: "estimated_completion",
+    });
+    // The harness's root is a plain folder, not a git repository.
+    expect(codeOf(await h.call("start_feature", { feature_id: "F1", agent_id: "alice", branch: "feature/x" }))).toEqual({
+      code: "not_a_repository",
+      field: "branch",
+    });
+    expect(codeOf(await h.call("predict_conflicts", { agent_id: "alice" }))).toEqual({ code: "not_a_repository", field: null });
+  });
 });

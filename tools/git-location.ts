@@ -40,13 +40,13 @@ export async function givenLocation(ctx: Context, worktree: string | undefined, 
  * repository), else the branch checked out where this server runs; null when
  * that is the target branch itself (work committed straight to it has no
  * branch of its own), detached, or outside git.
- * @throws Error `branch: ...` when `given` is named outside a git repository or does not exist.
+ * @throws GitError `not_a_repository` (field `branch`) when `given` is named outside a git repository, `unknown_ref` when it does not exist.
  */
 export async function featureBranch(ctx: Context, given: string | undefined, here: AgentLocation): Promise<string | null> {
   if (given !== undefined) {
-    if (!ctx.git.repo) throw new Error(`branch: "${given}" was given, but ${ctx.root} is not inside a git repository`);
+    if (!ctx.git.repo) throw new GitError("not_a_repository", `branch: "${given}" was given, but ${ctx.root} is not inside a git repository`, null, "", "branch");
     if (!(await branchExists(ctx.git.repo.worktree, given))) {
-      throw new Error(`branch: no branch "${given}" in the repository (create it first, e.g. git worktree add -b ${given} <path>)`);
+      throw new GitError("unknown_ref", `branch: no branch "${given}" in the repository (create it first, e.g. git worktree add -b ${given} <path>)`, null, "", "branch");
     }
     return given;
   }
@@ -56,14 +56,14 @@ export async function featureBranch(ctx: Context, given: string | undefined, her
 
 /**
  * A commit argument as its full id, asked of git (`rev-parse --verify`).
- * @throws Error `commit: ...` outside a git repository or for an unknown commit.
+ * @throws GitError `not_a_repository` (field `commit`) outside a git repository, `unknown_ref` for an unknown commit.
  */
 export async function resolveCommitArg(ctx: Context, commit: string): Promise<string> {
-  if (!ctx.git.repo) throw new Error(`commit: ${ctx.root} is not inside a git repository`);
+  if (!ctx.git.repo) throw new GitError("not_a_repository", `commit: ${ctx.root} is not inside a git repository`, null, "", "commit");
   try {
     return await resolveCommit(ctx.git.repo.worktree, commit);
   } catch (err) {
-    if (err instanceof GitError && err.code === "unknown_ref") throw new Error(`commit: no commit "${commit}" in the repository`);
+    if (err instanceof GitError && err.code === "unknown_ref") throw new GitError("unknown_ref", `commit: no commit "${commit}" in the repository`, null, "", "commit");
     throw err;
   }
 }

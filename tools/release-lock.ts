@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../src/context.js";
 import { agentId, keyString, lockRef, result, staleLock } from "./common.js";
 import { registerTool } from "./register.js";
+import { InvalidArgumentError, SignalboxError } from "../src/errors.js";
 
 /** `release_lock`: the holder releases by lock id, by path or everything it holds. */
 export function registerReleaseLock(server: ToolHost, ctx: Context): void {
@@ -29,9 +30,9 @@ export function registerReleaseLock(server: ToolHost, ctx: Context): void {
     async (args) => {
       const given = [args.lock_ids && "lock_ids", args.paths && "paths", args.all !== undefined && "all"].filter(Boolean);
       if (given.length !== 1) {
-        throw new Error(`lock_ids, paths, all: give exactly one (got ${given.length === 0 ? "none" : given.join(" and ")})`);
+        throw new SignalboxError("invalid_argument", "lock_ids", `lock_ids, paths, all: give exactly one (got ${given.length === 0 ? "none" : given.join(" and ")})`);
       }
-      if (args.all === false) throw new Error("all: pass true to release every lock, or give lock_ids or paths");
+      if (args.all === false) throw new InvalidArgumentError("all", "pass true to release every lock, or give lock_ids or paths");
       const selector = args.lock_ids
         ? { lock_ids: args.lock_ids }
         : args.paths

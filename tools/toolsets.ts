@@ -9,6 +9,7 @@
  * Every tool belongs to exactly one toolset, named in {@link TOOLSET_OF}; a
  * tool missing from the table cannot be registered (tools/register.ts).
  */
+import { InvalidArgumentError } from "../src/errors.js";
 
 /** The toolsets and what each is for (the server's instructions and `enable_toolsets` say the same). */
 export const TOOLSETS = {
@@ -90,14 +91,14 @@ export function resolveToolsets(opts: { flag?: string | undefined; env?: NodeJS.
  * Parse a toolset list as `--toolsets`, `SIGNALBOX_TOOLSETS` or the config
  * give it (`"core,planning"`, or an array): names of {@link TOOLSETS} or `all`.
  * `core` is always included. Returns the toolsets in listing order.
- * @throws Error `<source>: unknown toolset "x"; toolsets: core, planning, ... or all`.
+ * @throws InvalidArgumentError `<source>: unknown toolset "x"; toolsets: core, planning, ... or all`.
  */
 export function parseToolsets(value: string | readonly string[], source: string): Toolset[] {
   const names = (typeof value === "string" ? value.split(",") : [...value]).map((s) => s.trim()).filter((s) => s !== "");
   const wanted = new Set<Toolset>(["core"]);
   for (const n of names) {
     if (n === ALL_TOOLSETS) return [...TOOLSET_NAMES];
-    if (!(n in TOOLSETS)) throw new Error(`${source}: unknown toolset "${n}"; toolsets: ${TOOLSET_NAMES.join(", ")} or ${ALL_TOOLSETS}`);
+    if (!(n in TOOLSETS)) throw new InvalidArgumentError(source, `unknown toolset "${n}"; toolsets: ${TOOLSET_NAMES.join(", ")} or ${ALL_TOOLSETS}`);
     wanted.add(n as Toolset);
   }
   return TOOLSET_NAMES.filter((t) => wanted.has(t));

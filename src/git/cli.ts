@@ -31,11 +31,16 @@ export type GitErrorCode =
 
 /** A git command that failed; `code` says why, the message quotes the command and git's stderr. */
 export class GitError extends Error {
+  /**
+   * @param field the argument the error is about, when a caller's argument named the
+   *        ref or the repository (`branch`, `commit`); null for git's own failures.
+   */
   constructor(
     readonly code: GitErrorCode,
     message: string,
     readonly exitCode: number | null = null,
     readonly stderr = "",
+    readonly field: string | null = null,
   ) {
     super(message);
     this.name = "GitError";

@@ -5,6 +5,7 @@ import { reportStatus } from "../../src/control/status.js";
 import { agentId, isoTime, result } from "../common.js";
 import { branchName, callerLocation, givenLocation } from "../git-location.js";
 import { registerTool } from "../register.js";
+import { InvalidArgumentError } from "../../src/errors.js";
 
 const text = (max: number) => z.string().min(1).max(max);
 
@@ -51,7 +52,7 @@ export function registerReportStatus(server: ToolHost, ctx: Context): void {
     },
     async (args) => {
       if (args.estimated_completion !== undefined && Number.isNaN(Date.parse(args.estimated_completion))) {
-        throw new Error(`estimated_completion: expected an ISO-8601 time, got "${args.estimated_completion}"`);
+        throw new InvalidArgumentError("estimated_completion", `expected an ISO-8601 time, got "${args.estimated_completion}"`);
       }
       const { worktree, branch, ...report } = args;
       const location = worktree !== undefined || branch !== undefined ? await givenLocation(ctx, worktree, branch) : await callerLocation(ctx);

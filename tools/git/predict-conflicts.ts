@@ -7,6 +7,7 @@ import { scanRadar } from "../../src/git/radar-scan.js";
 import { watchedFeatures } from "../../src/git/radar-watch.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
+import { GitError } from "../../src/git/cli.js";
 
 /** One branch of a radar pair. */
 const radarBranch = z.object({
@@ -80,7 +81,7 @@ export function registerPredictConflicts(server: ToolHost, ctx: Context): void {
             now: nowIso(ctx),
           })
         : ((await ctx.radar.refresh())?.matrix ?? null);
-      if (matrix === null) throw new Error(`git: ${ctx.root} is not inside a git repository; predict_conflicts compares git branches`);
+      if (matrix === null) throw new GitError("not_a_repository", `git: ${ctx.root} is not inside a git repository; predict_conflicts compares git branches`);
       return result(radarView(matrix), radarText(matrix));
     },
   );
