@@ -83,6 +83,8 @@ export interface ServerHandle {
   pid: number;
   /** ms from spawn to `client.connect()` resolving (initialize answered). */
   connectMs: number;
+  /** ms from spawn to the first `tools/list` answer (the server loaded). */
+  readyMs: number;
   call<T = Record<string, unknown>>(name: string, args: Record<string, unknown>): Promise<T>;
   /** The last few KB the server wrote to stderr. */
   stderrTail(): string;
@@ -109,12 +111,16 @@ export async function startServer(root: string, storeDir: string): Promise<Serve
   const t0 = process.hrtime.bigint();
   await client.connect(transport);
   const connectMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  // What a client does next: list the tools (the whole server must be loaded to answer).
+  await client.listTools();
+  const readyMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const pid = transport.pid;
   if (pid === null) throw new Error("server child has no pid");
   return {
     client,
     pid,
     connectMs,
+    readyMs,
     async call<T>(name: string, args: Record<string, unknown>): Promise<T> {
       const r = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
       if (r.isError) throw new Error(`${name}: ${(r.content as { text: string }[])[0]?.text ?? "error"}`);

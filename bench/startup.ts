@@ -1,6 +1,8 @@
 /**
  * Section 4: server start to the first `initialize` answer (spawn until
- * `client.connect()` resolves), against `node -e ""` spawn-to-exit; and the
+ * `client.connect()` resolves; the stdio entry point answers it while the
+ * server loads, src/stdio-early.ts) and to the first `tools/list` answer
+ * (the whole server loaded), against `node -e ""` spawn-to-exit; and the
  * idle resident memory of the server child against a bare idle node process.
  */
 import { spawn } from "node:child_process";
@@ -10,6 +12,10 @@ export interface StartupResult {
   runs: number;
   connect_ms: number;
   connect_runs_ms: number[];
+  /** Spawn to the first `tools/list` answer, median (the whole server loaded). */
+  ready_ms: number;
+  ready_runs_ms: number[];
+  ready_ratio: number;
   node_exit_ms: number;
   node_exit_runs_ms: number[];
   ratio: number;
@@ -54,6 +60,7 @@ function idleNodeRss(): Promise<number> {
 
 export async function benchStartup(runs = 5): Promise<StartupResult> {
   const connect: number[] = [];
+  const ready: number[] = [];
   const nodeExit: number[] = [];
   const importDeps: number[] = [];
   let idle = NaN;
@@ -71,6 +78,7 @@ export async function benchStartup(runs = 5): Promise<StartupResult> {
       const s = await startServer(root.dir, store.dir);
       try {
         connect.push(s.connectMs);
+        ready.push(s.readyMs);
         if (r === runs - 1) {
           // Idle memory after connect and a few calls.
           await s.call("server_info", {});
@@ -95,6 +103,7 @@ export async function benchStartup(runs = 5): Promise<StartupResult> {
   const nodeIdle = await idleNodeRss();
   const c = median(connect);
   const n = median(nodeExit);
+  const rd = median(ready);
   return {
     runs,
     connect_ms: c,
@@ -102,6 +111,9 @@ export async function benchStartup(runs = 5): Promise<StartupResult> {
     node_exit_ms: n,
     node_exit_runs_ms: nodeExit,
     ratio: c / n,
+    ready_ms: rd,
+    ready_runs_ms: ready,
+    ready_ratio: rd / n,
     node_import_deps_ms: median(importDeps),
     idle_rss_mib: idle,
     node_idle_rss_mib: nodeIdle,

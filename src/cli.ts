@@ -29,10 +29,42 @@ function claudeHookArgs(argv: string[]): { root?: string; agentId?: string } | n
   }
 }
 
+/**
+ * `signalbox [--root DIR] [serve] [--toolsets LIST]`, the MCP server on stdio
+ * as clients start it: answered without commander, and `initialize` is
+ * answered while the server loads (stdio-early.ts; bench section 4). `--http`,
+ * `--help` or anything else goes through the full program.
+ */
+function stdioServeArgs(argv: string[]): { root?: string; toolsets?: string } | null {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { root: { type: "string" }, toolsets: { type: "string" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) return null;
+    return { ...(values.root !== undefined ? { root: values.root } : {}), ...(values.toolsets !== undefined ? { toolsets: values.toolsets } : {}) };
+  } catch {
+    return null;
+  }
+}
+
 const hookArgs = claudeHookArgs(process.argv.slice(2));
+const serveArgs = hookArgs ? null : stdioServeArgs(process.argv.slice(2));
 if (hookArgs) {
   const { runClaudeHookCommand } = await import("./cli/hook.js");
   await runClaudeHookCommand(hookArgs);
+} else if (serveArgs) {
+  const { answerInitializeEarly } = await import("./stdio-early.js");
+  const early = answerInitializeEarly(process.stdin, process.stdout);
+  try {
+    const { serveStdio } = await import("./main.js");
+    await serveStdio({ ...serveArgs, early });
+  } catch (err) {
+    process.stderr.write(`signalbox: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 } else {
   const { runProgram } = await import("./cli/program.js");
   runProgram(process.argv);

@@ -22,7 +22,7 @@ import { registerCheckParallel } from "../tools/check-parallel.js";
 import { registerEnableToolsets } from "../tools/enable-toolsets.js";
 import { ToolHost } from "../tools/host.js";
 import type { ListingMode } from "../tools/listing.js";
-import { parseToolsets, TOOLSET_NAMES, TOOLSETS, type Toolset } from "../tools/toolsets.js";
+import { parseToolsets, type Toolset } from "../tools/toolsets.js";
 import { registerPlanWaves } from "../tools/plan-waves.js";
 import { registerRecordDecision } from "../tools/record-decision.js";
 import { registerReleaseLock } from "../tools/release-lock.js";
@@ -30,20 +30,8 @@ import { registerRenewLease } from "../tools/renew-lease.js";
 import { registerServerInfo } from "../tools/server-info.js";
 import { registerVerifyLock } from "../tools/verify-lock.js";
 import type { Context } from "./context.js";
+import { INSTRUCTIONS, SERVER_CAPABILITIES, SERVER_INFO } from "./handshake.js";
 import { VERSION } from "./version.js";
-
-/** Short usage guide sent to clients in `initialize`. */
-export const INSTRUCTIONS = [
-  "signalbox coordinates agents on one codebase. Pass your own agent_id on every call.",
-  "1. Lock before writing: acquire_lock (mode write), verify_lock before the write, release_lock after; renew_lease for long work.",
-  "2. Report status: start_feature, then report_status as your heartbeat (it says if you are paused), then complete_feature or fail_feature.",
-  "3. Read your inbox: get_inbox, then acknowledge; handoffs, audit signals and checkpoints arrive there.",
-  "Before editing a file: check_conventions. Arbitrations go in the decision log (record_decision).",
-  "Orchestrators: check_parallel or plan_waves, then dispatch_agents; subscribe to signalbox://state, signalbox://agents and signalbox://locks.",
-  `Tools come in toolsets; core is listed. Call enable_toolsets for more: ${TOOLSET_NAMES.filter((t) => t !== "core")
-    .map((t) => `${t} (${TOOLSETS[t]})`)
-    .join("; ")}.`,
-].join("\n");
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -61,10 +49,7 @@ export interface ServerOptions {
  */
 export function createServer(ctx: Context, options: ServerOptions = {}): { server: McpServer; host: ToolHost; close: () => Promise<void> } {
   const toolsets = options.toolsets ?? parseToolsets(ctx.config.tools.toolsets, "tools.toolsets");
-  const mcp = new McpServer(
-    { name: "signalbox", title: "signalbox", version: VERSION },
-    { capabilities: { logging: {}, resources: { subscribe: true }, tools: { listChanged: true }, prompts: {} }, instructions: INSTRUCTIONS },
-  );
+  const mcp = new McpServer({ ...SERVER_INFO }, { capabilities: structuredClone(SERVER_CAPABILITIES), instructions: INSTRUCTIONS });
   const server = new ToolHost(mcp, toolsets);
   registerEnableToolsets(server, ctx);
   registerServerInfo(server, ctx, VERSION);
