@@ -74,10 +74,14 @@ export function findFaketimeLib(): string | null {
 }
 
 /**
- * Start a server and connect a client (`initialize` done).
+ * Start a server and connect a client, and count it as started once it has
+ * answered a `tools/list` too: the stdio entry point answers `initialize`
+ * while the server is still loading (src/stdio-early.ts), and the kill fault
+ * targets started servers, so a server is killed at work, not mid-load
+ * (a kill mid-load is still possible: the driver retries the start).
  * The clock fault preloads libfaketime into the server itself (what the
  * `faketime` wrapper does), so the pid we kill is the server's own.
- * @throws Error if the process cannot start or dies during initialize.
+ * @throws Error if the process cannot start or dies before it answers.
  */
 export async function startServer(spec: ServerSpec, clientName: string, timeoutMs = 20_000): Promise<LiveServer> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), SIGNALBOX_ROOT: spec.root, SIGNALBOX_DB: spec.db };
@@ -103,6 +107,7 @@ export async function startServer(spec: ServerSpec, clientName: string, timeoutM
   };
   try {
     await client.connect(transport, { timeout: timeoutMs });
+    await client.listTools(undefined, { timeout: timeoutMs });
   } catch (e) {
     live.alive = false;
     await client.close().catch(() => {});
