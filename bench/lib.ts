@@ -99,8 +99,9 @@ export async function startServer(root: string, storeDir: string): Promise<Serve
   const client = new Client({ name: "signalbox-bench", version: "1.0.0" });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    // server_info (the floor of the stdio figure) is in the orchestration toolset.
-    args: [CLI, "--toolsets", "orchestration"],
+    // The bench calls tools of every toolset (server_info, check_parallel, predict_conflicts, ...);
+    // every tool is registered whatever is listed, so this costs the start nothing but a longer listing.
+    args: [CLI, "--toolsets", "all"],
     env: { ...process.env, SIGNALBOX_ROOT: root, SIGNALBOX_DB: storeDir } as Record<string, string>,
     stderr: "pipe",
   });
