@@ -31,4 +31,16 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The core is engine- and protocol-neutral: only the runtime (entry points, transports) and
+    // createServer meet the MCP SDK; the demos are MCP clients.
+    files: ["src/**/*.ts"],
+    ignores: ["src/runtime/**", "src/server.ts", "src/cli/demo*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@modelcontextprotocol/sdk", "@modelcontextprotocol/sdk/*"], message: "The core imports nothing from the MCP SDK (src/runtime and src/server.ts do)." }] },
+      ],
+    },
+  },
 );

@@ -10,12 +10,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseConfig, defaultConfig } from "../src/config.js";
-import { DomainMap } from "../src/domains.js";
-import { checkParallel } from "../src/parallel.js";
+import { parseConfig, defaultConfig } from "../src/runtime/config.js";
+import { DomainMap } from "../src/analysis/domains.js";
+import { checkParallel } from "../src/analysis/parallel.js";
 import { normalizeKeys } from "../src/paths.js";
-import type { TaskSpec } from "../src/tasks.js";
-import { planWaves } from "../src/waves.js";
+import type { TaskSpec } from "../src/analysis/tasks.js";
+import { planWaves } from "../src/analysis/waves.js";
 import { EXAMPLES, median, prng, startServer, tempDir, timeSync } from "./lib.js";
 
 export interface ComputeResult {

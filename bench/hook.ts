@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { LockManager } from "../src/locks.js";
+import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
 import { openStore } from "../src/store/index.js";
 import { CLI, PACKAGE, quantile, tempDir } from "./lib.js";

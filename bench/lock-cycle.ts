@@ -3,8 +3,8 @@
  * write lock) against the store's floor, a bare LMDB write transaction doing
  * get + put on an environment opened with the same options (openStore).
  */
-import { createContext } from "../src/context.js";
-import { defaultConfig } from "../src/config.js";
+import { createContext } from "../src/runtime/context.js";
+import { defaultConfig } from "../src/runtime/config.js";
 import { openStore } from "../src/store/index.js";
 import { median, tempDir } from "./lib.js";
 

@@ -7,7 +7,7 @@
  * trip in the same run; the change feed's poll interval bounds the rest.
  */
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { CHANGE_POLL_MS } from "../src/changes.js";
+import { CHANGE_POLL_MS } from "../src/runtime/changes.js";
 import { nowMs, quantile, startServer, tempDir } from "./lib.js";
 
 export interface NotifyResult {

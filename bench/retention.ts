@@ -10,9 +10,9 @@
  *   an entry; retention (config `retention.activity_max_entries`) bounds the
  *   log, here at `cap` entries, so the growth stops once it is reached.
  */
-import { createContext, type Context } from "../src/context.js";
-import { parseConfig } from "../src/config.js";
-import { listActivity } from "../src/control/activity.js";
+import { createContext, type Context } from "../src/runtime/context.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { listActivity } from "../src/log/activity.js";
 import { tempDir } from "./lib.js";
 
 /** One run of {@link benchRetention}. */

@@ -1,7 +1,7 @@
 /**
  * Section 4: server start to the first `initialize` answer (spawn until
  * `client.connect()` resolves; the stdio entry point answers it while the
- * server loads, src/stdio-early.ts) and to the first `tools/list` answer
+ * server loads, src/runtime/stdio-early.ts) and to the first `tools/list` answer
  * (the whole server loaded), against `node -e ""` spawn-to-exit; and the
  * idle resident memory of the server child against a bare idle node process.
  */

@@ -1,7 +1,7 @@
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { handoffsOfFeature } from "../src/control/audit.js";
 import { allFeatures, getFeature } from "../src/control/features.js";
 import type { SignalRecord } from "../src/control/records.js";

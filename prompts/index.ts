@@ -1,5 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { registerAuditHandoffPrompt } from "./audit-handoff.js";
 import { registerPreParallelCheck } from "./pre-parallel-check.js";
 

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
-import { checkParallel } from "../src/parallel.js";
+import type { Context } from "../src/runtime/context.js";
+import { checkParallel } from "../src/analysis/parallel.js";
 import { taskSchema } from "../tools/task-schema.js";
 import { userText } from "./common.js";
 

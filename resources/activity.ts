@@ -11,14 +11,14 @@
  * an Error naming the parameter instead of "resource not found".
  *
  * Old entries are pruned by retention (config `retention`,
- * control/activity.ts): a cursor below the oldest kept entry gives a short or
+ * log/activity.ts): a cursor below the oldest kept entry gives a short or
  * empty last page, never an error; `oldest_seq` says where the log begins.
  */
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { UriTemplate, type Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import type { ResourceCatalog } from "./catalog.js";
-import type { Context } from "../src/context.js";
-import { ACTIVITY_PAGE_MAX, listActivity, type ActivityPage } from "../src/control/activity.js";
+import type { Context } from "../src/runtime/context.js";
+import { ACTIVITY_PAGE_MAX, listActivity, type ActivityPage } from "../src/log/activity.js";
 import { jsonContents } from "./common.js";
 import { InvalidArgumentError } from "../src/errors.js";
 

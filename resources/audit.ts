@@ -1,5 +1,5 @@
 import type { ResourceCatalog } from "./catalog.js";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { auditView } from "../src/control/audit.js";
 import { jsonContents } from "./common.js";
 

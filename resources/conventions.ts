@@ -1,5 +1,5 @@
 import type { ResourceCatalog } from "./catalog.js";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { allConventions } from "../src/control/conventions.js";
 import { listEscalations } from "../src/control/escalations.js";
 import { cap } from "../src/control/page.js";

@@ -1,6 +1,6 @@
 import type { ResourceCatalog } from "./catalog.js";
-import type { Context } from "../src/context.js";
-import { listDecisions } from "../src/decisions.js";
+import type { Context } from "../src/runtime/context.js";
+import { listDecisions } from "../src/log/decisions.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://decisions`: the decision log, newest first (latest 200 entries and the total). */

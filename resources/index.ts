@@ -1,4 +1,4 @@
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { registerActivityResources } from "./activity.js";
 import { registerAgentsResource } from "./agents.js";
 import { registerAuditResource } from "./audit.js";

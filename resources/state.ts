@@ -1,5 +1,5 @@
 import type { ResourceCatalog } from "./catalog.js";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { coordinationState } from "../src/control/features.js";
 import { jsonContents } from "./common.js";
 

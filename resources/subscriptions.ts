@@ -5,7 +5,7 @@
  * within one second of a change made by any process on the store.
  *
  * How: while this session has subscriptions it listens to the context's
- * change feed (a poll of the store's last transaction id, src/changes.ts).
+ * change feed (a poll of the store's last transaction id, src/runtime/changes.ts).
  * After each commit it re-reads every subscribed resource and notifies only
  * those whose content changed, so a commit elsewhere in the store (a decision
  * logged) does not wake a subscriber of `signalbox://locks`.
@@ -14,8 +14,8 @@ import { createHash } from "node:crypto";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
-import type { ChangeFeed } from "../src/changes.js";
-import type { Logger } from "../src/logger.js";
+import type { ChangeFeed } from "../src/runtime/changes.js";
+import type { Logger } from "../src/runtime/logger.js";
 import type { ResourceCatalog } from "./catalog.js";
 
 /** Most resources one session may subscribe to. */

@@ -1,8 +1,8 @@
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ResourceCatalog } from "./catalog.js";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { integrationReport, planIntegrations, waveIntegration } from "../src/control/integration.js";
-import { getPlan, listPlans, planCount } from "../src/plans.js";
+import { getPlan, listPlans, planCount } from "../src/analysis/plans.js";
 import { jsonContents } from "./common.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../src/errors.js";
 

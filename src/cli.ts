@@ -56,10 +56,10 @@ if (hookArgs) {
   const { runClaudeHookCommand } = await import("./cli/hook.js");
   await runClaudeHookCommand(hookArgs);
 } else if (serveArgs) {
-  const { answerInitializeEarly } = await import("./stdio-early.js");
+  const { answerInitializeEarly } = await import("./runtime/stdio-early.js");
   const early = answerInitializeEarly(process.stdin, process.stdout);
   try {
-    const { serveStdio } = await import("./main.js");
+    const { serveStdio } = await import("./runtime/stdio.js");
     await serveStdio({ ...serveArgs, early });
   } catch (err) {
     process.stderr.write(`signalbox: ${(err as Error).message}\n`);

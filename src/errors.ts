@@ -8,7 +8,7 @@
  * - `invalid_argument`: an argument is malformed or out of its range ({@link InvalidArgumentError}, paths.ts KeyError);
  * - `not_found`: an id names nothing (no such signal, plan, wave, gate, incident, review, checkpoint; a feature never started; an agent not registered where one must be) ({@link NotFoundError});
  * - `invalid_state`: the thing named exists but its state refuses the request (already completed, closed or resumed; not open; active under another agent) ({@link InvalidStateError});
- * - `not_holder`: the lock belongs to another agent (locks.ts);
+ * - `not_holder`: the lock belongs to another agent (locks/manager.ts);
  * - `limit`: a configured limit would be passed (`limits.*`, `capacity.*`; {@link LimitError});
  * - `not_permitted`: the caller lacks the authority (control/authority.ts NotPermittedError);
  * - `store_full`: the disk reserve or the store's quota refuses the write (store/guard.ts);

@@ -1,6 +1,6 @@
 /**
  * `createServer(context)`: the MCP server with every tool and resource
- * registered. The only place (with main.ts) where the core meets the SDK.
+ * registered. The only place (with runtime/stdio.ts and runtime/http.ts) where the core meets the SDK.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ResourceCatalog } from "../resources/catalog.js";
@@ -29,9 +29,9 @@ import { registerReleaseLock } from "../tools/release-lock.js";
 import { registerRenewLease } from "../tools/renew-lease.js";
 import { registerServerInfo } from "../tools/server-info.js";
 import { registerVerifyLock } from "../tools/verify-lock.js";
-import type { Context } from "./context.js";
-import { INSTRUCTIONS, SERVER_CAPABILITIES, SERVER_INFO } from "./handshake.js";
-import { VERSION } from "./version.js";
+import type { Context } from "./runtime/context.js";
+import { INSTRUCTIONS, SERVER_CAPABILITIES, SERVER_INFO } from "./runtime/handshake.js";
+import { VERSION } from "./runtime/version.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {

@@ -6,7 +6,7 @@
  * anything else the agent does in between, starts a new entry.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listActivity } from "../src/control/activity.js";
+import { listActivity } from "../src/log/activity.js";
 import { connect, type Harness } from "./helpers/client.js";
 
 let h: Harness;

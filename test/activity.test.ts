@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { crossAgentHandoff } from "../src/control/handoffs.js";
 import { requestCheckpoint } from "../src/control/checkpoints.js";
 import { createSignal } from "../src/control/signals.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
 

@@ -5,7 +5,7 @@
  * does the same thing with authority.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { openEscalation } from "../src/control/escalations.js";
 import { createSignal } from "../src/control/signals.js";
 import { connect, type Harness } from "./helpers/client.js";

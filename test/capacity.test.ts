@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
-import { listActivity } from "../src/control/activity.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { listActivity } from "../src/log/activity.js";
 import { getAgent } from "../src/control/agents.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";

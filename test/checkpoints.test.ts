@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { listCheckpoints } from "../src/control/checkpoints.js";
 import { listInbox } from "../src/control/inbox.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";

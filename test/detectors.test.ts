@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { holderHistory } from "../src/control/detectors.js";
 import { listEscalations, openEscalation, recordDecisionResolving } from "../src/control/escalations.js";
 import { acknowledgeMessages, deliver, listInbox } from "../src/control/inbox.js";
 import { metricsReport, percentile, recordAcquire, type MetricsReport } from "../src/control/metrics.js";
 import type { FeatureRecord } from "../src/control/records.js";
 import { createSignal, listSignals, resolveSignal } from "../src/control/signals.js";
-import type { AcquireResult } from "../src/lock-types.js";
+import type { AcquireResult } from "../src/locks/types.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
 

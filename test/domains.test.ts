@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { defaultConfig, parseConfig, type Config } from "../src/config.js";
-import { DomainMap, ROOT_DOMAIN } from "../src/domains.js";
+import { defaultConfig, parseConfig, type Config } from "../src/runtime/config.js";
+import { DomainMap, ROOT_DOMAIN } from "../src/analysis/domains.js";
 
 const fastapiConfig = (): Config =>
   parseConfig(JSON.parse(fs.readFileSync(new URL("../examples/fastapi-template.signalbox.json", import.meta.url), "utf8")));

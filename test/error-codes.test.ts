@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { ERROR_META } from "../tools/register.js";
 import { connect, type Harness } from "./helpers/client.js";
 

@@ -4,13 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listInbox } from "../src/control/inbox.js";
 import type { CheckpointRecord } from "../src/control/records.js";
 import { createSignal, getSignal } from "../src/control/signals.js";
-import { getPlanSpec, newestPlanWith, planSpecOf, savePlan } from "../src/plans.js";
+import { getPlanSpec, newestPlanWith, planSpecOf, savePlan } from "../src/analysis/plans.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore } from "../src/store/index.js";
-import { normalizeTasks } from "../src/task-input.js";
-import { DomainMap } from "../src/domains.js";
-import { parseConfig } from "../src/config.js";
-import { planWaves } from "../src/waves.js";
+import { normalizeTasks } from "../src/analysis/task-input.js";
+import { DomainMap } from "../src/analysis/domains.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { planWaves } from "../src/analysis/waves.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
 

@@ -158,7 +158,7 @@ describe("fuzz: every tool's arguments against the built server over stdio", () 
   });
 
   // The SDK's stdio reader holds at most 10 MiB of one unfinished line (STDIO_DEFAULT_MAX_BUFFER_SIZE); past
-  // that its transport closes, and src/main.ts exits on close. One oversized request must not end the server.
+  // that its transport closes, and src/runtime/stdio.ts exits on close. One oversized request must not end the server.
   it("keeps serving after a single request line over 10 MiB", { timeout: 60_000 }, async () => {
     const child = spawn(process.execPath, [CLI], { env, stdio: ["pipe", "pipe", "pipe"] });
     child.stderr.resume();

@@ -18,8 +18,8 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import Table from "cli-table3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createContext, type Context } from "../src/context.js";
-import { silentLogger } from "../src/logger.js";
+import { createContext, type Context } from "../src/runtime/context.js";
+import { silentLogger } from "../src/runtime/logger.js";
 import { createServer } from "../src/server.js";
 import {
   callWithin,

@@ -8,7 +8,7 @@
  * call changes a working tree, an index or a branch.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { makeRepo, type TempRepo } from "./helpers/git-repo.js";
 

@@ -1,6 +1,6 @@
 /**
  * The `initialize` answer the stdio entry point sends before the server is
- * loaded (src/stdio-early.ts, src/handshake.ts) is the SDK's answer, byte
+ * loaded (src/runtime/stdio-early.ts, src/runtime/handshake.ts) is the SDK's answer, byte
  * for byte in what it says: checked against the SDK's own values in process,
  * and through the built server with a real client and with raw JSON-RPC.
  */
@@ -12,8 +12,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { LATEST_PROTOCOL_VERSION as SDK_LATEST, SUPPORTED_PROTOCOL_VERSIONS as SDK_SUPPORTED } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { INSTRUCTIONS, initializeResult, LATEST_PROTOCOL_VERSION, SERVER_CAPABILITIES, SERVER_INFO, SUPPORTED_PROTOCOL_VERSIONS } from "../src/handshake.js";
-import { initializeRequestOf } from "../src/stdio-early.js";
+import { INSTRUCTIONS, initializeResult, LATEST_PROTOCOL_VERSION, SERVER_CAPABILITIES, SERVER_INFO, SUPPORTED_PROTOCOL_VERSIONS } from "../src/runtime/handshake.js";
+import { initializeRequestOf } from "../src/runtime/stdio-early.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
 

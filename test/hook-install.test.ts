@@ -20,9 +20,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createContext } from "../src/context.js";
+import { createContext } from "../src/runtime/context.js";
 import { BACKSTOP_NOTE, CHAINED_NAME, HOOK_MARKER, claudeSettingsSnippet, hookScript, installPreCommitHook, renderInstall } from "../src/hooks/install.js";
-import { silentLogger } from "../src/logger.js";
+import { silentLogger } from "../src/runtime/logger.js";
 import { makeRepo, type TempRepo } from "./helpers/git-repo.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { listActivity } from "../src/control/activity.js";
+import { listActivity } from "../src/log/activity.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
 

@@ -9,11 +9,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
-import { DomainMap } from "../src/domains.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { DomainMap } from "../src/analysis/domains.js";
 import { inferConfig } from "../src/init/infer.js";
 import { parseLog } from "../src/init/scan.js";
-import { checkParallel } from "../src/parallel.js";
+import { checkParallel } from "../src/analysis/parallel.js";
 import { makeRepo, type TempRepo } from "./helpers/git-repo.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));

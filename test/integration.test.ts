@@ -9,7 +9,7 @@
  * a rolled-back feature, completed dependents two waves away); all fixed.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import type { FeatureRecord } from "../src/control/records.js";
 import { getReview, openReviewCount } from "../src/control/reviews.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";

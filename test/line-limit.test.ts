@@ -1,6 +1,6 @@
-/** The stdin line filter (src/line-limit.ts): whole lines pass, an oversized one is dropped and its id found. */
+/** The stdin line filter (src/runtime/line-limit.ts): whole lines pass, an oversized one is dropped and its id found. */
 import { describe, expect, it } from "vitest";
-import { LineLimit, trailingId } from "../src/line-limit.js";
+import { LineLimit, trailingId } from "../src/runtime/line-limit.js";
 
 /** Feed `chunks` through a LineLimit of `max` bytes; returns what passed and what was dropped. */
 async function run(max: number, chunks: string[]): Promise<{ out: string; dropped: [number, string | number | null][] }> {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LockManager, type AcquireResult } from "../src/locks.js";
+import { LockManager, type AcquireResult } from "../src/locks/manager.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { openStore, type Store } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { createAuditHandoff, testPhase } from "../src/control/audit.js";
 import { crossAgentHandoff } from "../src/control/handoffs.js";
 import { deliver } from "../src/control/inbox.js";

@@ -5,7 +5,7 @@
  * must not starve another.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { connect, type Harness } from "./helpers/client.js";
 
 interface Granted {

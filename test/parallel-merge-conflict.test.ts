@@ -7,10 +7,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultConfig, parseConfig } from "../src/config.js";
-import { DomainMap } from "../src/domains.js";
-import { checkParallel } from "../src/parallel.js";
-import type { PairResult, TaskSpec } from "../src/tasks.js";
+import { defaultConfig, parseConfig } from "../src/runtime/config.js";
+import { DomainMap } from "../src/analysis/domains.js";
+import { checkParallel } from "../src/analysis/parallel.js";
+import type { PairResult, TaskSpec } from "../src/analysis/tasks.js";
 
 const opts = { root: "/repo", domains: new DomainMap(defaultConfig()) };
 const TASKS: TaskSpec[] = [

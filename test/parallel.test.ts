@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultConfig, parseConfig, type Config } from "../src/config.js";
-import { DomainMap } from "../src/domains.js";
-import { checkParallel, type ParallelReport } from "../src/parallel.js";
+import { defaultConfig, parseConfig, type Config } from "../src/runtime/config.js";
+import { DomainMap } from "../src/analysis/domains.js";
+import { checkParallel, type ParallelReport } from "../src/analysis/parallel.js";
 import { KeyError, keysOverlap, normalizeKey } from "../src/paths.js";
-import { REASON_TYPES } from "../src/reasons.js";
-import { isCanonicalKey } from "../src/task-input.js";
-import type { PairOrder, PairResult, ReasonType, TaskSpec } from "../src/tasks.js";
+import { REASON_TYPES } from "../src/analysis/reasons.js";
+import { isCanonicalKey } from "../src/analysis/task-input.js";
+import type { PairOrder, PairResult, ReasonType, TaskSpec } from "../src/analysis/tasks.js";
 
 const ROOT = "/repo";
 const readJson = (name: string): unknown =>

@@ -9,11 +9,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
-import { DomainMap } from "../src/domains.js";
-import { checkParallel, checkParallelSliced } from "../src/parallel.js";
-import type { TaskSpec } from "../src/tasks.js";
-import { MAX_WAVE_PREREQUISITES, planWaves, planWavesSliced } from "../src/waves.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { DomainMap } from "../src/analysis/domains.js";
+import { checkParallel, checkParallelSliced } from "../src/analysis/parallel.js";
+import type { TaskSpec } from "../src/analysis/tasks.js";
+import { MAX_WAVE_PREREQUISITES, planWaves, planWavesSliced } from "../src/analysis/waves.js";
 import { checkParallel as oracleCheck } from "./helpers/oracle/parallel.js";
 import { planWaves as oraclePlan } from "./helpers/oracle/waves.js";
 

@@ -6,7 +6,7 @@
  * `limits.pair_visits_per_check` is refused naming the field and the limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { connect, type Harness } from "./helpers/client.js";
 
 const N = 10_000;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
-import { listActivity } from "../src/control/activity.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { listActivity } from "../src/log/activity.js";
 import { allGates, describeBlocker, featureCompleteGates, waveGates, type GateStatus } from "../src/control/gates.js";
 import type { ReviewRecord } from "../src/control/records.js";
 import { getReview, latestReview, openReviewCount, withdrawReviews } from "../src/control/reviews.js";

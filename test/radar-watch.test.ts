@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { runClaudePreToolUse } from "../src/hooks/claude.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { makeRepo, type TempRepo } from "./helpers/git-repo.js";

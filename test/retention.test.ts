@@ -6,12 +6,12 @@
  * `checkStore` clean, cursors valid) after entries are gone.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
-import { ACTIVITY_QUOTA_KEEP, listActivity } from "../src/control/activity.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { ACTIVITY_QUOTA_KEEP, listActivity } from "../src/log/activity.js";
 import { HISTORY_PRUNE_STEP } from "../src/control/detectors.js";
 import { acknowledgeMessages, deliver, listInbox } from "../src/control/inbox.js";
 import type { ActivityRecord, MessageRecord } from "../src/control/records.js";
-import { appendDecision } from "../src/decisions.js";
+import { appendDecision } from "../src/log/decisions.js";
 import { checkStore } from "../src/store/check.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { quotaHeadroomBytes } from "../src/store/guard.js";

@@ -3,8 +3,8 @@
  * the decision log passes; hand-corrupted stores are caught, naming the key.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { recordDecision } from "../src/decisions.js";
-import { LockManager } from "../src/locks.js";
+import { recordDecision } from "../src/log/decisions.js";
+import { LockManager } from "../src/locks/manager.js";
 import { checkStore } from "../src/store/check.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, type LockRecord, type Store } from "../src/store/index.js";

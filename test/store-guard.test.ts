@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendDecision } from "../src/decisions.js";
+import { appendDecision } from "../src/log/decisions.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, SCHEMA_VERSION, type Store } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";

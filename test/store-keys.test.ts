@@ -8,8 +8,8 @@
  */
 import { open } from "lmdb";
 import { afterEach, describe, expect, it } from "vitest";
-import { createContext, type Context } from "../src/context.js";
-import { silentLogger } from "../src/logger.js";
+import { createContext, type Context } from "../src/runtime/context.js";
+import { silentLogger } from "../src/runtime/logger.js";
 import { checkStore } from "../src/store/check.js";
 import { DB_NAMES, ENV_OPTIONS, openStore } from "../src/store/index.js";
 import { dbOptionsOf, NUMBER_KEYED, STRING_KEYS, unescapeLegacyKey } from "../src/store/layout.js";

@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig, loadConfig } from "../src/config.js";
-import { listDecisions, recordDecision } from "../src/decisions.js";
-import { getPlan, listPlans, savePlan } from "../src/plans.js";
-import { resolveRoot, resolveStoreDir } from "../src/root.js";
+import { parseConfig, loadConfig } from "../src/runtime/config.js";
+import { listDecisions, recordDecision } from "../src/log/decisions.js";
+import { getPlan, listPlans, savePlan } from "../src/analysis/plans.js";
+import { resolveRoot, resolveStoreDir } from "../src/runtime/root.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, SCHEMA_VERSION } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";

@@ -13,10 +13,10 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.js";
-import { createContext, type Context } from "../src/context.js";
-import { silentLogger } from "../src/logger.js";
-import { createHttpServer } from "../src/http.js";
+import { parseConfig } from "../src/runtime/config.js";
+import { createContext, type Context } from "../src/runtime/context.js";
+import { silentLogger } from "../src/runtime/logger.js";
+import { createHttpServer } from "../src/runtime/http.js";
 import { createServer } from "../src/server.js";
 import { parseToolsets, resolveToolsets, TOOLSET_NAMES, TOOLSET_OF } from "../tools/toolsets.js";
 import { tempDir } from "./helpers/store.js";

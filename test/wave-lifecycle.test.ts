@@ -18,7 +18,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_FILE, parseConfig } from "../src/config.js";
+import { CONFIG_FILE, parseConfig } from "../src/runtime/config.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { ServerProcess } from "./helpers/process.js";
 

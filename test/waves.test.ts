@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultConfig, parseConfig, type Config } from "../src/config.js";
-import { DomainMap } from "../src/domains.js";
+import { defaultConfig, parseConfig, type Config } from "../src/runtime/config.js";
+import { DomainMap } from "../src/analysis/domains.js";
 import { KeyError, keysOverlap } from "../src/paths.js";
-import type { TaskSpec } from "../src/tasks.js";
-import { planWaves, type WavePlanBody } from "../src/waves.js";
+import type { TaskSpec } from "../src/analysis/tasks.js";
+import { planWaves, type WavePlanBody } from "../src/analysis/waves.js";
 
 const ROOT = "/repo";
 const protocol = (

@@ -1,6 +1,6 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { breakLock } from "../src/control/lock-breaks.js";
 import { agentId, keyString, result } from "./common.js";
 import { registerTool, vouchOf } from "./register.js";

@@ -1,8 +1,8 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { cap } from "../src/control/page.js";
-import { checkParallelSliced } from "../src/parallel.js";
+import { checkParallelSliced } from "../src/analysis/parallel.js";
 import { predictedConflicts } from "../src/git/radar-scan.js";
 import { watchedFeatures } from "../src/git/radar-watch.js";
 import { KEY_SYNTAX, READ_ONLY, result } from "./common.js";

@@ -37,7 +37,7 @@ export const lockRef = z.object({ key: z.string(), mode: z.string(), fencing_tok
 
 /**
  * A lock that had already ended when released or renewed: status is one of
- * expired, released, broken, unknown, token_mismatch (LockStatus in src/lock-types.ts);
+ * expired, released, broken, unknown, token_mismatch (LockStatus in src/locks/types.ts);
  * key is empty when the lock_id is unknown.
  */
 export const staleLock = z.object({ key: z.string(), lock_id: z.string(), status: z.string() });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { result } from "./common.js";
 import type { ToolHost } from "./host.js";
 import { registerTool } from "./register.js";

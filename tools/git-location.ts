@@ -3,7 +3,7 @@
  * runs (worktree, branch, head), and which branch a feature works on.
  */
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import type { AgentLocation } from "../src/control/agents.js";
 import { GitError } from "../src/git/cli.js";
 import { branchExists, resolveCommit } from "../src/git/repo.js";

@@ -12,19 +12,12 @@
  */
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
-import type { z } from "zod";
-import { listedTool, type ListingMode } from "./listing.js";
+import { listedTool, type ListableTool, type ListingMode } from "./listing.js";
 import { TOOLSET_NAMES, TOOLSET_OF, type Toolset } from "./toolsets.js";
 
 /** What the host keeps of one tool. */
-export interface HostedTool {
-  name: string;
+export interface HostedTool extends ListableTool {
   toolset: Toolset;
-  title: string;
-  description: string;
-  inputSchema: z.ZodObject;
-  outputSchema: z.ZodObject;
-  annotations: Tool["annotations"];
   handle: RegisteredTool;
 }
 

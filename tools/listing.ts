@@ -38,7 +38,6 @@
  */
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { HostedTool } from "./host.js";
 
 type Json = Record<string, unknown>;
 
@@ -123,12 +122,22 @@ export function withoutDefaultHints<T extends Record<string, unknown>>(annotatio
   return kept.length > 0 ? (Object.fromEntries(kept) as Partial<T>) : undefined;
 }
 
+/** What the listing needs of one tool's definition. */
+export interface ListableTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: z.ZodObject;
+  outputSchema: z.ZodObject;
+  annotations: Tool["annotations"];
+}
+
 /**
  * The listed form of one tool (see the module header). Inputs are converted
  * as the client sends them (`io: "input"`), outputs as the server answers
  * (`io: "output"`: closed objects, defaults filled).
  */
-export function listedTool(t: Omit<HostedTool, "toolset" | "handle">, mode: ListingMode): Tool {
+export function listedTool(t: ListableTool, mode: ListingMode): Tool {
   const input = z.toJSONSchema(t.inputSchema, { io: "input", unrepresentable: "any" });
   const output = z.toJSONSchema(t.outputSchema, { io: "output", unrepresentable: "any" });
   const hints = t.annotations && mode === "compact" ? withoutDefaultHints(t.annotations) : t.annotations;

@@ -1,9 +1,9 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
-import { planSpecOf, savePlan } from "../src/plans.js";
-import { normalizeTasks } from "../src/task-input.js";
-import { planWavesSliced } from "../src/waves.js";
+import type { Context } from "../src/runtime/context.js";
+import { planSpecOf, savePlan } from "../src/analysis/plans.js";
+import { normalizeTasks } from "../src/analysis/task-input.js";
+import { planWavesSliced } from "../src/analysis/waves.js";
 import { KEY_SYNTAX, result } from "./common.js";
 import { taskSchema } from "./task-schema.js";
 import { registerTool } from "./register.js";
@@ -51,7 +51,7 @@ export function registerPlanWaves(server: ToolHost, ctx: Context): void {
             integration_point: z.boolean(),
           }),
         ),
-        // Nested reason types and order are the strings of REASON_TYPES (src/tasks.ts) and PairOrder.
+        // Nested reason types and order are the strings of REASON_TYPES (src/analysis/tasks.ts) and PairOrder.
         conflicts: z
           .array(z.object({ a: z.string(), b: z.string(), reasons: z.array(z.string()), order: z.string(), placed: z.string() }))
           .describe("Pairs serialized"),

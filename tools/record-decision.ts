@@ -1,8 +1,8 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { recordDecisionResolving } from "../src/control/escalations.js";
-import { DECISION_TYPES } from "../src/decisions.js";
+import { DECISION_TYPES } from "../src/log/decisions.js";
 import { agentId, result } from "./common.js";
 import { registerTool, vouchOf } from "./register.js";
 

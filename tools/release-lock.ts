@@ -1,6 +1,6 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { agentId, keyString, lockRef, result, staleLock } from "./common.js";
 import { registerTool } from "./register.js";
 import { InvalidArgumentError, SignalboxError } from "../src/errors.js";

@@ -4,7 +4,7 @@
  * and the pair shape check_parallel returns.
  */
 import { z } from "zod";
-import type { Config } from "../src/config.js";
+import type { Config } from "../src/runtime/config.js";
 import { keyString } from "./common.js";
 
 /** Zod schema of one task, with list sizes bounded by the config. */
@@ -30,9 +30,9 @@ export function taskSchema(config: Config) {
 export const verdict = z.enum(["PARALLEL", "SERIALIZE", "CONVERGE"]);
 
 /**
- * A pair as check_parallel returns it (PairResult in src/tasks.ts). Nested
+ * A pair as check_parallel returns it (PairResult in src/analysis/tasks.ts). Nested
  * `verdict` (PARALLEL, SERIALIZE, CONVERGE), `order` (a_first, b_first, either,
- * none) and reason `type` (REASON_TYPES in src/tasks.ts) are plain strings here
+ * none) and reason `type` (REASON_TYPES in src/analysis/tasks.ts) are plain strings here
  * to keep the tools/list answer short; the values are the ones named.
  */
 export const pairSchema = z.object({

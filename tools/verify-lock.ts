@@ -1,6 +1,6 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
-import type { Context } from "../src/context.js";
+import type { Context } from "../src/runtime/context.js";
 import { READ_ONLY, result } from "./common.js";
 import { registerTool } from "./register.js";
 

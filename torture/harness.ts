@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseConfig } from "../src/config.js";
+import { parseConfig } from "../src/runtime/config.js";
 import { checkStore } from "../src/store/check.js";
 import { openStore } from "../src/store/index.js";
 import { LockTable } from "../src/store/lock-table.js";

@@ -266,7 +266,7 @@ export function intervalsOf(events: readonly HistoryEvent[]): {
   }
   const intervals: Interval[] = [];
   for (const g of grants.values()) {
-    // A renewal never shortens a lease (src/locks.ts renew), so the lease ends no earlier than the
+    // A renewal never shortens a lease (src/locks/manager.ts renew), so the lease ends no earlier than the
     // latest (send time + lease) of the grant and of every successful renewal. Without the grant's
     // send time and lease the bound is unknown: the interval runs to its release.
     let leaseEnd = Number.POSITIVE_INFINITY;

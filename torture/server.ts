@@ -76,7 +76,7 @@ export function findFaketimeLib(): string | null {
 /**
  * Start a server and connect a client, and count it as started once it has
  * answered a `tools/list` too: the stdio entry point answers `initialize`
- * while the server is still loading (src/stdio-early.ts), and the kill fault
+ * while the server is still loading (src/runtime/stdio-early.ts), and the kill fault
  * targets started servers, so a server is killed at work, not mid-load
  * (a kill mid-load is still possible: the driver retries the start).
  * The clock fault preloads libfaketime into the server itself (what the

@@ -134,7 +134,7 @@ async function protocolExample(work: string): Promise<boolean> {
 
 /**
  * The same features in a project without a config: the well-known migration
- * rules (src/well-known.ts) make P1 and P3, which add migrations, integration
+ * rules (src/analysis/well-known.ts) make P1 and P3, which add migrations, integration
  * points (parallelism-framework.md Level 3), so P3 gets a wave of its own.
  * The protocol's §1.2 reads a migration as an ordinary file; its example
  * config turns the rule off to play the protocol as written.

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE, parseConfig } from "../config.js";
+import { CONFIG_FILE, parseConfig } from "../runtime/config.js";
 import { inferConfig, type InferredConfig } from "../init/infer.js";
 import { scanRepository } from "../init/scan.js";
 

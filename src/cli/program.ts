@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { registerHookCommands } from "./hook.js";
 import { registerPeopleCommands } from "./people.js";
-import { VERSION } from "../version.js";
+import { VERSION } from "../runtime/version.js";
 
 const program = new Command()
   .name("signalbox")
@@ -29,10 +29,10 @@ program
     const root = program.opts<{ root?: string }>().root;
     // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
     if (opts.http === undefined) {
-      const { serveStdio } = await import("../main.js");
+      const { serveStdio } = await import("../runtime/stdio.js");
       return serveStdio({ ...(root !== undefined ? { root } : {}), ...(opts.toolsets !== undefined ? { toolsets: opts.toolsets } : {}) });
     }
-    const { serveHttp } = await import("../http.js");
+    const { serveHttp } = await import("../runtime/http.js");
     const { close } = await serveHttp({
       ...(root !== undefined ? { root } : {}),
       listen: opts.http,
@@ -56,7 +56,7 @@ program
   .description("check the integrity of the store (default: the root's .signalbox/, or SIGNALBOX_DB)")
   .option("--store <dir>", "store folder to check")
   .action(async (opts: { store?: string }) => {
-    const { resolveRoot, resolveStoreDir } = await import("../root.js");
+    const { resolveRoot, resolveStoreDir } = await import("../runtime/root.js");
     const { runCheck } = await import("./check.js");
     const root = program.opts<{ root?: string }>().root;
     const dir = opts.store ?? resolveStoreDir(resolveRoot(root !== undefined ? { root } : {}));
@@ -69,7 +69,7 @@ program
   .option("--force", "replace an existing signalbox.config.json")
   .option("--dry-run", "print the rules without writing")
   .action(async (opts: { force?: boolean; dryRun?: boolean }) => {
-    const { resolveRoot } = await import("../root.js");
+    const { resolveRoot } = await import("../runtime/root.js");
     const { runInit } = await import("./init.js");
     const root = program.opts<{ root?: string }>().root;
     process.exitCode = await runInit({ root: resolveRoot(root !== undefined ? { root } : {}), force: opts.force === true, dryRun: opts.dryRun === true });

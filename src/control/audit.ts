@@ -27,7 +27,7 @@
  */
 import { NotPermittedError, type Vouch } from "./authority.js";
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";

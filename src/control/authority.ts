@@ -22,7 +22,7 @@
  * may do it instead. All reads here run inside the caller's transaction, so
  * the check and the change it guards are one step for every process.
  */
-import type { Config } from "../config.js";
+import type { Config } from "../runtime/config.js";
 import { isLeaseLive } from "../store/layout.js";
 import { LockTable } from "../store/lock-table.js";
 import { activeFeaturesOf, allAgents, getAgent } from "./agents.js";

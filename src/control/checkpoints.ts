@@ -31,7 +31,7 @@
  * checkpoint's name may be used again; the new record replaces the old one.
  */
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, allAgents, isAvailable } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";

@@ -18,10 +18,10 @@
  */
 import path from "node:path";
 import picomatch from "picomatch";
-import { appendDecision } from "../decisions.js";
+import { appendDecision } from "../log/decisions.js";
 import { keyKind, keysOverlap, MAX_KEY_BYTES, normalizeKey } from "../paths.js";
 import { allAgents, orchestratorInboxes } from "./agents.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { openEscalation } from "./escalations.js";
 import { deliver } from "./inbox.js";

@@ -17,9 +17,9 @@
  * transaction: two processes racing cannot both pass a check the other's
  * write would have failed.
  */
-import { appendDecision } from "../decisions.js";
+import { appendDecision } from "../log/decisions.js";
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import {
   agentKey,
   agentView,

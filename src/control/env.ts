@@ -2,7 +2,7 @@
  * What every control-layer function needs: the store, the clock and the
  * configuration. A `Context` satisfies it; tests may build one directly.
  */
-import type { Config } from "../config.js";
+import type { Config } from "../runtime/config.js";
 import type { Clock } from "../store/clock.js";
 import type { Store } from "../store/index.js";
 

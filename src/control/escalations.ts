@@ -7,8 +7,8 @@
  * ("Document: record resolution, then resume"), and with it the
  * non-algedonic signals it raised. Key layout: records.ts (`conventions`, `E`).
  */
-import { recordActivity } from "./activity.js";
-import { appendDecision, type DecisionInput } from "../decisions.js";
+import { recordActivity } from "../log/activity.js";
+import { appendDecision, type DecisionInput } from "../log/decisions.js";
 import type { DecisionRecord } from "../store/index.js";
 import { nextCounter } from "../store/index.js";
 import { getAgent, orchestratorInboxes } from "./agents.js";

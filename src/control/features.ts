@@ -26,12 +26,12 @@
  */
 import { admitActive } from "./capacity.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
-import { appendDecision } from "../decisions.js";
+import { appendDecision } from "../log/decisions.js";
 import { nextCounter } from "../store/index.js";
-import type { LockManager } from "../locks.js";
-import type { LockMode } from "../lock-types.js";
-import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../plans.js";
-import { recordActivity } from "./activity.js";
+import type { LockManager } from "../locks/manager.js";
+import type { LockMode } from "../locks/types.js";
+import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../analysis/plans.js";
+import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature, withLocation, type AgentLocation } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";

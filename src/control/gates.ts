@@ -27,10 +27,10 @@
  * -> {@link GateResultRecord}, target `F`feature_id or `W`plan_id`\0`wave6).
  */
 import { isOrchestrator, NotPermittedError, requireOrchestrator, whoIsOrchestrator, type Vouch } from "./authority.js";
-import { appendDecision, type DecisionType } from "../decisions.js";
-import type { StoredPlan } from "../plans.js";
+import { appendDecision, type DecisionType } from "../log/decisions.js";
+import type { StoredPlan } from "../analysis/plans.js";
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
@@ -39,7 +39,7 @@ import { latestReview } from "./reviews.js";
 import { currentWaveMerge } from "./wave-git.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
-/** Decision type of gate definitions (src/decisions.ts DECISION_TYPES). */
+/** Decision type of gate definitions (src/log/decisions.ts DECISION_TYPES). */
 const GATE_DECISION: DecisionType = "gate";
 
 /** Longest criteria or evidence text quoted in a one-line message (characters). */

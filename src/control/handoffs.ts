@@ -15,7 +15,7 @@
  * `handoff_acknowledged` when a recipient acknowledges its copy (other inbox
  * messages are acknowledged without an entry).
  */
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { markHandoffAcknowledged } from "./audit.js";
 import { agentsInDomain, getAgent, ORCHESTRATOR_INBOX, orchestratorInboxes } from "./agents.js";
 import type { ControlEnv } from "./env.js";

@@ -24,9 +24,9 @@
  * 1 while open. Ids come from counter `incident_seq`.
  */
 import { requireOrchestrator, type Vouch } from "./authority.js";
-import { appendDecision, type DecisionType } from "../decisions.js";
+import { appendDecision, type DecisionType } from "../log/decisions.js";
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
@@ -36,7 +36,7 @@ import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../error
 /** Counter name of incident sequence numbers. */
 export const INCIDENT_COUNTER = "incident_seq";
 
-/** Decision types of this module (src/decisions.ts `DECISION_TYPES`). */
+/** Decision types of this module (src/log/decisions.ts `DECISION_TYPES`). */
 const EMERGENCY_DECISION: DecisionType = "emergency";
 const REVIEW_DECISION: DecisionType = "post_incident_review";
 

@@ -28,12 +28,12 @@
  * (`integrations`).
  */
 import { requireOrchestrator, type Vouch } from "./authority.js";
-import { appendDecision } from "../decisions.js";
-import type { LockManager } from "../locks.js";
+import { appendDecision } from "../log/decisions.js";
+import type { LockManager } from "../locks/manager.js";
 import { keysOverlap } from "../paths.js";
-import { getPlanSpec, type StoredPlan } from "../plans.js";
+import { getPlanSpec, type StoredPlan } from "../analysis/plans.js";
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { allDependents, getFeature, lockedKeysOf } from "./features.js";

@@ -9,9 +9,9 @@
  * lock (activity.ts), so a break is never half recorded.
  */
 import { requireOrchestrator, type Vouch } from "./authority.js";
-import { appendDecision } from "../decisions.js";
-import type { BrokenLock, LockManager } from "../locks.js";
-import { recordActivity } from "./activity.js";
+import { appendDecision } from "../log/decisions.js";
+import type { BrokenLock, LockManager } from "../locks/manager.js";
+import { recordActivity } from "../log/activity.js";
 import type { ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { InvalidArgumentError } from "../errors.js";

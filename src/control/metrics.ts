@@ -18,7 +18,7 @@
  * `slot4` is `samples % WAIT_SAMPLES`, zero-padded to 4 digits: the ring
  * holds the last {@link WAIT_SAMPLES} granted requests' waits.
  */
-import type { AcquireRequest, AcquireResult, LockView, RefusalReason, WaiterView } from "../lock-types.js";
+import type { AcquireRequest, AcquireResult, LockView, RefusalReason, WaiterView } from "../locks/types.js";
 import { allAgents } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import { delayedMessages, type DelayedMessage } from "./inbox.js";

@@ -16,7 +16,7 @@
  * | `Rmatrix`            | {@link RadarMatrix}: the latest matrix |
  * (`R` + branch name never equals `Rmatrix`'s layout: pair keys hold a NUL.)
  */
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { FeatureRecord } from "./records.js";

@@ -38,7 +38,7 @@
  * |               | `X` feature_id `\0` seq12    | {@link FeatureRecord} archived by a rollback |
  * | `incidents`   | `N` seq12                    | {@link IncidentRecord}        |
  * |               | `O` seq12                    | 1: open incidents             |
- * | `activity`    | see control/activity.ts      | {@link ActivityRecord}        |
+ * | `activity`    | see log/activity.ts      | {@link ActivityRecord}        |
  *
  * `seq12` is the sequence number zero-padded to 12 digits, so keys sort in
  * creation order; `wave6` and `attempt6` are zero-padded to 6 digits.
@@ -321,7 +321,7 @@ export interface CheckpointRecord {
 }
 
 /** What refuses a write lock before conflicts are checked (defined with the lock API). */
-export type { LockStop as Stop } from "../lock-types.js";
+export type { LockStop as Stop } from "../locks/types.js";
 
 /** When a gate applies (execution-template.md, "Quality Gates": Trigger). */
 export const GATE_TRIGGERS = ["feature_complete", "wave_integration", "before_merge"] as const;

@@ -26,7 +26,7 @@
  * while open; `r` feature_id `\0` seq12 -> 1).
  */
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { allAgents, isAvailable } from "./agents.js";
 import { NotPermittedError } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";

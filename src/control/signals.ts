@@ -15,9 +15,9 @@
  * an agent or a detector), `signal_resolved` for every resolution, with
  * `data.auto` true when the system resolved it ({@link autoResolveSignals}).
  */
-import { appendDecision } from "../decisions.js";
+import { appendDecision } from "../log/decisions.js";
 import { nextCounter } from "../store/index.js";
-import { recordActivity } from "./activity.js";
+import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";

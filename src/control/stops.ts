@@ -7,7 +7,7 @@
  * lock is refused while a stop applies) and inside report_status, so the
  * answer an agent gets and the grant it is refused always agree.
  */
-import type { AcquireRequest } from "../lock-types.js";
+import type { AcquireRequest } from "../locks/types.js";
 import type { ControlEnv } from "./env.js";
 import {
   isPausableRole,

@@ -11,7 +11,7 @@
 import type { ControlEnv } from "../control/env.js";
 import { nowIso } from "../control/env.js";
 import { latestRadar, radarFeatures, recordRadar, type RadarMatrix, type RadarUpdate } from "../control/radar.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { branchHeads } from "./refs.js";
 import { radarFingerprint, scanRadar, type WatchedFeature } from "./radar-scan.js";
 import type { Workspace } from "./workspace.js";

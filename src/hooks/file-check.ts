@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import { KeyError, KeyResolver } from "../paths.js";
 import { Workspace } from "../git/workspace.js";
-import { locateStore, resolveRoot } from "../root.js";
+import { locateStore, resolveRoot } from "../runtime/root.js";
 import { systemClock } from "../store/clock.js";
 import { readLinkNames } from "../store/link-names.js";
 import { openLockReader, type LiveLock, type LockReader } from "./lock-reader.js";

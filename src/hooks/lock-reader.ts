@@ -4,7 +4,7 @@
  * transaction, no sweep, never creates a store), reads one snapshot and
  * closes it.
  *
- * A lock counts as held exactly when src/locks.ts would count it: state
+ * A lock counts as held exactly when src/locks/manager.ts would count it: state
  * `held`, written under this boot id, and its lease not lapsed on the
  * monotonic clock (DESIGN.md "Store rules"; store/clock.ts). A lapsed lock
  * nobody has swept yet is not held.

@@ -6,7 +6,7 @@
  * The config is read without zod: importing zod costs a hook process about
  * 60 ms (measured, issue 5), more than the rest of an allowed edit. Only the
  * two fields are looked at; when either is malformed the full validation of
- * src/config.ts runs (imported then) so the error is the server's own.
+ * src/runtime/config.ts runs (imported then) so the error is the server's own.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -29,7 +29,7 @@ export function resolveAgentId(flag: string | undefined, env: NodeJS.ProcessEnv 
 
 /** Who is asking and where: the hook command's flags, else the environment. */
 export interface HookOptions {
-  /** `--root`; else `SIGNALBOX_ROOT`, else found from the working directory (src/root.ts `resolveRoot`). */
+  /** `--root`; else `SIGNALBOX_ROOT`, else found from the working directory (src/runtime/root.ts `resolveRoot`). */
   root?: string;
   /** `--agent-id`; else `SIGNALBOX_AGENT_ID`; else unknown. */
   agentId?: string;
@@ -37,7 +37,7 @@ export interface HookOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The config fields a hook obeys (defaults as in src/config.ts). */
+/** The config fields a hook obeys (defaults as in src/runtime/config.ts). */
 export interface HookSettings {
   /** `hooks.require_lock`: an edit also needs the caller's own write lock (default false). */
   require_lock: boolean;
@@ -48,7 +48,7 @@ export interface HookSettings {
 /**
  * Read {@link HookSettings} from `<root>/signalbox.config.json`; the defaults
  * when the file does not exist.
- * @throws Error `invalid <file>: ...` (the message of src/config.ts
+ * @throws Error `invalid <file>: ...` (the message of src/runtime/config.ts
  *         `loadConfig`) when the file is not JSON or either field is malformed.
  */
 export async function readHookSettings(root: string): Promise<HookSettings> {
@@ -62,7 +62,7 @@ export async function readHookSettings(root: string): Promise<HookSettings> {
   const quick = quickRead(text);
   if (quick) return quick;
   // Malformed: let the full schema say what is wrong (and use its answer should it accept the file).
-  const { loadConfig } = await import("../config.js");
+  const { loadConfig } = await import("../runtime/config.js");
   const config = loadConfig(root);
   return { require_lock: config.hooks.require_lock, case_sensitive: config.paths.case_sensitive };
 }
@@ -96,7 +96,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /**
- * The store's data file in store folder `storeDir` (see src/root.ts
+ * The store's data file in store folder `storeDir` (see src/runtime/root.ts
  * `resolveStoreDir`); a hook treats a missing file as "no store, no locks"
  * and never creates it.
  */

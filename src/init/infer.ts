@@ -21,7 +21,7 @@
  *   repository and several sub-projects (`packages/*`, `apps/*`) is split one
  *   level down.
  *
- * The paths are the well-known ones of src/well-known.ts, which a project
+ * The paths are the well-known ones of src/analysis/well-known.ts, which a project
  * without a config gets as defaults; written into a config they become
  * visible and editable, one rule per folder or file found.
  *
@@ -30,7 +30,7 @@
  */
 import path from "node:path";
 import picomatch from "picomatch";
-import { CONTRACT_DOCUMENTS, GENERATED_FOLDERS, LOCKFILES, MIGRATION_FOLDERS } from "../well-known.js";
+import { CONTRACT_DOCUMENTS, GENERATED_FOLDERS, LOCKFILES, MIGRATION_FOLDERS } from "../analysis/well-known.js";
 
 /** A proposed domain rule and why. */
 export interface InferredDomain {

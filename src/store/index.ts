@@ -32,7 +32,7 @@
  * | `quality`    | see control/records.ts       | gates, results, reviews    |
  * | `integrations`| see control/records.ts      | wave integration, rollback |
  * | `incidents`  | see control/records.ts       | emergencies                |
- * | `activity`   | see control/activity.ts      | the activity log           |
+ * | `activity`   | see log/activity.ts      | the activity log           |
  *
  * The NUL separator is safe because keys holding NUL are refused (paths.ts).
  */

@@ -148,6 +148,8 @@ const MIN_PAGESIZE = 512;
 const MAX_PAGESIZE = 0x10000;
 /** Bytes read from the start of each meta page: the largest page header (24) plus `MDB_meta` (160 with `boot_id`), rounded up. */
 const META_READ = 256;
+/** Looks at a file that seems damaged before it is called damaged (a meta page read mid-rewrite; 1 then 2 ms apart). */
+const TORN_READ_LOOKS = 3;
 
 /** One of the two page layouts (see the module comment): where the meta sits and which data version it carries. */
 interface Layout {
@@ -237,56 +239,73 @@ export function validateStoreFile(file: string): StoreFileState {
     return { state: "missing", seen };
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) return { state: "other", seen };
-    // Only the start of each meta page is read: the page header and MDB_meta fit in META_READ bytes.
-    const head = Buffer.alloc(META_READ);
-    const got = fs.readSync(fd, head, 0, META_READ, 0);
-    if (got === 0) {
-      if (seen && seen.bytes > 0) {
-        throw new StoreDamagedError(file, `the file is empty (0 bytes) but ${record} saw it at ${seen.bytes} bytes, transaction ${seen.txn_id}, on ${seen.at} (emptied?)`);
+    // A meta page read while LMDB rewrites it in place can mix old and new fields (a torn read):
+    // look again before calling the file damaged; damage stays damage on every look.
+    for (let look = 1; ; look++) {
+      try {
+        return inspect(fd, file, seen, record);
+      } catch (err) {
+        if (!(err instanceof StoreDamagedError) || look >= TORN_READ_LOOKS) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, look);
       }
-      return { state: "empty", seen };
     }
-    const layout = LAYOUTS.find((l) => got >= l.header + META.end && head.readUInt32LE(l.header + META.magic) === MDB_MAGIC);
-    if (!layout) {
-      if (got < LAYOUTS[0]!.header + META.end) throw new StoreDamagedError(file, `the file is ${got} bytes, too short for an LMDB meta page (cut short?)`);
-      throw new StoreDamagedError(file, metaProblem(parseMeta(head, LAYOUTS[0]!), 0, LAYOUTS[0]!, 0) ?? "meta page 0 is not an LMDB meta page");
-    }
-    const meta0 = parseMeta(head, layout);
-    const pageSize = meta0.psize;
-    if (pageSize < MIN_PAGESIZE || pageSize > MAX_PAGESIZE || (pageSize & (pageSize - 1)) !== 0) {
-      throw new StoreDamagedError(file, `meta page 0 says page size ${pageSize}, not a power of two from ${MIN_PAGESIZE} to ${MAX_PAGESIZE}`);
-    }
-    const second = Buffer.alloc(META_READ);
-    const got1 = fs.readSync(fd, second, 0, META_READ, pageSize);
-    if (got1 < layout.header + META.end) {
-      // LMDB writes both meta pages of a new file in one write; a reader racing it may see the first page only.
-      if (!seen && meta0.txnid === 0n) return { state: "empty", seen };
-      throw new StoreDamagedError(file, `the file is ${fs.fstatSync(fd).size} bytes, shorter than its two ${pageSize}-byte meta pages (cut short?)`);
-    }
-    const meta1 = parseMeta(second, layout);
-    const bytes = fs.fstatSync(fd).size;
-    const problem = metaProblem(meta0, 0, layout, pageSize) ?? metaProblem(meta1, 1, layout, pageSize);
-    if (problem) throw new StoreDamagedError(file, problem);
-    const newer = meta1.txnid > meta0.txnid ? meta1 : meta0;
-    const need = (newer.lastPg + 1n) * BigInt(pageSize);
-    if (BigInt(bytes) < need) {
-      throw new StoreDamagedError(file, `the file is ${bytes} bytes but its meta page says ${need} (pages 0..${newer.lastPg} of ${pageSize} bytes; cut short?)`);
-    }
-    if (seen && seen.bytes > bytes) {
-      throw new StoreDamagedError(file, `the file is ${bytes} bytes but ${record} saw it at ${seen.bytes} bytes on ${seen.at} (cut short or replaced by an older copy?)`, rolledBackAdvice(record));
-    }
-    if (seen && BigInt(seen.txn_id) > newer.txnid) {
-      throw new StoreDamagedError(
-        file,
-        `its last transaction is ${newer.txnid} but ${record} saw transaction ${seen.txn_id} on ${seen.at} (rolled back to an older copy?)`,
-        rolledBackAdvice(record),
-      );
-    }
-    return { state: "sound", meta: { pageSize, lastPage: newer.lastPg, txnId: newer.txnid, fileBytes: bytes }, seen };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * One look at an open data file (see {@link validateStoreFile}).
+ * @throws StoreDamagedError naming the problem.
+ */
+function inspect(fd: number, file: string, seen: SeenRecord | null, record: string): StoreFileState {
+  if (!fs.fstatSync(fd).isFile()) return { state: "other", seen };
+  // Only the start of each meta page is read: the page header and MDB_meta fit in META_READ bytes.
+  const head = Buffer.alloc(META_READ);
+  const got = fs.readSync(fd, head, 0, META_READ, 0);
+  if (got === 0) {
+    if (seen && seen.bytes > 0) {
+      throw new StoreDamagedError(file, `the file is empty (0 bytes) but ${record} saw it at ${seen.bytes} bytes, transaction ${seen.txn_id}, on ${seen.at} (emptied?)`);
+    }
+    return { state: "empty", seen };
+  }
+  const layout = LAYOUTS.find((l) => got >= l.header + META.end && head.readUInt32LE(l.header + META.magic) === MDB_MAGIC);
+  if (!layout) {
+    if (got < LAYOUTS[0]!.header + META.end) throw new StoreDamagedError(file, `the file is ${got} bytes, too short for an LMDB meta page (cut short?)`);
+    throw new StoreDamagedError(file, metaProblem(parseMeta(head, LAYOUTS[0]!), 0, LAYOUTS[0]!, 0) ?? "meta page 0 is not an LMDB meta page");
+  }
+  const meta0 = parseMeta(head, layout);
+  const pageSize = meta0.psize;
+  if (pageSize < MIN_PAGESIZE || pageSize > MAX_PAGESIZE || (pageSize & (pageSize - 1)) !== 0) {
+    throw new StoreDamagedError(file, `meta page 0 says page size ${pageSize}, not a power of two from ${MIN_PAGESIZE} to ${MAX_PAGESIZE}`);
+  }
+  const second = Buffer.alloc(META_READ);
+  const got1 = fs.readSync(fd, second, 0, META_READ, pageSize);
+  if (got1 < layout.header + META.end) {
+    // LMDB writes both meta pages of a new file in one write; a reader racing it may see the first page only.
+    if (!seen && meta0.txnid === 0n) return { state: "empty", seen };
+    throw new StoreDamagedError(file, `the file is ${fs.fstatSync(fd).size} bytes, shorter than its two ${pageSize}-byte meta pages (cut short?)`);
+  }
+  const meta1 = parseMeta(second, layout);
+  const bytes = fs.fstatSync(fd).size;
+  const problem = metaProblem(meta0, 0, layout, pageSize) ?? metaProblem(meta1, 1, layout, pageSize);
+  if (problem) throw new StoreDamagedError(file, problem);
+  const newer = meta1.txnid > meta0.txnid ? meta1 : meta0;
+  const need = (newer.lastPg + 1n) * BigInt(pageSize);
+  if (BigInt(bytes) < need) {
+    throw new StoreDamagedError(file, `the file is ${bytes} bytes but its meta page says ${need} (pages 0..${newer.lastPg} of ${pageSize} bytes; cut short?)`);
+  }
+  if (seen && seen.bytes > bytes) {
+    throw new StoreDamagedError(file, `the file is ${bytes} bytes but ${record} saw it at ${seen.bytes} bytes on ${seen.at} (cut short or replaced by an older copy?)`, rolledBackAdvice(record));
+  }
+  if (seen && BigInt(seen.txn_id) > newer.txnid) {
+    throw new StoreDamagedError(
+      file,
+      `its last transaction is ${newer.txnid} but ${record} saw transaction ${seen.txn_id} on ${seen.at} (rolled back to an older copy?)`,
+      rolledBackAdvice(record),
+    );
+  }
+  return { state: "sound", meta: { pageSize, lastPage: newer.lastPg, txnId: newer.txnid, fileBytes: bytes }, seen };
 }
 
 function rolledBackAdvice(record: string): string {

@@ -1,8 +1,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { createContext, type Context, type ContextOptions } from "../../src/context.js";
-import { silentLogger } from "../../src/logger.js";
+import { createContext, type Context, type ContextOptions } from "../../src/runtime/context.js";
+import { silentLogger } from "../../src/runtime/logger.js";
 import { createServer } from "../../src/server.js";
 import { tempDir } from "./store.js";
 import { TOOLSET_NAMES } from "../../tools/toolsets.js";

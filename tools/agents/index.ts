@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerDispatchAgents } from "./dispatch-agents.js";
 import { registerReassignFeature } from "./reassign-feature.js";
 import { registerReportStatus } from "./report-status.js";

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { reportStatus } from "../../src/control/status.js";
 import { agentId, isoTime, result } from "../common.js";
 import { branchName, callerLocation, givenLocation } from "../git-location.js";

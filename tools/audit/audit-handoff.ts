@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { createAuditHandoff, testPhase } from "../../src/control/audit.js";
 import { cap } from "../../src/control/page.js";
 import type { AuditHandoffRecord } from "../../src/control/records.js";

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { emitAuditSignal, formatSignal } from "../../src/control/audit.js";
 import { cap } from "../../src/control/page.js";
 import { SIGNAL_LEVELS } from "../../src/control/records.js";

@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerAuditHandoff } from "./audit-handoff.js";
 import { registerEmitAuditSignal } from "./emit-audit-signal.js";
 import { registerResolveAuditSignal } from "./resolve-audit-signal.js";

@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerReachCheckpoint } from "./reach-checkpoint.js";
 import { registerRequestCheckpoint } from "./request-checkpoint.js";
 import { registerResumeCheckpoint } from "./resume-checkpoint.js";

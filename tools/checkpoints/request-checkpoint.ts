@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { CHECKPOINT_NAME_MAX, requestCheckpoint, type CheckpointView } from "../../src/control/checkpoints.js";
 import { agentId, featureId, result } from "../common.js";
 import { registerTool } from "../register.js";

@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { resumeCheckpoint } from "../../src/control/checkpoints.js";
 import { agentId, result } from "../common.js";
 import { checkpointData, checkpointLine, checkpointName, checkpointShape } from "./request-checkpoint.js";

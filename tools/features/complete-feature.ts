@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { completeFeature, getFeature } from "../../src/control/features.js";
 import { GitError } from "../../src/git/cli.js";
 import { branchFacts, checkDeclaration, describeDifferences, keyMapper, type BranchFacts } from "../../src/git/feature-changes.js";

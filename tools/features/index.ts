@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerCompleteFeature } from "./complete-feature.js";
 import { registerFailFeature } from "./fail-feature.js";
 import { registerStartFeature } from "./start-feature.js";

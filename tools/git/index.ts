@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerPredictConflicts } from "./predict-conflicts.js";
 
 /** Git-backed tools: predict_conflicts (the conflict radar). */

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { nowIso } from "../../src/control/env.js";
 import { radarView, type RadarMatrix, type RadarPair } from "../../src/control/radar.js";
 import { scanRadar } from "../../src/git/radar-scan.js";

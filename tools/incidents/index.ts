@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerCloseIncident } from "./close-incident.js";
 import { registerReportEmergency } from "./report-emergency.js";
 

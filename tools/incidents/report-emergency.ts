@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { reportEmergency } from "../../src/control/incidents.js";
 import { EMERGENCY_TYPES } from "../../src/control/records.js";
 import { agentId, result } from "../common.js";

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { conventionsFor } from "../../src/control/conventions.js";
 import { paginate } from "../../src/control/page.js";
 import { normalizeKey } from "../../src/paths.js";

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { listInbox } from "../../src/control/inbox.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";

@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerAcknowledge } from "./acknowledge.js";
 import { registerCheckConventions } from "./check-conventions.js";
 import { registerCrossAgentHandoff } from "./cross-agent-handoff.js";

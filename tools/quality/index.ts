@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerDefineGate } from "./define-gate.js";
 import { registerRecordGateResult } from "./record-gate-result.js";
 import { registerRequestReview } from "./request-review.js";

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { describeBlocker, recordGateResult } from "../../src/control/gates.js";
 import { agentId, featureId, result } from "../common.js";
 import { resolveCommitArg } from "../git-location.js";

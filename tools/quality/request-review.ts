@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { requestReview } from "../../src/control/reviews.js";
 import { normalizeKeys } from "../../src/paths.js";
 import { agentId, featureId, keyString, result } from "../common.js";

@@ -1,5 +1,5 @@
 import type { ToolHost } from "../host.js";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { registerIntegrateWave } from "./integrate-wave.js";
 import { registerRollbackWave } from "./rollback-wave.js";
 

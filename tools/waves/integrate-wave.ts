@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { integrateWave } from "../../src/control/integration.js";
 import { recordWaveMerge } from "../../src/control/wave-git.js";
 import { keyMapper } from "../../src/git/feature-changes.js";

@@ -1,6 +1,6 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
-import type { Context } from "../../src/context.js";
+import type { Context } from "../../src/runtime/context.js";
 import { rollbackWave } from "../../src/control/integration.js";
 import { waveMergeRef } from "../../src/control/wave-git.js";
 import { dropRef } from "../../src/git/wave-merge.js";

@@ -4,7 +4,7 @@
  * requests waiting in the FIFO queues with how long they have waited and
  * when they give up. Pure: data from `LockManager.list()` in, text out.
  */
-import type { LockView, WaiterView } from "../../lock-types.js";
+import type { LockView, WaiterView } from "../../locks/types.js";
 import { colorsFor, DEFAULT_WIDTH, formatDuration, renderTable, sectionTitle, type Cell, type Colors } from "./text.js";
 
 /** "in 42s", or "lapsed" once the instant (ISO) has passed at `now` (wall ms). */

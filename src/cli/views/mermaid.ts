@@ -13,7 +13,7 @@
  * backslash and backtick written as Mermaid entity codes (`#34;` ...);
  * control characters are escaped. Pure: plan data in, text out.
  */
-import type { StoredPlan } from "../../plans.js";
+import type { StoredPlan } from "../../analysis/plans.js";
 import type { FeatureProgress } from "./waves.js";
 import { oneLine } from "./text.js";
 

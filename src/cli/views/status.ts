@@ -8,7 +8,7 @@
  * src/cli/people.ts) and the time elapsed since it was taken, so a watcher can
  * refresh ages without reading the store again.
  */
-import type { LockView, WaiterView } from "../../lock-types.js";
+import type { LockView, WaiterView } from "../../locks/types.js";
 import { renderLockTable, renderWaiterTable } from "./locks.js";
 import { colorsFor, DEFAULT_WIDTH, formatDuration, line, renderTable, sectionTitle, type Cell, type Colors } from "./text.js";
 

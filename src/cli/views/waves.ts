@@ -6,7 +6,7 @@
  * progress; then the critical path and the serialized conflicts. Also the
  * list of stored plans. Pure: plan data in, text out.
  */
-import type { PlanSummary, StoredPlan } from "../../plans.js";
+import type { PlanSummary, StoredPlan } from "../../analysis/plans.js";
 import {
   colorsFor,
   DEFAULT_WIDTH,

@@ -16,7 +16,7 @@
  * Pure: no I/O, no module-level mutable state.
  */
 import type { PairAnalysis } from "./pairs.js";
-import { A_FIRST, B_FIRST, isConflict, type PairBits } from "../../../src/reasons.js";
+import { A_FIRST, B_FIRST, isConflict, type PairBits } from "../../../src/analysis/reasons.js";
 
 /** A binary min-heap of task indices under a comparator. */
 class Heap {

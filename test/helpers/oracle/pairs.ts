@@ -29,9 +29,9 @@ import {
   R_WRITE_READ,
   R_WRITE_WRITE,
   type PairBits,
-} from "../../../src/reasons.js";
-import { assertAcyclic, normalizeTasks, type NormalizedTask, type TaskInputOptions } from "../../../src/task-input.js";
-import type { TaskSpec } from "../../../src/tasks.js";
+} from "../../../src/analysis/reasons.js";
+import { assertAcyclic, normalizeTasks, type NormalizedTask, type TaskInputOptions } from "../../../src/analysis/task-input.js";
+import type { TaskSpec } from "../../../src/analysis/tasks.js";
 
 /** Largest task count for which pair reasons live in a dense n x n array (16 MiB at the limit). */
 export const DENSE_PAIR_LIMIT = 2048;

@@ -20,14 +20,14 @@
  *
  * Pure: no I/O, no module-level mutable state.
  */
-import { preParallelCheckpoint, type Checkpoint } from "../../../src/checkpoint.js";
-import type { DomainMap } from "../../../src/domains.js";
+import { preParallelCheckpoint, type Checkpoint } from "../../../src/analysis/pre-parallel-check.js";
+import type { DomainMap } from "../../../src/analysis/domains.js";
 import { layerTasks } from "./layering.js";
-import { PairExplainer } from "../../../src/pair-explainer.js";
+import { PairExplainer } from "../../../src/analysis/pair-explainer.js";
 import { analyzePairs, type MergeConflictInput } from "./pairs.js";
-import type { PairAnalysis as CurrentAnalysis } from "../../../src/pairs.js";
-import { hasDependency, pairDirBits, tallyPairs } from "../../../src/reasons.js";
-import type { PairResult, ReasonType, TaskSpec, Verdict } from "../../../src/tasks.js";
+import type { PairAnalysis as CurrentAnalysis } from "../../../src/analysis/pairs.js";
+import { hasDependency, pairDirBits, tallyPairs } from "../../../src/analysis/reasons.js";
+import type { PairResult, ReasonType, TaskSpec, Verdict } from "../../../src/analysis/tasks.js";
 
 /** The result of {@link checkParallel}. */
 export interface ParallelReport {

@@ -10,12 +10,12 @@
  *
  * Pure: the caller assigns the plan id and stores the plan.
  */
-import type { DomainMap } from "../../../src/domains.js";
+import type { DomainMap } from "../../../src/analysis/domains.js";
 import { layerTasks } from "./layering.js";
 import { analyzePairs } from "./pairs.js";
-import { conflictBeyondDependency, flowDirBits, hasDependency, pairOrderOf, reasonTypesOf } from "../../../src/reasons.js";
-import type { NormalizedTask } from "../../../src/task-input.js";
-import type { PairOrder, ReasonType, TaskSpec } from "../../../src/tasks.js";
+import { conflictBeyondDependency, flowDirBits, hasDependency, pairOrderOf, reasonTypesOf } from "../../../src/analysis/reasons.js";
+import type { NormalizedTask } from "../../../src/analysis/task-input.js";
+import type { PairOrder, ReasonType, TaskSpec } from "../../../src/analysis/tasks.js";
 
 /** One execution wave (parallel-execution-protocol.md §2.1). */
 export interface Wave {

@@ -5,22 +5,22 @@
 import { Admission } from "./admission.js";
 import { ChangeFeed } from "./changes.js";
 import { loadConfig, type Config } from "./config.js";
-import { DomainMap } from "./domains.js";
+import { DomainMap } from "../analysis/domains.js";
 import { EventBus } from "./events.js";
-import { settleAllCoverage } from "./control/agents.js";
-import type { ControlEnv } from "./control/env.js";
-import { pruneHolderHistories } from "./control/detectors.js";
-import { controlLockHooks } from "./control/hooks.js";
-import { LockManager } from "./locks.js";
-import { KeyResolver } from "./paths.js";
+import { settleAllCoverage } from "../control/agents.js";
+import type { ControlEnv } from "../control/env.js";
+import { pruneHolderHistories } from "../control/detectors.js";
+import { controlLockHooks } from "../control/lock-hooks.js";
+import { LockManager } from "../locks/manager.js";
+import { KeyResolver } from "../paths.js";
 import { stderrLogger, type Logger } from "./logger.js";
-import { discoverRepo } from "./git/repo.js";
-import { RadarWatcher } from "./git/radar-watch.js";
-import { Workspace } from "./git/workspace.js";
+import { discoverRepo } from "../git/repo.js";
+import { RadarWatcher } from "../git/radar-watch.js";
+import { Workspace } from "../git/workspace.js";
 import { prepareStore, resolveRoot } from "./root.js";
-import { systemClock, type Clock } from "./store/clock.js";
-import { openStore, type Store } from "./store/index.js";
-import { storeLinkNames } from "./store/link-names.js";
+import { systemClock, type Clock } from "../store/clock.js";
+import { openStore, type Store } from "../store/index.js";
+import { storeLinkNames } from "../store/link-names.js";
 
 /** Everything a handler needs. */
 export interface Context {

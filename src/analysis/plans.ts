@@ -9,8 +9,8 @@
  * prerequisites against them. The plan body itself stays light.
  */
 import { customAlphabet } from "nanoid";
-import type { Clock } from "./store/clock.js";
-import { nextCounter, type Store } from "./store/index.js";
+import type { Clock } from "../store/clock.js";
+import { nextCounter, type Store } from "../store/index.js";
 import type { NormalizedTask } from "./task-input.js";
 import type { WavePlanBody } from "./waves.js";
 

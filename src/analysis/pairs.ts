@@ -14,7 +14,7 @@
  *
  * Pure: no I/O, no module-level mutable state.
  */
-import { LimitError } from "./errors.js";
+import { LimitError } from "../errors.js";
 import { endOfKeysBelow, type KeyEntry } from "./planning/key-index.js";
 import { PairRows } from "./planning/pair-rows.js";
 import type { PairBits } from "./reasons.js";
@@ -24,7 +24,7 @@ import type { TaskSpec } from "./tasks.js";
 export { endOfKeysBelow, type KeyEntry };
 
 /**
- * Default of `limits.pair_visits_per_check` (src/config.ts): 10,000 writers
+ * Default of `limits.pair_visits_per_check` (src/runtime/config.ts): 10,000 writers
  * of one file visit 99,990,000 pairs (each pair from both sides).
  */
 export const DEFAULT_PAIR_VISITS = 200_000_000;

@@ -8,7 +8,7 @@
  * this process's time one agent can occupy, so one agent's thousand queued
  * acquires cannot crowd out another agent's single call.
  */
-import { LimitError } from "./errors.js";
+import { LimitError } from "../errors.js";
 
 export class Admission {
   private readonly inFlight = new Map<string, number>();

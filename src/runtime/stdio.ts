@@ -7,8 +7,8 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Readable } from "node:stream";
 import { createContext, type ContextOptions } from "./context.js";
 import { LineLimit, MAX_LINE_BYTES } from "./line-limit.js";
-import { createServer } from "./server.js";
-import { resolveToolsets } from "../tools/toolsets.js";
+import { createServer } from "../server.js";
+import { resolveToolsets } from "../../tools/toolsets.js";
 import type { EarlyAnswer } from "./stdio-early.js";
 
 /** The stdio transport of a server whose `initialize` was answered early (stdio-early.ts): the SDK's own answer is not sent again. */

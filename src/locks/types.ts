@@ -1,5 +1,5 @@
 /**
- * The shapes of the lock API (src/locks.ts): requests, grants, refusals and
+ * The shapes of the lock API (src/locks/manager.ts): requests, grants, refusals and
  * the views the `signalbox://locks` resource shows. Times ending in `_at` are
  * ISO-8601 strings; durations ending in `_ms` are milliseconds.
  */

@@ -20,7 +20,7 @@
  * oldest entries, never the newest, so sequence numbers stay contiguous and
  * are never reused; an entry goes with its index keys. Cursors stay valid: a
  * page below a pruned sequence number is simply shorter. The decision log is
- * a separate record and is never pruned (src/decisions.ts).
+ * a separate record and is never pruned (src/log/decisions.ts).
  *
  * Key layout (database `activity`):
  * | key                          | value                 |
@@ -38,7 +38,7 @@
  * feature the event concerns, when one does):
  * | kind                         | written by                                  |
  * |------------------------------|---------------------------------------------|
- * | `lock_granted`, `lock_refused` | hooks.ts (lock manager `decided` hook)    |
+ * | `lock_granted`, `lock_refused` | control/lock-hooks.ts (`decided` hook)   |
  * | `lock_broken`                | lock-breaks.ts (one per broken lock)        |
  * | `signal_emitted`             | signals.ts `createSignal` (agents, detectors) |
  * | `signal_resolved`            | signals.ts (`data.auto` when auto-resolved) |
@@ -48,8 +48,8 @@
  * | `convention_set`, `convention_clash_escalated` | conventions.ts            |
  */
 import { atStoreQuota } from "../store/guard.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { seq12, type ActivityRecord } from "./records.js";
+import { nowIso, type ControlEnv } from "../control/env.js";
+import { seq12, type ActivityRecord } from "../control/records.js";
 import { InvalidArgumentError } from "../errors.js";
 
 /** Longest summary kept, in characters (longer ones are cut with an ellipsis). */

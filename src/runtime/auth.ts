@@ -5,7 +5,7 @@
  * covers. No MCP types here: the HTTP entry point and tools/register.ts
  * carry a {@link TokenGrant} in the SDK's `AuthInfo.extra`.
  */
-import { SignalboxError } from "./errors.js";
+import { SignalboxError } from "../errors.js";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { HttpTokenT } from "./config.js";
 

@@ -9,7 +9,7 @@
  * Pure: no I/O, no module-level mutable state.
  */
 import { endOfKeysBelow, type KeyEntry, type PairAnalysis } from "./pairs.js";
-import { keyKind } from "./paths.js";
+import { keyKind } from "../paths.js";
 import { pairOrderOf, reasonTypesOf } from "./reasons.js";
 import type { NormalizedTask } from "./task-input.js";
 import type { PairOrder } from "./tasks.js";

@@ -15,8 +15,8 @@
  * A request still queued is not decided: it is logged once, when it is
  * granted or refused.
  */
-import type { AcquireRequest, AcquireResult, LockHooks } from "../lock-types.js";
-import { lastActivityOf, recordActivity, repeatActivity } from "./activity.js";
+import type { AcquireRequest, AcquireResult, LockHooks } from "../locks/types.js";
+import { lastActivityOf, recordActivity, repeatActivity } from "../log/activity.js";
 import type { ActivityRecord } from "./records.js";
 import { recordWriteGrant } from "./detectors.js";
 import type { ControlEnv } from "./env.js";

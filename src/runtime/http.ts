@@ -10,7 +10,7 @@
  *   protection, 403), Origin check (403), path (`/mcp` only, 404), bearer
  *   token (401 with `WWW-Authenticate: Bearer`), session (404 when unknown or
  *   opened under another token). The token's grant travels to the tool
- *   handlers as `extra.authInfo` (src/auth.ts `GRANT_KEY`), where
+ *   handlers as `extra.authInfo` (src/runtime/auth.ts `GRANT_KEY`), where
  *   tools/register.ts refuses an `agent_id` the token does not cover.
  * - Bodies over `maxBodyBytes` are refused 413 by the SDK transport itself
  *   (`maxRequestBodySize`); the transport's own DNS-rebinding options are
@@ -21,7 +21,7 @@
  *
  * Nothing is written to stdout.
  */
-import { resolveToolsets, type Toolset } from "../tools/toolsets.js";
+import { resolveToolsets, type Toolset } from "../../tools/toolsets.js";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
@@ -34,7 +34,7 @@ import { loadConfig, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
 import type { Logger } from "./logger.js";
 import { resolveRoot } from "./root.js";
-import { createServer } from "./server.js";
+import { createServer } from "../server.js";
 
 /** The only path MCP is served at. */
 export const MCP_PATH = "/mcp";
@@ -426,7 +426,7 @@ export interface ServeHttpOptions {
   /** Config (default: the root's signalbox.config.json). */
   config?: Config;
   logger?: Logger;
-  /** Store folder (default: SIGNALBOX_DB, else the repository's common git directory, else `<root>/.signalbox`; src/root.ts). */
+  /** Store folder (default: SIGNALBOX_DB, else the repository's common git directory, else `<root>/.signalbox`; src/runtime/root.ts). */
   storeDir?: string;
   idleMs?: number;
   maxBodyBytes?: number;

@@ -22,7 +22,7 @@
  * `signalbox init` (src/init/infer.ts) finds the same paths in a repository
  * and writes them into a config, one rule per folder or file it found.
  */
-import type { Config, DomainRuleT, IntegrationRuleT } from "./config.js";
+import type { Config, DomainRuleT, IntegrationRuleT } from "../runtime/config.js";
 
 /** Globs of the folders that hold migrations (the files are below them). */
 export const MIGRATION_FOLDERS = ["**/alembic/versions", "**/migrations", "**/db/migrate", "**/db/migration"] as const;

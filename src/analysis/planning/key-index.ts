@@ -6,7 +6,7 @@
  *
  * Pure: no I/O, no module-level mutable state.
  */
-import { keyKind } from "../paths.js";
+import { keyKind } from "../../paths.js";
 import type { NormalizedTask } from "../task-input.js";
 
 /** Writers and readers (task indices, ascending) of one key. */

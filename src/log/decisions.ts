@@ -5,8 +5,8 @@
  * Source: coordination-skill.md (S2 "Decision logs", Anti-Oscillation
  * "Document: record resolution") and parallel-execution-protocol.md §5 conflict log.
  */
-import type { Clock } from "./store/clock.js";
-import { nextCounter, type DecisionRecord, type Store } from "./store/index.js";
+import type { Clock } from "../store/clock.js";
+import { nextCounter, type DecisionRecord, type Store } from "../store/index.js";
 
 /** Kinds of decision the protocol names. */
 export const DECISION_TYPES = [

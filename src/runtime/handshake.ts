@@ -14,7 +14,7 @@
  * test compares the version lists with the SDK's, so the early answer and the
  * SDK's never differ.
  */
-import { TOOLSET_NAMES, TOOLSETS } from "../tools/toolsets.js";
+import { TOOLSET_NAMES, TOOLSETS } from "../../tools/toolsets.js";
 import { VERSION } from "./version.js";
 
 /** Protocol versions the server speaks, newest first (the SDK's `SUPPORTED_PROTOCOL_VERSIONS`). */

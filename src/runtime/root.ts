@@ -20,7 +20,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { discoverRepo, type RepoInfo } from "./git/repo.js";
+import { discoverRepo, type RepoInfo } from "../git/repo.js";
 
 /** Folder name of the store inside the common git directory. */
 export const GIT_STORE_DIR = "signalbox";

@@ -13,7 +13,7 @@
  *   pair, as rows computed on demand (`planning/pair-rows.ts`);
  * - `pair-explainer.ts`: the keys behind the reasons of the listed pairs;
  * - `layering.ts`: the groups (shared with the wave planner, `waves.ts`);
- * - `checkpoint.ts`: the S2 pre-parallel checkpoint.
+ * - `pre-parallel-check.ts`: the S2 pre-parallel checkpoint.
  *
  * The computation is a generator ({@link checkParallelSteps}) that yields
  * after every pair row: {@link checkParallel} runs it at once,
@@ -22,7 +22,7 @@
  *
  * Pure: no I/O, no module-level mutable state.
  */
-import { MAX_CHECKPOINT_ITEMS, preParallelCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { MAX_CHECKPOINT_ITEMS, preParallelCheckpoint, type Checkpoint } from "./pre-parallel-check.js";
 import type { DomainMap } from "./domains.js";
 import { layerTasks } from "./layering.js";
 import { PairExplainer } from "./pair-explainer.js";
@@ -31,7 +31,7 @@ import { FirstPairs } from "./planning/first-pairs.js";
 import { runSteps, runStepsSliced, type Steps } from "./planning/steps.js";
 import { hasDependency, pairDirBits, R_INTEGRATION, R_RESOURCE, REASON_COUNT, REASON_TYPES, isConflict } from "./reasons.js";
 import type { PairResult, ReasonType, TaskSpec, Verdict } from "./tasks.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** The result of {@link checkParallel}. */
 export interface ParallelReport {

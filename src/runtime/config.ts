@@ -8,7 +8,7 @@
  * - `integration_points`: `pattern -> tag`; a task touching a matching key gets
  *   the tag and becomes an integration point (Level 3).
  * - `defaults`: the well-known rules every project gets after its own
- *   (src/well-known.ts): `migrations`, `lockfiles`, `contracts`, each true
+ *   (src/analysis/well-known.ts): `migrations`, `lockfiles`, `contracts`, each true
  *   unless set to false.
  * - `locks`: lease and wait defaults and ceilings, in milliseconds.
  * - `control`: the control layer's limits, in milliseconds or counts
@@ -46,7 +46,7 @@
  *   `SIGNALBOX_TOOLSETS` override it, `enable_toolsets` adds more per session.
  * - `retention`: how long, and how many, of the records that grow with every
  *   event are kept: activity log entries, acknowledged inbox messages and
- *   detector histories, by age (ms) and by count (control/activity.ts,
+ *   detector histories, by age (ms) and by count (log/activity.ts,
  *   control/inbox.ts, control/detectors.ts prune them in small batches inside
  *   the writes that add them). The decision log is never pruned.
  * - The file is read from the worktree the server runs in: worktrees on
@@ -87,7 +87,7 @@ const Limits = z.strictObject({
   /**
    * Pair visits of one check_parallel / plan_waves call: tasks sharing a key or group are
    * visited pairwise, once per shared key or group from each side (10,000 writers of one
-   * file: 99,990,000). Beyond it the call is refused naming this limit (src/pairs.ts).
+   * file: 99,990,000). Beyond it the call is refused naming this limit (src/analysis/pairs.ts).
    */
   pair_visits_per_check: z.number().int().positive().default(200_000_000),
   /** UTF-8 bytes of one free-text field. */
@@ -228,7 +228,7 @@ const RetentionSettings = z.strictObject({
 });
 
 /**
- * The well-known rules applied without writing them (src/well-known.ts):
+ * The well-known rules applied without writing them (src/analysis/well-known.ts):
  * each group on unless set to false.
  */
 const DefaultRuleSettings = z.strictObject({

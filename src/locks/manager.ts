@@ -22,14 +22,14 @@
  * in this process's memory. The in-process event emitter only wakes local
  * waiters early; other processes are found by polling.
  */
-import { InvalidArgumentError, LimitError, NotHolderError, SignalboxError } from "./errors.js";
+import { InvalidArgumentError, LimitError, NotHolderError, SignalboxError } from "../errors.js";
 import { EventEmitter } from "node:events";
-import type { Clock } from "./store/clock.js";
-import { monoToIso } from "./store/clock.js";
-import { ancestorDirs, keyKind } from "./paths.js";
-import type { LockRecord, Store, WaiterRecord } from "./store/index.js";
-import { isLeaseLive } from "./store/layout.js";
-import { LockTable } from "./store/lock-table.js";
+import type { Clock } from "../store/clock.js";
+import { monoToIso } from "../store/clock.js";
+import { ancestorDirs, keyKind } from "../paths.js";
+import type { LockRecord, Store, WaiterRecord } from "../store/index.js";
+import { isLeaseLive } from "../store/layout.js";
+import { LockTable } from "../store/lock-table.js";
 import type {
   AcquireRequest,
   AcquireResult,
@@ -48,7 +48,7 @@ import type {
   VerifyResult,
   WaiterView,
   WaitingInfo,
-} from "./lock-types.js";
+} from "./types.js";
 
 /**
  * Releases run as housekeeping writes: past `limits.store_mb` (and its
@@ -58,7 +58,7 @@ import type {
  */
 const RELEASE_WRITE = { housekeeping: true } as const;
 
-export type * from "./lock-types.js";
+export type * from "./types.js";
 
 
 /** How long ended lock records are kept so `verify_lock` can say why a token is stale (ms). */

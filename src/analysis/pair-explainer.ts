@@ -8,7 +8,7 @@
  * Pure: no I/O; the only state is the per-request cache of one explainer.
  */
 import type { PairAnalysis } from "./pairs.js";
-import { keyKind } from "./paths.js";
+import { keyKind } from "../paths.js";
 import {
   B_FIRST,
   dirOf,

@@ -21,7 +21,7 @@ import { wavePrerequisites } from "./planning/wave-prerequisites.js";
 import { conflictBeyondDependency, flowDirBits, hasDependency, pairOrderOf, reasonTypesOf } from "./reasons.js";
 import type { NormalizedTask } from "./task-input.js";
 import type { PairOrder, ReasonType, TaskSpec } from "./tasks.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** One execution wave (parallel-execution-protocol.md §2.1). */
 export interface Wave {

@@ -8,7 +8,7 @@
  * start, answers a well-formed `initialize` request at once with the answer
  * the SDK would give (handshake.ts), and hands every byte it read, that
  * request included, to the real transport once the server is up
- * (main.ts). The SDK then processes the `initialize` request as usual, so
+ * (stdio.ts). The SDK then processes the `initialize` request as usual, so
  * its session state (client capabilities, negotiated version) is set, and
  * {@link EarlyAnswer.isDuplicate} lets the transport drop its second answer.
  *

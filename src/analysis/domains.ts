@@ -8,8 +8,8 @@
  * instance cache of resolved keys.
  */
 import picomatch from "picomatch";
-import type { Config } from "./config.js";
-import { keyKind } from "./paths.js";
+import type { Config } from "../runtime/config.js";
+import { keyKind } from "../paths.js";
 import { domainRulesOf, integrationRulesOf } from "./well-known.js";
 
 /** The domain of a file that sits directly in the project root when no rule matches it. */

@@ -9,7 +9,7 @@
  * coordination-skill.md ("Conflict Prevention Rules"), and the merge conflict
  * git predicts between the tasks' branches (a real three-way merge, `git
  * merge-tree`, supplied by the caller). Producers of these bits:
- * `pairs.ts`; readers: `pair-explainer.ts`, `layering.ts`, `checkpoint.ts`,
+ * `pairs.ts`; readers: `pair-explainer.ts`, `layering.ts`, `pre-parallel-check.ts`,
  * `parallel.ts`, `waves.ts`.
  *
  * Pure: constants and functions only.

@@ -12,9 +12,9 @@
  * Pure: no I/O, no module-level mutable state.
  */
 import type { DomainMap } from "./domains.js";
-import { normalizeKey } from "./paths.js";
+import { normalizeKey } from "../paths.js";
 import type { TaskSpec } from "./tasks.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** A task after validation and key normalisation; `index` is its input position. */
 export interface NormalizedTask {
