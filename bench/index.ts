@@ -12,12 +12,14 @@
  * 5. a subscriber hearing of another process's commit, against that commit's round trip;
  * 6. the Claude Code PreToolUse hook as a process, against `node -e ""`;
  * 7. the conflict radar (28 predicted merges) against 28 trivial git processes;
- * 8. store growth over 100,000 refused polls of one agent (activity folding and retention).
+ * 8. store growth over 100,000 refused polls of one agent (activity folding and retention);
+ * 9. group commit: 16 agents' lock cycles in one process against the bare single-transaction floor.
  */
 import fs from "node:fs";
 import os from "node:os";
 import Table from "cli-table3";
 import { benchCompute } from "./compute.js";
+import { benchGroupCommit } from "./group-commit.js";
 import { CLI, fmt } from "./lib.js";
 import { benchHook, hookRows } from "./hook.js";
 import { benchLockCycle } from "./lock-cycle.js";
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
   const radar = await benchRadar();
   step("8. store growth over 100,000 refused polls of one agent (twice)");
   const retention = await benchRetention();
+  step("9. group commit: 16 agents' lock cycles in one process (2 x 2 s each way)");
+  const group = await benchGroupCommit();
   const totalS = (performance.now() - t0) / 1000;
 
   const cp = compute.check_parallel;
@@ -219,6 +223,24 @@ async function main(): Promise<void> {
       "",
       "(info; bounded by the cap)",
     ],
+    [
+      "9",
+      `lock cycles/s, ${group.agents} agents in one process, group commit (${fmt(group.calls_per_commit, 1)} calls per commit)`,
+      `${fmt(group.cycles_per_s, 0)}/s`,
+      "bare get+put transactions, one after another",
+      `${fmt(group.floor_txn_per_s, 0)}/s`,
+      fmt(group.ratio_vs_floor),
+      goal(group.ratio_vs_floor >= 3, ">= 3"),
+    ],
+    [
+      "9",
+      `  same, every call committed alone`,
+      `${fmt(group.cycles_per_s_single, 0)}/s`,
+      "same floor",
+      `${fmt(group.floor_txn_per_s, 0)}/s`,
+      fmt(group.ratio_single_vs_floor),
+      "(info)",
+    ],
   );
 
   const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
@@ -261,6 +283,7 @@ async function main(): Promise<void> {
     hook,
     radar,
     retention,
+    group_commit: group,
   };
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
 }

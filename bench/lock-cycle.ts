@@ -69,7 +69,7 @@ export async function benchLockCycle(runMs = 3000, warmMs = 500): Promise<LockCy
       const r = await ctx.locks.acquire({ agent_id: agent, keys: [key], mode: "write", wait_ms: 0 });
       const t1 = process.hrtime.bigint();
       if (!r.granted) throw new Error(`lock cycle: ${key} refused: ${r.message}`);
-      ctx.locks.release(agent, { lock_ids: r.locks.map((l) => l.lock_id) });
+      await ctx.locks.release(agent, { lock_ids: r.locks.map((l) => l.lock_id) });
       const t2 = process.hrtime.bigint();
       acquireNs += t1 - t0;
       releaseNs += t2 - t1;

@@ -1,6 +1,6 @@
 /**
  * Section 5: how soon a subscriber hears of another process's commit
- * (issue 5, "Live notifications": within one second). Two server processes
+ * (README, "Live notifications": within one second). Two server processes
  * on one store: A's client subscribes to `signalbox://locks`, B's client
  * takes and releases a lock; the latency runs from B's answer to A's
  * `notifications/resources/updated`. The floor is B's own acquire_lock round

@@ -1,6 +1,6 @@
 /**
  * `signalbox://activity`: the live activity log of every coordination event
- * (issue 6, "Capacity, emergencies, activity"), newest first, and the
+ * (the team's audit trail; DESIGN.md, "Domain model"), newest first, and the
  * template `signalbox://activity{?agent_id,feature_id,since,until,cursor,limit}`
  * filtering it by agent, feature and time, one page at a time.
  *

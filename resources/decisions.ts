@@ -13,6 +13,6 @@ export function registerDecisionResource(resources: ResourceCatalog, ctx: Contex
       description: "The append-only decision log, newest first: the latest 200 entries and the total count.",
       mimeType: "application/json",
     },
-    async (uri) => jsonContents(uri.href, listDecisions(ctx.store, { limit: 200 })),
+    async (uri) => jsonContents(uri.href, await listDecisions(ctx.db, { limit: 200 })),
   );
 }

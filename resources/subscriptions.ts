@@ -1,5 +1,5 @@
 /**
- * Resource subscriptions (issue 5, "Live notifications"): a client
+ * Resource subscriptions (README, "Live notifications"): a client
  * subscribed to a resource (`signalbox://locks`, `signalbox://agents`, a wave
  * plan, the decision log, any other) gets `notifications/resources/updated`
  * within one second of a change made by any process on the store.

@@ -10,7 +10,7 @@ import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../src/e
  * `signalbox://waves` (plans newest first), `signalbox://waves/{plan_id}` (one
  * plan, with the integration status of its waves) and
  * `signalbox://waves/{plan_id}/integration/{wave_number}` (a wave's latest
- * integration report, issue 6), with list and completion.
+ * integration report, written by integrate_wave), with list and completion.
  */
 export function registerWaveResources(resources: ResourceCatalog, ctx: Context): void {
   resources.fixedResource(

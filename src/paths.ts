@@ -253,10 +253,11 @@ interface CallState {
 }
 
 /**
- * Filesystem-aware resource keys for locks (DESIGN.md "Resource key"; issue 4:
- * keys that cannot escape the root or alias each other). A key names what the
- * OS would open, relative to the real project root, so two spellings of one
- * file are one key and no spelling reaches outside the root.
+ * Filesystem-aware resource keys for locks (DESIGN.md "Resource key";
+ * RELIABILITY.md "Bad input and misuse": keys that cannot escape the root or
+ * alias each other). A key names what the OS would open, relative to the real
+ * project root, so two spellings of one file are one key and no spelling
+ * reaches outside the root.
  *
  * Rules, in order:
  * 1. Everything {@link normalizeKey} refuses is refused (NUL byte, empty or

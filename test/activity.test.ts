@@ -1,5 +1,5 @@
 /**
- * Issue 6, "signalbox://activity": the live activity log of every
+ * `signalbox://activity`: the live activity log of every
  * coordination event, newest first, filterable by agent, feature and time
  * through a resource template, paginated; entries commit with their event
  * (from any process) or not at all.

@@ -1,9 +1,9 @@
 /**
- * The people commands of issue 5 (`status`, `status --watch`, `waves`,
- * `decisions`, `locks`) run through commander in-process, as `signalbox`
- * runs them, with stdout, stderr and the exit code captured: a store that
- * does not exist is never created, bad arguments exit 2 naming the option,
- * the watcher redraws only on change and stops on Ctrl-C.
+ * The people commands (README, "For people at a terminal": `status`,
+ * `status --watch`, `waves`, `decisions`, `locks`) run through commander
+ * in-process, as `signalbox` runs them, with stdout, stderr and the exit code
+ * captured: a store that does not exist is never created, bad arguments exit 2
+ * naming the option, the watcher redraws only on change and stops on Ctrl-C.
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -1,5 +1,5 @@
 /**
- * The terminal views of issue 5 ("For people at a terminal") on real data:
+ * The terminal views (README, "For people at a terminal") on real data:
  * a real store filled through a real MCP client (plus the core for ids the
  * tool schemas refuse, such as CJK agent ids), gathered by gatherStatus and
  * rendered by the pure views. Checks the 80-column rule, truncation with an
@@ -452,8 +452,8 @@ describe("renderMermaid", () => {
 });
 
 describe("renderDecisions and renderLocks", () => {
-  it("shows decisions newest first with their context, within 80 columns", () => {
-    const { decisions, total } = listDecisions(h.ctx.store);
+  it("shows decisions newest first with their context, within 80 columns", async () => {
+    const { decisions, total } = await listDecisions(h.ctx.db);
     const text = renderDecisions(decisions, { colors: OFF, total });
     expect(overWidth(text)).toEqual([]);
     const rows = text.split("\n");

@@ -3,7 +3,7 @@
  * checked as written: each block is read out of the README, the server is
  * started from it with `signalbox` on PATH (as `npm install -g .` puts it)
  * and the client's `${workspaceFolder}` filled in, and called through the
- * MCP Inspector CLI 0.15.0 (issue 5: tools/list, a tools/call and a
+ * MCP Inspector CLI 0.15.0 (tools/list, a tools/call and a
  * resources/read).
  */
 import { execFile } from "node:child_process";

@@ -245,9 +245,13 @@ describe("bottlenecks", () => {
 
   it("a key with at least queue_limit waiters", async () => {
     expect((await write("A", "app/hot.ts")).granted).toBe(true);
+    // A request's first attempt commits with the next group commit (one setImmediate later).
+    const committed = () => new Promise((resolve) => setImmediate(resolve));
     const first = h.ctx.locks.acquire({ agent_id: "B", keys: ["app/hot.ts"], mode: "write", wait_ms: 5_000 });
+    await committed();
     expect(report().bottlenecks.queued_keys.items).toEqual([]); // one waiter: healthy
     const second = h.ctx.locks.acquire({ agent_id: "C", keys: ["app/hot.ts"], mode: "write", wait_ms: 5_000 });
+    await committed();
     expect(report().bottlenecks.queued_keys.items).toEqual([{ key: "app/hot.ts", waiters: 2, agents: ["B", "C"] }]);
     clock.advance(6_000);
     expect((await first).granted).toBe(false);

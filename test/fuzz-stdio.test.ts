@@ -1,13 +1,14 @@
 /**
- * Bad input against the BUILT server over stdio (issue 4): the generators of
- * test/helpers/arbitraries.ts, fewer calls per tool than test/fuzz.test.ts,
- * through a real SDK Client spawning `node dist/src/cli.js`. Asserts that
- * stdout stays pure JSON-RPC (the client's stdio reader reports any line that
- * is not a JSON-RPC message through `onerror`: there must be none), that the
- * process never exits, and that every invalid call is refused naming its
- * field. Then raw malformed lines go straight to a child's stdin (garbage,
- * truncated JSON, non-object arguments, a 5 MB argument) and the server must
- * answer errors or ignore them and keep serving.
+ * Bad input against the BUILT server over stdio (RELIABILITY.md, "Bad input
+ * and misuse"): the generators of test/helpers/arbitraries.ts, fewer calls per
+ * tool than test/fuzz.test.ts, through a real SDK Client spawning
+ * `node dist/src/cli.js`. Asserts that stdout stays pure JSON-RPC (the
+ * client's stdio reader reports any line that is not a JSON-RPC message
+ * through `onerror`: there must be none), that the process never exits, and
+ * that every invalid call is refused naming its field. Then raw malformed
+ * lines go straight to a child's stdin (garbage, truncated JSON, non-object
+ * arguments, a 5 MB argument) and the server must answer errors or ignore
+ * them and keep serving.
  *
  * Needs `npx tsc -p tsconfig.json` first (dist/). Env: SIGNALBOX_FUZZ_SEED,
  * SIGNALBOX_FUZZ_STDIO_RUNS (calls per tool, default 100).

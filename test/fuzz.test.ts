@@ -1,12 +1,13 @@
 /**
- * Property-based bad-input tests (issue 4): for EVERY tool the server lists,
- * at least 1,000 generated calls (about half valid, half with exactly one
- * broken field; test/helpers/arbitraries.ts) through a real SDK Client over
- * InMemoryTransport against a real context (LMDB in a temp dir). Each call must
- * answer within CALL_TIMEOUT_MS; an invalid call must be refused naming the
- * broken field; a valid call must succeed with structuredContent matching the
- * tool's full output schema or be refused by the domain, never fail
- * internally. After each tool the server must still answer server_info.
+ * Property-based bad-input tests (RELIABILITY.md, "Bad input and misuse"): for
+ * EVERY tool the server lists, at least 1,000 generated calls (about half
+ * valid, half with exactly one broken field; test/helpers/arbitraries.ts)
+ * through a real SDK Client over InMemoryTransport against a real context (LMDB
+ * in a temp dir). Each call must answer within CALL_TIMEOUT_MS; an invalid call
+ * must be refused naming the broken field; a valid call must succeed with
+ * structuredContent matching the tool's full output schema or be refused by the
+ * domain, never fail internally. After each tool the server must still answer
+ * server_info.
  *
  * Env: SIGNALBOX_FUZZ_SEED (replay a run; fast-check prints the seed and path
  * of any failure), SIGNALBOX_FUZZ_RUNS (calls per tool, default 1000),

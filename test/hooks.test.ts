@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Enforcement where agents forget": `signalbox hook
+ * README, "Hooks: enforcement where agents forget": `signalbox hook
  * claude-pre-tool-use` and `signalbox hook pre-commit`, run as the real built
  * CLI process (dist/src/cli.js) against a real store whose locks were taken
  * through a real MCP client (test/helpers/client.ts), so paths are mapped to

@@ -1,5 +1,5 @@
 /**
- * `signalbox serve --http` (issue 5, "For agents on several machines"):
+ * `signalbox serve --http` (README, "Over HTTP: agents on several machines"):
  * Streamable HTTP with bearer tokens bound to agent ids, Host/Origin
  * validation, body limit, sessions. Driven by the SDK's own
  * `StreamableHTTPClientTransport` and by raw node:http requests (which, unlike
@@ -128,7 +128,7 @@ describe("createHttpServer over one in-process Context", () => {
     await until("alice queues behind bob", () => ctx.locks.list().waiters.some((w) => w.agent_id === "alice"));
     req.destroy(); // the connection goes away while the call waits
     await until("alice's request left the queue", () => !ctx.locks.list().waiters.some((w) => w.agent_id === "alice"));
-    ctx.locks.release("bob", { keys: ["src/ghost.ts"] });
+    await ctx.locks.release("bob", { keys: ["src/ghost.ts"] });
     await new Promise((r) => setTimeout(r, 200));
     expect(ctx.locks.list().locks.filter((l) => l.key === "src/ghost.ts")).toEqual([]);
     expect(server.sessions().some((s) => s.id === sid)).toBe(false);

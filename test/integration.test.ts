@@ -1,12 +1,13 @@
 /**
- * Issue 6, wave integration and rollback: each refusal and warning of
- * integrate_wave, rollback_wave and the complete_feature gate check, each
- * paired with the correct sequence that stays silent. Everything goes through
- * a real MCP Client over InMemoryTransport on a fresh store per test, with a
- * manual clock moved between completions so "first to complete" is explicit.
- * Four of them reproduce defects a review found (completion order within one
- * millisecond, lock notes of a failed attempt, locks of unassigned agents on
- * a rolled-back feature, completed dependents two waves away); all fixed.
+ * Wave integration and rollback (README, "A wave from dispatch to
+ * integration"): each refusal and warning of integrate_wave, rollback_wave and
+ * the complete_feature gate check, each paired with the correct sequence that
+ * stays silent. Everything goes through a real MCP Client over
+ * InMemoryTransport on a fresh store per test, with a manual clock moved
+ * between completions so "first to complete" is explicit. Four of them
+ * reproduce defects a review found (completion order within one millisecond,
+ * lock notes of a failed attempt, locks of unassigned agents on a rolled-back
+ * feature, completed dependents two waves away); all fixed.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/runtime/config.js";

@@ -93,7 +93,7 @@ describe("leases", () => {
     expect(next!.fencing_token).toBeGreaterThan(old!.fencing_token);
     expect(locks.verify(old!.lock_id, old!.fencing_token)).toMatchObject({ valid: false, status: "expired" });
     expect(locks.renew("a", [old!.lock_id]).stale).toEqual([{ key: "x.ts", lock_id: old!.lock_id, status: "expired" }]);
-    const rel = locks.release("a", { lock_ids: [old!.lock_id] });
+    const rel = await locks.release("a", { lock_ids: [old!.lock_id] });
     expect(rel.released).toEqual([]);
     expect(rel.stale[0]).toMatchObject({ status: "expired" });
     expect(locks.verify(next!.lock_id, next!.fencing_token).valid).toBe(true);
@@ -128,35 +128,35 @@ describe("leases", () => {
 describe("release and renew belong to the holder", () => {
   it("refuses to release another agent's lock by id or path and releases nothing", async () => {
     const [l] = granted(await locks.acquire({ agent_id: "a", keys: ["x.ts"], mode: "write", feature_id: "F" }));
-    expect(() => locks.release("b", { lock_ids: [l!.lock_id] })).toThrow(/belongs to agent "a".*feature F.*not to "b"/);
-    expect(() => locks.release("b", { keys: ["x.ts"] })).toThrow(/belongs to agent "a"/);
+    await expect(locks.release("b", { lock_ids: [l!.lock_id] })).rejects.toThrow(/belongs to agent "a".*feature F.*not to "b"/);
+    await expect(locks.release("b", { keys: ["x.ts"] })).rejects.toThrow(/belongs to agent "a"/);
     expect(() => locks.renew("b", [l!.lock_id])).toThrow(/^lock_ids: renew refused|only the holder/i);
     expect(locks.verify(l!.lock_id, l!.fencing_token).valid).toBe(true);
   });
 
-  it("says which paths nobody holds instead of a silent zero", () => {
-    const r = locks.release("a", { keys: ["nothing.ts"] });
+  it("says which paths nobody holds instead of a silent zero", async () => {
+    const r = await locks.release("a", { keys: ["nothing.ts"] });
     expect(r).toEqual({ released: [], stale: [], not_held: ["nothing.ts"] });
   });
 
   it("releases by path and all", async () => {
     granted(await locks.acquire({ agent_id: "a", keys: ["x.ts", "y.ts"], mode: "write" }));
     granted(await locks.acquire({ agent_id: "a", keys: ["z.ts"], mode: "read" }));
-    expect(locks.release("a", { keys: ["x.ts"] }).released.map((l) => l.key)).toEqual(["x.ts"]);
-    expect(locks.release("a", { all: true }).released.map((l) => l.key).sort()).toEqual(["y.ts", "z.ts"]);
+    expect((await locks.release("a", { keys: ["x.ts"] })).released.map((l) => l.key)).toEqual(["x.ts"]);
+    expect((await locks.release("a", { all: true })).released.map((l) => l.key).sort()).toEqual(["y.ts", "z.ts"]);
     expect(locks.list().locks).toEqual([]);
   });
 
-  it("requires exactly one selector", () => {
-    expect(() => locks.release("a", {})).toThrow(/exactly one/);
-    expect(() => locks.release("a", { all: true, keys: ["x"] })).toThrow(/exactly one/);
+  it("requires exactly one selector", async () => {
+    await expect(locks.release("a", {})).rejects.toThrow(/exactly one/);
+    await expect(locks.release("a", { all: true, keys: ["x"] })).rejects.toThrow(/exactly one/);
   });
 
   it("verify reports unknown ids and mismatched tokens", async () => {
     const [l] = granted(await locks.acquire({ agent_id: "a", keys: ["x.ts"], mode: "write" }));
     expect(locks.verify("nope", 1).status).toBe("unknown");
     expect(locks.verify(l!.lock_id, l!.fencing_token + 1)).toMatchObject({ valid: false, status: "token_mismatch" });
-    locks.release("a", { all: true });
+    await locks.release("a", { all: true });
     expect(locks.verify(l!.lock_id, l!.fencing_token)).toMatchObject({ valid: false, status: "released" });
   });
 });
@@ -181,11 +181,11 @@ describe("FIFO queue", () => {
     if (!late.granted) expect(late.queued_ahead.map((q) => q.agent_id)).toContain("w2");
     expect(locks.list().waiters.map((w) => w.agent_id)).toEqual(["r1", "w2"]);
 
-    locks.release("w1", { all: true });
+    await locks.release("w1", { all: true });
     granted(await r1);
     await tick();
     expect(order).toEqual(["r1"]);
-    locks.release("r1", { all: true });
+    await locks.release("r1", { all: true });
     granted(await w2);
     expect(order).toEqual(["r1", "w2"]);
     expect(locks.list().waiters).toEqual([]);
@@ -221,7 +221,7 @@ describe("deadlocks", () => {
     await tick();
     const r = await locks.acquire({ agent_id: "B", keys: ["x.ts"], mode: "write", wait_ms: 20_000 });
     expect(r).toMatchObject({ granted: false, reason: "deadlock", cycle: ["B", "A", "B"] });
-    locks.release("B", { all: true });
+    await locks.release("B", { all: true });
     granted(await aWaits);
   });
 
@@ -235,9 +235,9 @@ describe("deadlocks", () => {
     await tick();
     const r = await locks.acquire({ agent_id: "C", keys: ["a"], mode: "write", wait_ms: 20_000 });
     expect(r).toMatchObject({ granted: false, reason: "deadlock", cycle: ["C", "A", "B", "C"] });
-    locks.release("C", { all: true });
+    await locks.release("C", { all: true });
     granted(await p2);
-    locks.release("B", { all: true });
+    await locks.release("B", { all: true });
     granted(await p1);
   });
 
@@ -248,9 +248,9 @@ describe("deadlocks", () => {
     const r = locks.acquire({ agent_id: "C", keys: ["x"], mode: "write", wait_ms: 20_000 });
     await tick();
     expect(locks.list().waiters.map((w) => w.agent_id)).toEqual(["B", "C"]);
-    locks.release("A", { all: true });
+    await locks.release("A", { all: true });
     granted(await p);
-    locks.release("B", { all: true });
+    await locks.release("B", { all: true });
     granted(await r);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Misuse through a real MCP client (issue 4, "Bad input and misuse"):
+ * Misuse through a real MCP client (RELIABILITY.md, "Bad input and misuse"):
  * spoofing another agent's lock, the audited break_lock, every configured
  * limit with its clear error, strict inputs, and a flood from one agent that
  * must not starve another.

@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Live notifications": resource subscriptions fed by commits of
+ * README, "Live notifications": resource subscriptions fed by commits of
  * any process, progress while acquire_lock waits and cancellation, MCP
  * logging notifications with logging/setLevel, the instructions, prompts.
  */

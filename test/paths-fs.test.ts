@@ -1,6 +1,6 @@
 /**
- * KeyResolver against a real filesystem (issue 4: keys that cannot escape the
- * root or alias each other): real temp dirs, real symlinks.
+ * KeyResolver against a real filesystem (DESIGN.md "Resource key": keys that
+ * cannot escape the root or alias each other): real temp dirs, real symlinks.
  */
 import fs from "node:fs";
 import path from "node:path";

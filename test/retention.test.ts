@@ -17,6 +17,7 @@ import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { quotaHeadroomBytes } from "../src/store/guard.js";
 import type { Store } from "../src/store/index.js";
 import { connect, type Harness } from "./helpers/client.js";
+import { lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const MIB = 1024 * 1024;
 let h: Harness | undefined;
@@ -215,7 +216,7 @@ describe("detector history retention", () => {
     const grant = async (key: string) => {
       const r = await hh.ctx.locks.acquire({ agent_id: "dev", keys: [key], mode: "write" });
       expect(r.granted).toBe(true);
-      hh.ctx.locks.release("dev", { keys: [key] });
+      await hh.ctx.locks.release("dev", { keys: [key] });
     };
     const histories = () => {
       hh.ctx.store.env.resetReadTxn();
@@ -255,7 +256,7 @@ describe("the store at its quota", () => {
     const seqs = activityConsistency(hh.ctx.store);
     expect(seqs.length).toBeLessThan(atQuota);
     expect(seqs.length).toBeLessThanOrEqual(ACTIVITY_QUOTA_KEEP + 16);
-    const released = hh.ctx.locks.release("bob", { lock_ids: held.granted ? held.locks.map((l) => l.lock_id) : [] });
+    const released = await hh.ctx.locks.release("bob", { lock_ids: held.granted ? held.locks.map((l) => l.lock_id) : [] });
     expect(released.released).toHaveLength(longKeys.length);
     expect(checkStore(hh.ctx.store).problems).toEqual([]);
   });
@@ -266,27 +267,27 @@ describe("the store at its quota", () => {
     expect(held.granted).toBe(true);
     const fill = "d".repeat(64 * 1024);
     for (let i = 0; hh.ctx.store.usedBytes() < MIB; i++) {
-      hh.ctx.store.write(() => appendDecision(hh.ctx.store, clock, { type: "other", decided_by: "orch", context: fill, decision: `d${i}` }));
+      hh.ctx.store.write(() => appendDecision(lmdbTxn(hh.ctx.store), clock, { type: "other", decided_by: "orch", context: fill, decision: `d${i}` }));
     }
     // The guard looks at the size every QUOTA_CHECK_MS below the quota: let it see the quota, then at every write.
     const until = performance.now() + 260;
     while (performance.now() < until) {
       /* spin */
     }
-    const r = hh.ctx.locks.release("bob", { keys: ["src/a.ts"] });
+    const r = await hh.ctx.locks.release("bob", { keys: ["src/a.ts"] });
     expect(r.released).toHaveLength(1);
     // Growing through the headroom is still refused, naming the limit.
     let refused: Error | null = null;
     for (let i = 0; i < 20 && !refused; i++) {
       try {
-        hh.ctx.store.write(() => appendDecision(hh.ctx.store, clock, { type: "other", decided_by: "orch", context: fill, decision: `more ${i}` }));
+        hh.ctx.store.write(() => appendDecision(lmdbTxn(hh.ctx.store), clock, { type: "other", decided_by: "orch", context: fill, decision: `more ${i}` }));
       } catch (err) {
         refused = err as Error;
       }
     }
     expect(refused?.message).toMatch(/limits\.store_mb \(1 MiB\).*raise limits\.store_mb/);
     // Past the headroom too, where every new write is refused, the holder still gives its lock back.
-    expect(hh.ctx.locks.release("bob", { keys: ["src/b.ts"] }).released).toHaveLength(1);
+    expect((await hh.ctx.locks.release("bob", { keys: ["src/b.ts"] })).released).toHaveLength(1);
     expect(checkStore(hh.ctx.store).problems).toEqual([]);
   });
 });

@@ -3,13 +3,14 @@
  * the decision log passes; hand-corrupted stores are caught, naming the key.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { recordDecision } from "../src/log/decisions.js";
+import { appendDecision } from "../src/log/decisions.js";
 import { LockManager } from "../src/locks/manager.js";
 import { checkStore } from "../src/store/check.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, type LockRecord, type Store } from "../src/store/index.js";
 import { LockTable } from "../src/store/lock-table.js";
 import { tempDir } from "./helpers/store.js";
+import { lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const SETTINGS = { default_lease_ms: 10_000, max_lease_ms: 60_000, default_wait_ms: 0, max_wait_ms: 10_000 };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -27,8 +28,8 @@ async function populated(): Promise<{ store: Store; held: LockRecord }> {
   const a = await locks.acquire({ agent_id: "a", keys: ["src/a.ts", "table:users"], mode: "write" });
   const b = await locks.acquire({ agent_id: "b", keys: ["src/b.ts"], mode: "read" });
   if (!a.granted || !b.granted) throw new Error("setup: grants expected");
-  locks.release("b", { lock_ids: b.locks.map((l) => l.lock_id) });
-  for (const text of ["one", "two", "three"]) recordDecision(store, clock, { type: "other", decided_by: "a", context: text, decision: "ok" });
+  await locks.release("b", { lock_ids: b.locks.map((l) => l.lock_id) });
+  for (const text of ["one", "two", "three"]) store.write(() => appendDecision(lmdbTxn(store), clock, { type: "other", decided_by: "a", context: text, decision: "ok" }));
   // A waiter queued on a held key (written as the lock manager would).
   const table = new LockTable(() => store.lockTable);
   store.env.transactionSync(() => {

@@ -15,11 +15,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDecision } from "../src/log/decisions.js";
+import { appendDecision } from "../src/log/decisions.js";
 import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
 import { openStore } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";
+import { lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
 const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/index.js", import.meta.url));
@@ -78,13 +79,13 @@ async function makeFixture(): Promise<Fixture> {
   const grant = await locks.acquire({ agent_id: "alice", keys: ["src/a.ts"], mode: "write" });
   if (!grant.granted) throw new Error("setup: alice's lock was not granted");
   for (let i = 1; i <= 300; i++) {
-    recordDecision(store, clock, {
+    store.write(() => appendDecision(lmdbTxn(store), clock, {
       type: "other",
       decided_by: "alice",
       context: `context ${i} ${"c".repeat(40)}`,
       decision: `decision-${String(i).padStart(4, "0")}`,
       rationale: "r".repeat(60),
-    });
+    }));
   }
   await store.close();
   const file = path.join(storeDir, "signalbox.mdb");

@@ -12,6 +12,7 @@ import { appendDecision } from "../src/log/decisions.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, SCHEMA_VERSION, type Store } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";
+import { lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const MIB = 1024 * 1024;
 
@@ -64,7 +65,7 @@ describe.skipIf(!mountable)("the store on a full disk (tmpfs)", () => {
   }
 
   const decide = (store: Store, text: string) =>
-    store.write(() => appendDecision(store, clock, { type: "other", decided_by: "a", context: text, decision: text }));
+    store.write(() => appendDecision(lmdbTxn(store), clock, { type: "other", decided_by: "a", context: text, decision: text }));
   const count = (store: Store) => [...store.decisions.getKeys()].length;
 
   it("refuses writes below the reserve with an error naming limits.disk_reserve_mb, then resumes when room returns", async () => {
@@ -115,7 +116,7 @@ describe("the store size quota", () => {
     let refused: Error | null = null;
     for (let i = 0; i < 20 && !refused; i++) {
       try {
-        store.write(() => appendDecision(store, clock, { type: "other", decided_by: "a", context: fill, decision: `d${i}` }));
+        store.write(() => appendDecision(lmdbTxn(store), clock, { type: "other", decided_by: "a", context: fill, decision: `d${i}` }));
       } catch (err) {
         refused = err as Error;
       }

@@ -53,7 +53,7 @@ describe("string keys of every length", () => {
       const second = await ctx.locks.acquire({ agent_id: "bob", keys: [key], mode: "write" });
       expect(second.granted, `second writer on a ${key.length}-character path`).toBe(false);
       expect((await ctx.locks.acquire({ agent_id: "carol", keys: ["src/"], mode: "write" })).granted).toBe(false);
-      ctx.locks.release("alice", { all: true });
+      await ctx.locks.release("alice", { all: true });
     }
   });
 

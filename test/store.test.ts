@@ -8,6 +8,8 @@ import { resolveRoot, resolveStoreDir } from "../src/runtime/root.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, SCHEMA_VERSION } from "../src/store/index.js";
 import { tempDir } from "./helpers/store.js";
+import { LmdbEngine } from "../src/store/lmdb/engine.js";
+import { Db } from "../src/store/txn.js";
 
 const cleanups: (() => void)[] = [];
 function temp() {
@@ -34,14 +36,15 @@ describe("decision log", () => {
   it("numbers entries 1, 2, 3 and pages newest first", async () => {
     const s = openStore(temp());
     const clock = manualClock();
+    const db = new Db(new LmdbEngine(s, clock));
     for (let i = 1; i <= 5; i++) {
-      const e = recordDecision(s, clock, { type: "other", decided_by: "a", context: `c${i}`, decision: `d${i}` });
+      const e = await recordDecision(db, clock, { type: "other", decided_by: "a", context: `c${i}`, decision: `d${i}` });
       expect(e.seq).toBe(i);
     }
-    const page = listDecisions(s, { limit: 2 });
+    const page = await listDecisions(db, { limit: 2 });
     expect(page.total).toBe(5);
     expect(page.decisions.map((d) => d.seq)).toEqual([5, 4]);
-    expect(listDecisions(s, { limit: 2, before: 4 }).decisions.map((d) => d.seq)).toEqual([3, 2]);
+    expect((await listDecisions(db, { limit: 2, before: 4 })).decisions.map((d) => d.seq)).toEqual([3, 2]);
     await s.close();
   });
 });

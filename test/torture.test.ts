@@ -1,9 +1,10 @@
 /**
- * The CI-sized torture run (issue 4): 4 driver processes, each with its own
- * server on one store, under the kill fault (a server SIGKILLed every
- * 50-100 ms), plus the deadlock scenarios at the start and the end. Every
- * checker count must be 0, and real work must have happened under real kills.
- * Needs the build (`pretest` runs tsc): it spawns dist/torture/driver.js.
+ * The CI-sized torture run (RELIABILITY.md, "The fault-injection harness"): 4
+ * driver processes, each with its own server on one store, under the kill fault
+ * (a server SIGKILLed every 50-100 ms), plus the deadlock scenarios at the
+ * start and the end. Every checker count must be 0, and real work must have
+ * happened under real kills. Needs the build (`pretest` runs tsc): it spawns
+ * dist/torture/driver.js.
  */
 import { describe, expect, it } from "vitest";
 import { runTorture, violationTotal } from "../torture/harness.js";

@@ -1,8 +1,8 @@
 /**
- * Issue 6 "Proof": a wave of three features run from dispatch to integration
- * through real MCP clients: the orchestrator over an in-memory client, each
- * coder, the reviewer and the test engineer through their own built server
- * process over stdio, all on one store.
+ * Proof that the wave lifecycle works end to end across processes: a wave of
+ * three features run from dispatch to integration through real MCP clients: the
+ * orchestrator over an in-memory client, each coder, the reviewer and the test
+ * engineer through their own built server process over stdio, all on one store.
  *
  * - one feature changes a file it never declared nor locked: CRITICAL;
  * - two add migrations with the same number: the collision is reported with

@@ -1,8 +1,8 @@
 /**
- * The proof of issue 3: the parallel-execution protocol's worked example
- * (examples/protocol-example.json: P1 auth, then P2 profile and P3 posts in
- * parallel) played through real MCP clients, each talking over stdio to its
- * own built server process, all three processes sharing one store. The
+ * The proof of the control layer: the parallel-execution protocol's worked
+ * example (examples/protocol-example.json: P1 auth, then P2 profile and P3
+ * posts in parallel) played through real MCP clients, each talking over stdio
+ * to its own built server process, all three processes sharing one store. The
  * root holds the protocol's reading of its example
  * (examples/protocol-example.signalbox.json: a migration is an ordinary file,
  * so P2 and P3 share a wave).

@@ -19,6 +19,7 @@ import { connect, type Harness } from "./helpers/client.js";
 import { makeRepo, type TempRepo } from "./helpers/git-repo.js";
 import { ServerProcess } from "./helpers/process.js";
 import { tempDir } from "./helpers/store.js";
+import { lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -85,7 +86,7 @@ describe("the store belongs to the repository", () => {
     const r = repo();
     const old = path.join(r.dir, ".signalbox");
     const store = openStore(old);
-    store.write(() => appendDecision(store, systemClock(), { type: "convention", decided_by: "x", context: "c", decision: "kept across the upgrade", rationale: null, refs: [] }));
+    store.write(() => appendDecision(lmdbTxn(store), systemClock(), { type: "convention", decided_by: "x", context: "c", decision: "kept across the upgrade", rationale: null, refs: [] }));
     return store.close().then(async () => {
       expect(locateStore(r.dir, {}).dir).toBe(old); // a reader looks where the data is until it moves
       const lines: string[] = [];

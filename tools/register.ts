@@ -1,6 +1,7 @@
 /**
  * How every signalbox tool is registered: the SDK's `registerTool` plus the
- * two rules issue 4 ("Bad input and misuse") puts on every call.
+ * two bad-input rules every call is held to (RELIABILITY.md, "Bad input and
+ * misuse").
  *
  * - Inputs are strict objects: an unknown argument (`agentid` for
  *   `agent_id`) is refused with an error naming it, never silently dropped.

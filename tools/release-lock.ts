@@ -38,7 +38,7 @@ export function registerReleaseLock(server: ToolHost, ctx: Context): void {
         : args.paths
           ? { keys: ctx.keys.normalizeAll(args.paths, "paths") }
           : { all: true };
-      const r = ctx.locks.release(args.agent_id, selector);
+      const r = await ctx.locks.release(args.agent_id, selector);
       const parts = [`released ${r.released.length}`];
       if (r.stale.length) parts.push(`stale ${r.stale.length} (${r.stale.map((s) => `${s.key || s.lock_id}: ${s.status}`).join(", ")})`);
       if (r.not_held.length) parts.push(`not held: ${r.not_held.join(", ")}`);

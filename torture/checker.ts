@@ -1,6 +1,7 @@
 /**
- * The torture checker (issue 4): histories recorded by many client processes
- * after faults, checked for the things signalbox promises never to do.
+ * The torture checker (RELIABILITY.md, "The fault-injection harness"):
+ * histories recorded by many client processes after faults, checked for the
+ * things signalbox promises never to do.
  *
  * Rules (each count must be 0 for a pass):
  * 1. two agents holding conflicting locks at once (recorded intervals intersect);

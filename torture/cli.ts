@@ -2,10 +2,11 @@
 /**
  * `npm run torture -- [--processes N] [--seconds S] [--faults kill,stall,clock,disk|none] ...`
  *
- * Runs the fault-injection torture (issue 4), prints the report as tables,
- * writes it as JSON with `--json <file>`, and exits 1 on any violation.
- * Without root, the disk fault re-executes this command under
- * `unshare -rm` (a user + mount namespace) so it can mount its tmpfs.
+ * Runs the fault-injection torture (RELIABILITY.md, "The fault-injection
+ * harness"), prints the report as tables, writes it as JSON with
+ * `--json <file>`, and exits 1 on any violation. Without root, the disk fault
+ * re-executes this command under `unshare -rm` (a user + mount namespace) so it
+ * can mount its tmpfs.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";

@@ -1,5 +1,6 @@
 /**
- * The faults of the torture harness (issue 4):
+ * The faults of the torture harness (RELIABILITY.md, "The fault-injection
+ * harness"):
  * - kill: SIGKILL a random driver's server every 50-100 ms;
  * - stall: SIGSTOP a random DRIVER (client side, never a server: a stopped
  *   server could hold LMDB's write mutex and stall every process) for

@@ -1,7 +1,8 @@
 /**
- * The torture harness (issue 4): N driver processes, each with its own
- * signalbox server on ONE shared store, play agents on hot keys while faults
- * are injected; afterwards the merged history and the store are checked.
+ * The torture harness (RELIABILITY.md, "The fault-injection harness"): N driver
+ * processes, each with its own signalbox server on ONE shared store, play
+ * agents on hot keys while faults are injected; afterwards the merged history
+ * and the store are checked.
  *
  * `runTorture(options)` is usable from tests and from `torture/cli.ts`.
  */
@@ -40,7 +41,7 @@ const DIST = path.basename(path.dirname(HERE)) === "dist" ? path.dirname(HERE) :
 const CLI = path.join(DIST, "src", "cli.js");
 const DRIVER = path.join(DIST, "torture", "driver.js");
 
-/** Workload lease range, ms (issue 4: 150-800). */
+/** Workload lease range, ms (RELIABILITY.md, "The fault-injection harness": 150-800). */
 const LEASE_MS: [number, number] = [150, 800];
 const MAX_WAIT_MS = 1500;
 /** A call unanswered this long past its wait_ms while its server lives is hung, ms. */

@@ -19,8 +19,8 @@
  * Hence two recorded intervals that intersect mean the server really let two
  * holders hold at once.
  *
- * The torture harness (issue 4) adds request, op and decision events for its
- * FIFO, stale-lease and decision-log checks (torture/checker.ts); the
+ * The torture harness (torture/harness.ts) adds request, op and decision events
+ * for its FIFO, stale-lease and decision-log checks (torture/checker.ts); the
  * interval checker here ignores them.
  */
 import { keysOverlap } from "../src/paths.js";

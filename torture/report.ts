@@ -35,7 +35,7 @@ export interface FaultStatus {
   message: string;
 }
 
-/** The figures and verdict of a run (issue 4). */
+/** The figures and verdict of a run (RELIABILITY.md, "The fault-injection harness"). */
 export interface TortureReport {
   options: TortureOptions;
   /** Wall time of the start, ISO (display only). */

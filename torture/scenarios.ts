@@ -1,6 +1,7 @@
 /**
- * Deadlock scenarios across separate server processes (issue 4): agents in a
- * wait-for cycle, each behind its own server on the shared store.
+ * Deadlock scenarios across separate server processes (RELIABILITY.md, promise
+ * 6: deadlocks are refused, not waited out): agents in a wait-for cycle, each
+ * behind its own server on the shared store.
  *
  * With n agents A0..A(n-1): Ai holds key i; A0..A(n-2) each queue for key
  * i+1 with a long wait_ms; then A(n-1) asks for key 0, closing the cycle.
@@ -28,7 +29,7 @@ export interface DeadlockResult {
   problem: string | null;
 }
 
-/** A deadlock must be refused within this, ms (issue 4). */
+/** A deadlock must be refused within this, ms (RELIABILITY.md, promise 6: deadlocks are refused, not waited out). */
 export const DEADLOCK_LIMIT_MS = 1000;
 const LONG_WAIT_MS = 8000;
 const CALL_TIMEOUT_MS = 20_000;

@@ -1,8 +1,8 @@
 /**
- * The control-layer part of `npm run demo` (issue 3): the protocol's worked
- * example (examples/protocol-example.json) played by agents talking to THREE
- * server processes that share one store, each step checked against what the
- * parallel-execution protocol prescribes. The same flow as
+ * The control-layer part of `npm run demo` (README, "The control layer"): the
+ * protocol's worked example (examples/protocol-example.json) played by agents
+ * talking to THREE server processes that share one store, each step checked
+ * against what the parallel-execution protocol prescribes. The same flow as
  * test/worked-example.test.ts, with the same calls and arguments.
  *
  * Process A serves the orchestrator, B implementor-1, C implementor-2 and

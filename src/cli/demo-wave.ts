@@ -1,11 +1,11 @@
 /**
- * The wave-lifecycle part of `npm run demo` (issue 6): a wave of three
- * features from dispatch to integration, rollback and a clean retry, played
- * by agents on three server processes sharing one store, with a capacity
- * limit, a required gate, a peer review and an emergency on the way. The
- * same flow as test/wave-lifecycle.test.ts. Each step prints one line and is
- * checked against what the protocol prescribes; a mismatch makes the demo
- * exit non-zero.
+ * The wave-lifecycle part of `npm run demo` (README, "A wave from dispatch to
+ * integration"): a wave of three features from dispatch to integration,
+ * rollback and a clean retry, played by agents on three server processes
+ * sharing one store, with a capacity limit, a required gate, a peer review and
+ * an emergency on the way. The same flow as test/wave-lifecycle.test.ts. Each
+ * step prints one line and is checked against what the protocol prescribes; a
+ * mismatch makes the demo exit non-zero.
  *
  * [A] serves the orchestrator, [B] the coders c1 and c2, [C] the coder c3,
  * the auditor and the test engineer.

@@ -1,5 +1,5 @@
 /**
- * `signalbox hook <name>` (issue 5, "Enforcement where agents forget"):
+ * `signalbox hook <name>` (README, "Hooks: enforcement where agents forget"):
  * - `claude-pre-tool-use`: a Claude Code PreToolUse hook (src/hooks/claude.ts);
  * - `pre-commit`: a git pre-commit check (src/hooks/pre-commit.ts);
  * - `install`: put the pre-commit check where git runs it for every worktree

@@ -11,7 +11,8 @@ import { allAgents, statusBoard } from "../control/agents.js";
 import { allFeatures, coordinationState } from "../control/features.js";
 import type { MessageRecord } from "../control/records.js";
 import { listSignals } from "../control/signals.js";
-import { listDecisions } from "../log/decisions.js";
+import { decisionPage } from "../log/decisions.js";
+import { lmdbSnapshot } from "../store/lmdb/engine.js";
 import { getPlan, getPlanSpec, listPlans, planCount, type StoredPlan } from "../analysis/plans.js";
 import { resolveRoot, resolveStoreDir } from "../runtime/root.js";
 import type { DecisionRecord } from "../store/index.js";
@@ -209,7 +210,7 @@ export function decisionsSince(ctx: Context, limit: number, sinceMs: number | nu
   let before: number | undefined;
   let total = 0;
   for (;;) {
-    const page = listDecisions(ctx.store, { limit: Math.min(500, limit - out.length), ...(before !== undefined ? { before } : {}) });
+    const page = decisionPage(lmdbSnapshot(ctx.store), { limit: Math.min(500, limit - out.length), ...(before !== undefined ? { before } : {}) });
     total = page.total;
     for (const d of page.decisions) {
       if (sinceMs !== null && Date.parse(d.recorded_at) < sinceMs) return { decisions: out, total };

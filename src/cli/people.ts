@@ -1,5 +1,5 @@
 /**
- * Terminal views for people (issue 5, "For people at a terminal"): the
+ * Terminal views for people (README, "For people at a terminal"): the
  * `status` (and `status --watch`), `waves`, `decisions` and `locks`
  * commands. This module opens the store, gathers the data and writes to
  * stdout; the text itself comes from the pure views in src/cli/views/.

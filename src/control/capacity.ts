@@ -1,18 +1,19 @@
 /**
  * Capacity limits: how many agents may work in parallel, in all, per
- * dispatching orchestrator and per domain (issue 6, "Capacity, emergencies,
- * activity"; config.ts `capacity`). `dispatch_agents` checks a batch here
- * inside the write transaction that would register it, and refuses the whole
- * batch, naming the limit, if registering it would pass one.
+ * dispatching orchestrator and per domain (config.ts `capacity`; README, "The
+ * config file"). `dispatch_agents` checks a batch here inside the write
+ * transaction that would register it, and refuses the whole batch, naming the
+ * limit, if registering it would pass one.
  *
  * Who counts: a registered agent whose role is not `orchestrator`, whose
  * status is not `completed` or `error`, and that is available (reported
  * within `control.heartbeat_ms`, agents.ts `isAvailable`). So an agent that
  * completes, fails or goes silent frees its slot; a paused or blocked agent
  * keeps it. Toward `per_orchestrator` count the agents whose `dispatched_by`
- * is that orchestrator (agents that registered themselves, or were
- * registered before issue 6, count toward no orchestrator); toward a domain's
- * limit the agents of that domain (agents without a domain toward none).
+ * is that orchestrator (agents that registered themselves, or whose record
+ * an older schema wrote without `dispatched_by`, count toward no orchestrator);
+ * toward a domain's limit the agents of that domain (agents without a domain
+ * toward none).
  *
  * Agents the batch re-dispatches are counted once, as members of the batch
  * (with the role and domain the batch gives them); orchestrator-role entries

@@ -27,6 +27,7 @@ import { openEscalation } from "./escalations.js";
 import { deliver } from "./inbox.js";
 import type { ConventionRecord, EscalationRecord } from "./records.js";
 import { InvalidArgumentError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** The scope that covers the whole project. */
 export const ALL_SCOPE = "**";
@@ -234,7 +235,7 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
       });
       return { status: "refused", convention: standing, proposed_value: value, escalation_id: open.escalation_id, message_id: null, notified: 0 };
     }
-    const decision = appendDecision(store, clock, {
+    const decision = appendDecision(lmdbTxn(store), clock, {
       type: "convention",
       decided_by: c.agent_id,
       context: `first convention for ${key} in scope ${c.scope}`,

@@ -52,6 +52,7 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { AgentRecord, FeatureRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** The answer of {@link dispatchAgents}. */
 export interface DispatchResult {
@@ -286,7 +287,7 @@ export function reassignFeature(
     unassignFeature(env, r.from_agent, r.feature_id);
     assignFeature(env, r.to_agent, r.feature_id);
     if (feature) store.features.putSync(`F${r.feature_id}`, { ...feature, agent_id: r.to_agent });
-    const decision = appendDecision(store, clock, {
+    const decision = appendDecision(lmdbTxn(store), clock, {
       type: "reallocation",
       decided_by: r.by,
       context: `feature ${r.feature_id} held by ${r.from_agent}${fromAvailable ? "" : " (unavailable: silent past the heartbeat limit)"}`,

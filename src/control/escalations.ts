@@ -17,6 +17,7 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { seq12, type EscalationRecord } from "./records.js";
 import { autoResolveSignals } from "./signals.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** What opens an escalation. */
 export interface EscalationInput {
@@ -138,7 +139,7 @@ function mayResolveEscalations(env: ControlEnv, refs: readonly string[], decider
 export function recordDecisionResolving(env: ControlEnv, input: DecisionInput, vouch?: Vouch | null): { entry: DecisionRecord; resolved: EscalationRecord[] } {
   return env.store.write(() => {
     mayResolveEscalations(env, input.refs ?? [], input.decided_by, vouch);
-    const entry = appendDecision(env.store, env.clock, input);
+    const entry = appendDecision(lmdbTxn(env.store), env.clock, input);
     const resolved = resolveByDecision(env, entry);
     recordActivity(env, {
       kind: "decision_recorded",

@@ -41,6 +41,7 @@ import type { FeatureRecord, MigrationRecord, SchemaChange } from "./records.js"
 import { autoResolveSignals } from "./signals.js";
 import { openCheckpoints, openPausingSignals, pausesFor } from "./stops.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** Most items of any list in a lifecycle answer; the `*_total` fields count them all. */
 export const LIFECYCLE_LIST_CAP = 100;
@@ -218,7 +219,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
     }
     if (missing.length > 0) {
       const listed = missing.map((m) => `${m.feature_id} (${m.status})`);
-      const decision = appendDecision(store, clock, {
+      const decision = appendDecision(lmdbTxn(store), clock, {
         type: "dependency_violation",
         decided_by: SYSTEM,
         context: `agent ${agent_id} tried to start ${feature_id} (plan ${plan?.plan_id ?? "none"})`,
@@ -385,9 +386,9 @@ function releaseWork(env: ControlEnv, locks: LockManager, holder: string, featur
  * agent's assignment cleared, and agents on the unblocked features plus the
  * orchestrator told. What the work touched (`files_changed`, `commits`,
  * `migrations`) and the keys write-locked for the feature are kept on the
- * record for the wave's integration (issue 6). A required `feature_complete`
- * gate that has not passed for this attempt holds the completion back
- * (execution-template.md, "Quality Gates").
+ * record for the wave's integration (integration.ts, `integrate_wave`). A
+ * required `feature_complete` gate that has not passed for this attempt holds
+ * the completion back (execution-template.md, "Quality Gates").
  *
  * @throws Error `feature_id: ...` if it holds a NUL byte, was never started,
  *         is not active, or a required gate has not passed (naming the gate,

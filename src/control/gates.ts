@@ -1,6 +1,7 @@
 /**
  * Quality gates (execution-template.md, "Quality Gates": trigger, criteria,
- * responsible agent, pass/fail actions; issue 6, "Quality gates").
+ * responsible agent, pass/fail actions; README, "Quality gates, peer review,
+ * integration, emergencies").
  *
  * Rules:
  * - A gate is named; `define_gate` creates it or redefines it. A redefinition
@@ -38,6 +39,7 @@ import { seq12, type FeatureRecord, type GateRecord, type GateResultRecord, type
 import { latestReview } from "./reviews.js";
 import { currentWaveMerge } from "./wave-git.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** Decision type of gate definitions (src/log/decisions.ts DECISION_TYPES). */
 const GATE_DECISION: DecisionType = "gate";
@@ -291,7 +293,7 @@ export function defineGate(env: ControlEnv, input: GateDefinition, vouch?: Vouch
     const what =
       `gate "${gate.name}" (${gate.trigger}, ${gate.required ? "required" : "optional"}${gate.requires_review ? ", needs an approved review" : ""}): ` +
       `${quote(gate.criteria)}; validated by role ${gate.responsible_role}`;
-    const decision = appendDecision(store, clock, {
+    const decision = appendDecision(lmdbTxn(store), clock, {
       type: GATE_DECISION,
       decided_by: input.agent_id,
       context: prev ? `redefinition of gate "${gate.name}" revision ${prev.revision} (${quote(prev.criteria)})` : `new quality gate "${gate.name}"`,

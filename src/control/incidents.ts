@@ -1,9 +1,9 @@
 /**
  * Emergencies (execution-template.md, "Emergency Coordination Protocols";
- * issue 6, "Capacity, emergencies, activity"): an agent reports one, it is
- * escalated to the orchestrator like an algedonic signal, and it stays open
- * until an orchestrator closes it with the recovery and a post-incident
- * review that lands in the decision log.
+ * README, "Quality gates, peer review, integration, emergencies"): an agent
+ * reports one, it is escalated to the orchestrator like an algedonic signal,
+ * and it stays open until an orchestrator closes it with the recovery and a
+ * post-incident review that lands in the decision log.
  *
  * The protocol's "Emergency Response" steps, and where each lives:
  * 1. Alert system: `reportEmergency` stores the incident (`inc-<n>`).
@@ -32,6 +32,7 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { seq12, type EmergencyType, type IncidentRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** Counter name of incident sequence numbers. */
 export const INCIDENT_COUNTER = "incident_seq";
@@ -116,7 +117,7 @@ export function reportEmergency(env: ControlEnv, input: EmergencyReport): Emerge
       body: { incident_id, type: rec.type, description, temporary_measures: measures, reported_by: input.agent_id },
       ref: { kind: "incident", id: incident_id },
     });
-    const decision = appendDecision(store, env.clock, {
+    const decision = appendDecision(lmdbTxn(store), env.clock, {
       type: EMERGENCY_DECISION,
       decided_by: input.agent_id,
       context: `${incident_id} ${rec.type} reported by ${input.agent_id}: ${description}`,
@@ -179,7 +180,7 @@ export function closeIncident(env: ControlEnv, input: IncidentClosure, vouch?: V
       throw new InvalidStateError("incident_id", `incident_id: ${rec.incident_id} was already closed by ${rec.closed_by} at ${rec.closed_at} (decision #${rec.decision_seq})`);
     }
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", "close an incident");
-    const decision = appendDecision(store, env.clock, {
+    const decision = appendDecision(lmdbTxn(store), env.clock, {
       type: REVIEW_DECISION,
       decided_by: input.agent_id,
       context:

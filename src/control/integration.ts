@@ -46,6 +46,7 @@ import { latestReview, withdrawReviews } from "./reviews.js";
 import { clearWaveMerge, judgeChanges, putWaveMerge, type JudgedChanges, type WaveGitInput, type WaveMergeRecord } from "./wave-git.js";
 import { autoResolveSignals } from "./signals.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** Most items of each list in an integration report or a rollback answer; `*_total` fields count them all. */
 export const INTEGRATION_LIST_CAP = 200;
@@ -196,8 +197,8 @@ function renamedMigrations(env: ControlEnv, planId: string, waveNumber: number):
 
 /**
  * Completion order: the store-wide completion sequence complete_feature
- * assigns (records from before issue 6 fall back to `ended_at`, then id);
- * features not completed sort last.
+ * assigns (records written by an older schema lack `completed_seq` and fall
+ * back to `ended_at`, then id); features not completed sort last.
  */
 export function byCompletion(a: FeatureRecord, b: FeatureRecord): number {
   const rank = (f: FeatureRecord) => (f.status === "completed" ? 0 : 1);
@@ -342,7 +343,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     const status = reasons.length > 0 ? "failed" : "integrated";
     const attempt = (prev?.attempt ?? 0) + 1;
     const at = nowIso(env);
-    const decision = appendDecision(store, clock, {
+    const decision = appendDecision(lmdbTxn(store), clock, {
       type: "integration",
       decided_by: agent_id,
       context: `wave ${wave_number} of plan ${plan_id} (attempt ${attempt}): ${cap(ids, 20).items.join(", ")}${ids.length > 20 ? " and more" : ""}`,
@@ -512,7 +513,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
       }
     }
     const prev = waveIntegration(env, plan_id, wave_number);
-    const decision = appendDecision(store, clock, {
+    const decision = appendDecision(lmdbTxn(store), clock, {
       type: "rollback",
       decided_by: agent_id,
       context: `wave ${wave_number} of plan ${plan_id}${prev ? ` (integration attempt ${prev.attempt}: ${prev.status})` : " (never integrated)"}`,

@@ -1,8 +1,8 @@
 /**
  * Breaking another agent's lock: the one way past a holder besides waiting
- * for its lease (issue 4, "Spoofing": a forced break is only through an
- * explicit tool that records who broke what and why in the decision log and
- * tells the previous holder through its inbox).
+ * for its lease (RELIABILITY.md, "Bad input and misuse", spoofing: a forced
+ * break is only through an explicit tool that records who broke what and why in
+ * the decision log and tells the previous holder through its inbox).
  *
  * One write transaction ends the locks, appends the `lock_break` decision,
  * delivers the notices and logs one `lock_broken` activity entry per ended
@@ -15,6 +15,7 @@ import { recordActivity } from "../log/activity.js";
 import type { ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { InvalidArgumentError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** What a break did: the ended locks and the decision that records it (null when nothing was held). */
 export interface BreakResult {
@@ -43,7 +44,7 @@ export function breakLock(
     const broken = locks.breakHeld(input.agent_id, input.key);
     if (broken.length === 0) return { broken, decision_seq: null };
     const holders = broken.map((b) => `${b.agent_id} (${b.mode}, token ${b.fencing_token}${b.feature_id ? `, ${b.feature_id}` : ""})`);
-    const decision = appendDecision(env.store, env.clock, {
+    const decision = appendDecision(lmdbTxn(env.store), env.clock, {
       type: "lock_break",
       decided_by: input.agent_id,
       context: `${input.key} was held by ${holders.join(", ")}`,

@@ -6,11 +6,11 @@
  *
  * - `admit`: pauses and checkpoints refuse write locks (stops.ts).
  * - `decided`: every decided request is counted (metrics.ts) and logged as
- *   one `lock_granted` or `lock_refused` activity entry (activity.ts; issue 6,
- *   "signalbox://activity": grants and refusals); every granted write key
- *   feeds the S2 oscillation detector (detectors.ts) and is noted as locked
- *   by its feature (features.ts `noteLockedKeys`: the integration report
- *   tells declared or locked writes from undeclared ones).
+ *   one `lock_granted` or `lock_refused` activity entry (activity.ts; the
+ *   activity log `signalbox://activity` records grants and refusals); every
+ *   granted write key feeds the S2 oscillation detector (detectors.ts) and is
+ *   noted as locked by its feature (features.ts `noteLockedKeys`: the
+ *   integration report tells declared or locked writes from undeclared ones).
  *
  * A request still queued is not decided: it is logged once, when it is
  * granted or refused.

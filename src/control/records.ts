@@ -44,8 +44,12 @@
  * creation order; `wave6` and `attempt6` are zero-padded to 6 digits.
  *
  * The `quality`, `integrations`, `incidents` and `activity` databases came
- * with issue 6; older stores get them empty at open, and records written
- * before it lack the optional fields marked "issue 6" (read them as empty).
+ * with the wave lifecycle (gates, reviews, integration, incidents, the
+ * activity log); a store created by an older schema gets them empty at open.
+ * Records written by an older schema lack the optional fields that came with
+ * it, `AgentRecord.dispatched_by` and the `FeatureRecord` fields
+ * `files_changed`, `commits`, `migrations`, `completed_seq` and `locked_keys`:
+ * read them as empty (each field says how its absence is read).
  */
 
 /** Zero-pad a sequence number to 12 digits for ordered string keys. */
@@ -87,8 +91,8 @@ export interface AgentRecord {
   /**
    * The orchestrator whose dispatch_agents call registered it (its `by`),
    * counted against `capacity.per_orchestrator`; null for an agent that
-   * registered itself (report_status, start_feature). Issue 6; absent on
-   * older records (read as null).
+   * registered itself (report_status, start_feature). Absent on records
+   * written by an older schema (read as null: no dispatching orchestrator).
    */
   dispatched_by?: string | null;
   status: AgentStatus;
@@ -166,13 +170,13 @@ export interface FeatureRecord {
    * the target branch itself, detached, or outside git). Absent on older records.
    */
   branch?: string | null;
-  /** What the work really touched, reported by complete_feature (issue 6; absent on older records). */
+  /** What the work really touched, reported by complete_feature (absent on records written by an older schema: read as empty). */
   files_changed?: string[];
   commits?: string[];
   migrations?: MigrationRecord[];
-  /** Store-wide completion order (counter `completion_seq`), set by complete_feature (issue 6; absent on older records). */
+  /** Store-wide completion order (counter `completion_seq`), set by complete_feature (absent on records written by an older schema: read as 0, so `ended_at`, then id, orders them; integration.ts `byCompletion`). */
   completed_seq?: number;
-  /** Write-lock keys granted for the feature while it was active (issue 6; absent on older records). */
+  /** Write-lock keys granted for the feature while it was active (absent on records written by an older schema: read from the keys noted for the feature, features.ts `lockedKeysOf`). */
   locked_keys?: string[];
   /** Set when a rollback archived the record (`integrations` `X` keys). */
   rolled_back?: { plan_id: string; wave_number: number; reason: string; by: string; at: string } | null;

@@ -1,7 +1,9 @@
 /**
  * Peer review (execution-template.md, "Peer Review Mechanisms": automatic
  * assignment, expertise matching, workload balancing; "Review Process":
- * submission, feedback, approval). Issue 6, "Peer review".
+ * submission, feedback, approval). The tools are `request_review` and
+ * `submit_review` (README, "Quality gates, peer review, integration,
+ * emergencies").
  *
  * Rules:
  * - A review is of a started feature's current attempt (active or
@@ -145,7 +147,7 @@ function rank(a: Candidate, b: Candidate): number {
   return b.domain - a.domain || b.role - a.role || a.open - b.open || (a.agent.agent_id < b.agent.agent_id ? -1 : a.agent.agent_id > b.agent.agent_id ? 1 : 0);
 }
 
-/** The sentence saying why `best` was chosen among `all` (issue 6: "the assignment says why that reviewer"). */
+/** The sentence saying why `best` was chosen among `all` (the review's `reason`: every assignment says why that reviewer). */
 function reasonFor(best: Candidate, all: Candidate[], expertise: string | null, fileDomains: readonly string[], fallback: boolean): string {
   const { agent } = best;
   const domain =

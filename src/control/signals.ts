@@ -25,6 +25,7 @@ import { deliver } from "./inbox.js";
 import { isPausableRole, seq12, type SignalLevel, type SignalRecord } from "./records.js";
 import { signalPauses } from "./stops.js";
 import { InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** What an emitter supplies. */
 export interface SignalInput {
@@ -160,7 +161,7 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
     mayResolve(env, rec, agentId, vouch);
     const done = endSignal(env, rec, agentId, resolution, false);
     // RED Signal Response Flow: "Resolve, then resume"; the resolution is documented in the decision log.
-    appendDecision(store, env.clock, {
+    appendDecision(lmdbTxn(store), env.clock, {
       type: "conflict_resolution",
       decided_by: agentId,
       context: `${rec.signal_id} ${rec.level}${rec.algedonic ? " (algedonic)" : ""} from ${rec.emitted_by}: ${rec.summary}`,

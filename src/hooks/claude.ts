@@ -1,7 +1,7 @@
 /**
- * `signalbox hook claude-pre-tool-use` (issue 5): the Claude Code PreToolUse
- * hook that refuses an edit of a file another agent has locked (or, with
- * `hooks.require_lock`, one the caller has not write-locked; rule in
+ * `signalbox hook claude-pre-tool-use` (README, "Claude Code"): the Claude Code
+ * PreToolUse hook that refuses an edit of a file another agent has locked (or,
+ * with `hooks.require_lock`, one the caller has not write-locked; rule in
  * src/hooks/policy.ts).
  *
  * Answers, in the hook's documented form:

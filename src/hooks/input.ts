@@ -1,10 +1,10 @@
 /**
- * The JSON a Claude Code `PreToolUse` command hook receives on stdin (issue 5,
- * "Enforcement where agents forget"): `session_id`, `transcript_path`, `cwd`,
- * `hook_event_name` ("PreToolUse"), `tool_name`, `tool_input`, `tool_use_id`.
- * Only the fields the lock check needs are read and validated; the rest are
- * ignored. No imports beyond Node: this module is on the path of every hook
- * call, including the ones that exit at once.
+ * The JSON a Claude Code `PreToolUse` command hook receives on stdin (README,
+ * "Hooks: enforcement where agents forget"): `session_id`, `transcript_path`,
+ * `cwd`, `hook_event_name` ("PreToolUse"), `tool_name`, `tool_input`,
+ * `tool_use_id`. Only the fields the lock check needs are read and validated;
+ * the rest are ignored. No imports beyond Node: this module is on the path of
+ * every hook call, including the ones that exit at once.
  */
 
 /** The tools that write a file, and the `tool_input` field naming it (an absolute path). */

@@ -1,8 +1,8 @@
 /**
- * A read-only look at the lock table for the hooks (issue 5): which live
- * locks cover a file key. It opens the LMDB environment read-only (no write
- * transaction, no sweep, never creates a store), reads one snapshot and
- * closes it.
+ * A read-only look at the lock table for the hooks (README, "Hooks: enforcement
+ * where agents forget"): which live locks cover a file key. It opens the LMDB
+ * environment read-only (no write transaction, no sweep, never creates a
+ * store), reads one snapshot and closes it.
  *
  * A lock counts as held exactly when src/locks/manager.ts would count it: state
  * `held`, written under this boot id, and its lease not lapsed on the

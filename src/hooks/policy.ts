@@ -1,6 +1,6 @@
 /**
- * The hooks' rule for writing a file (issue 5, "Enforcement where agents
- * forget"), and the words a refusal is given in.
+ * The hooks' rule for writing a file (README, "Hooks: enforcement where
+ * agents forget"), and the words a refusal is given in.
  *
  * - Writing is a write: any live lock of ANOTHER agent on the file's key or a
  *   folder key above it conflicts, in either mode (a reader relies on the

@@ -1,11 +1,11 @@
 /**
- * `signalbox hook pre-commit` (issue 5): a git pre-commit check that refuses
- * a commit touching a file another agent has locked: the staged paths of
- * `git diff --cached --name-only -z --no-renames` (added, modified and
- * deleted; a rename counts as its old and its new path), each mapped to its
- * lock key exactly as the server maps paths, each judged by the rule of
- * src/hooks/policy.ts. `hooks.require_lock` does not apply: committing needs
- * no lock of one's own, only no one else's.
+ * `signalbox hook pre-commit` (README, "git pre-commit"): a git pre-commit
+ * check that refuses a commit touching a file another agent has locked: the
+ * staged paths of `git diff --cached --name-only -z --no-renames` (added,
+ * modified and deleted; a rename counts as its old and its new path), each
+ * mapped to its lock key exactly as the server maps paths, each judged by the
+ * rule of src/hooks/policy.ts. `hooks.require_lock` does not apply: committing
+ * needs no lock of one's own, only no one else's.
  *
  * Exit 0 and silent when the commit may go ahead (also without a store);
  * exit 1 with each refused file, its holder, mode and expiry on stderr.

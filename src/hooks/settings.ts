@@ -4,9 +4,10 @@
  * (`hooks.require_lock`, `paths.case_sensitive`).
  *
  * The config is read without zod: importing zod costs a hook process about
- * 60 ms (measured, issue 5), more than the rest of an allowed edit. Only the
- * two fields are looked at; when either is malformed the full validation of
- * src/runtime/config.ts runs (imported then) so the error is the server's own.
+ * 60 ms (measured for the hook fast path), more than the rest of an allowed
+ * edit. Only the two fields are looked at; when either is malformed the full
+ * validation of src/runtime/config.ts runs (imported then) so the error is the
+ * server's own.
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -30,6 +30,7 @@ import { ancestorDirs, keyKind } from "../paths.js";
 import type { LockRecord, Store, WaiterRecord } from "../store/index.js";
 import { isLeaseLive } from "../store/layout.js";
 import { LockTable } from "../store/lock-table.js";
+import { LmdbEngine } from "../store/lmdb/engine.js";
 import type {
   AcquireRequest,
   AcquireResult,
@@ -100,11 +101,17 @@ export class LockManager {
   private readonly wake = new EventEmitter();
   private readonly table: LockTable;
 
+  /**
+   * @param engine the engine whose group commit the decisions and releases
+   *        go through (one per process, shared with the rest of the
+   *        context; lmdb/engine.ts); by default one of its own on `store`.
+   */
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly settings: LockSettings,
     private readonly hooks: LockHooks = {},
+    private readonly engine: LmdbEngine = new LmdbEngine(store, clock),
   ) {
     this.wake.setMaxListeners(0);
     this.table = new LockTable(() => store.lockTable);
@@ -134,7 +141,7 @@ export class LockManager {
     }
     const start = this.clock.monoMs();
     const deadline = start + wait;
-    let attempt = this.attempt(req, lease, null, deadline, start);
+    let attempt = await this.attempt(req, lease, null, deadline, start);
     if (attempt.kind === "done") return attempt.result;
 
     let seq = attempt.seq;
@@ -170,7 +177,7 @@ export class LockManager {
             continue;
           }
         }
-        attempt = this.attempt(req, lease, seq, deadline, start);
+        attempt = await this.attempt(req, lease, seq, deadline, start);
         if (attempt.kind === "done") return attempt.result;
         seq = attempt.seq;
         lastBlockers = attempt.blockerAgents;
@@ -193,11 +200,14 @@ export class LockManager {
     };
   }
 
-  /** One read-check-write step of an acquire, in a single write transaction. */
-  private attempt(req: AcquireRequest, lease: number, seq: number | null, deadline: number, start: number): Attempt {
-    const { store } = this;
+  /**
+   * One read-check-write step of an acquire, in a single write transaction
+   * (committed with the other calls of this process that arrived with it:
+   * group commit, lmdb/engine.ts); resolves once it is durable.
+   */
+  private async attempt(req: AcquireRequest, lease: number, seq: number | null, deadline: number, start: number): Promise<Attempt> {
     let removedWaiter = false;
-    const out = store.write((): Attempt => {
+    const out = await this.engine.write((): Attempt => {
       const decided = this.decide(req, lease, seq, deadline, start, () => (removedWaiter = true));
       if (decided.kind === "done") this.hooks.decided?.(req, decided.result);
       return decided;
@@ -420,7 +430,7 @@ export class LockManager {
 
   /**
    * Refuse a grant that would take the agent over `locks_per_agent` live
-   * locks (issue 4, "Limits"). Inside the deciding transaction.
+   * locks (config `limits`; RELIABILITY.md, "Bad input and misuse"). Inside the deciding transaction.
    * @throws Error naming `paths` and the limit.
    */
   private checkLocksPerAgent(req: AcquireRequest): void {
@@ -444,7 +454,7 @@ export class LockManager {
 
   /**
    * Refuse to queue on a key that already has `queue_depth_per_key` live
-   * waiters (issue 4, "Limits"). Inside the deciding transaction.
+   * waiters (config `limits`; RELIABILITY.md, "Bad input and misuse"). Inside the deciding transaction.
    * @throws Error naming `wait_ms` and the limit.
    */
   private checkQueueDepth(keys: string[]): void {
@@ -534,17 +544,18 @@ export class LockManager {
 
   /**
    * Release locks of `agent_id`: by `lock_ids`, by `keys` (normalised, exact
-   * match) or `all`. Exactly one selector must be given. One transaction.
+   * match) or `all`. Exactly one selector must be given. One transaction
+   * (a housekeeping write, group-committed); resolves once it is durable.
    *
    * @throws Error naming the holder if any target belongs to another agent
    *         (nothing is released then), or if no selector / several are given.
    */
-  release(agent: string, target: { lock_ids?: string[]; keys?: string[]; all?: boolean }): ReleaseResult {
+  async release(agent: string, target: { lock_ids?: string[]; keys?: string[]; all?: boolean }): Promise<ReleaseResult> {
     const selectors = [target.lock_ids, target.keys, target.all ? true : undefined].filter((s) => s !== undefined);
     if (selectors.length !== 1) {
       throw new SignalboxError("invalid_argument", "lock_ids", "lock_ids, paths, all: give exactly one of lock_ids, paths or all: true");
     }
-    const result = this.store.write((): ReleaseResult => {
+    const result = await this.engine.write((): ReleaseResult => {
       const out: ReleaseResult = { released: [], stale: [], not_held: [] };
       const mine: LockRecord[] = [];
       if (target.lock_ids) {

@@ -9,7 +9,7 @@ export type LockMode = "read" | "write";
 
 /**
  * Lease and wait bounds in milliseconds (config `locks`) and the lock limits
- * of config `limits` (issue 4, "Limits"; unlimited when absent).
+ * of config `limits` (RELIABILITY.md, "Bad input and misuse"; unlimited when absent).
  */
 export interface LockSettings {
   default_lease_ms: number;
@@ -22,7 +22,7 @@ export interface LockSettings {
   queue_depth_per_key?: number;
 }
 
-/** Where a queued request stands (issue 5: progress while `acquire_lock` waits). */
+/** Where a queued request stands (progress reported while `acquire_lock` waits). */
 export interface WaitingInfo {
   /** Its place in the store-wide FIFO order (rises with every enqueue). */
   ticket: number;

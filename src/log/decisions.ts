@@ -6,7 +6,9 @@
  * "Document: record resolution") and parallel-execution-protocol.md §5 conflict log.
  */
 import type { Clock } from "../store/clock.js";
-import { nextCounter, type DecisionRecord, type Store } from "../store/index.js";
+import type { DecisionRecord } from "../store/index.js";
+import { decisions, meta } from "../store/schema.js";
+import type { Db, ReadTxn, WriteTxn } from "../store/txn.js";
 
 /** Kinds of decision the protocol names. */
 export const DECISION_TYPES = [
@@ -35,17 +37,21 @@ export interface DecisionInput {
   refs?: string[];
 }
 
-/** Append one decision in its own write transaction; returns the stored entry with its `seq` (1, 2, ...). */
-export function recordDecision(store: Store, clock: Clock, input: DecisionInput): DecisionRecord {
-  return store.write(() => appendDecision(store, clock, input));
+/**
+ * Append one decision in its own write transaction; resolves with the
+ * stored entry and its `seq` (1, 2, ...) once it is durable.
+ */
+export function recordDecision(db: Db, clock: Clock, input: DecisionInput): Promise<DecisionRecord> {
+  return db.write((tx) => appendDecision(tx, clock, input));
 }
 
 /**
  * Append inside an already open write transaction, so that a decision and the
- * change it explains commit together.
+ * change it explains commit together (code still inside `store.write` passes
+ * `lmdbTxn(store)`, store/lmdb/engine.ts).
  */
-export function appendDecision(store: Store, clock: Clock, input: DecisionInput): DecisionRecord {
-  const seq = nextCounter(store, "decision_seq");
+export function appendDecision(tx: WriteTxn, clock: Clock, input: DecisionInput): DecisionRecord {
+  const seq = tx.next(meta.counter, ["decision_seq"]);
   const entry: DecisionRecord = {
     seq,
     type: input.type,
@@ -56,27 +62,32 @@ export function appendDecision(store: Store, clock: Clock, input: DecisionInput)
     refs: input.refs ?? [],
     recorded_at: new Date(clock.wallMs()).toISOString(),
   };
-  store.decisions.putSync(seq, entry);
+  tx.put(decisions, [seq], entry);
   return entry;
 }
 
+/** A page of decisions: newest first, `total` the whole log's count. */
+export interface DecisionPage {
+  decisions: DecisionRecord[];
+  total: number;
+}
+
 /**
- * Decisions newest first. `before`: only entries with a smaller seq (for
- * paging); `limit`: page size (default 100). `total` counts the whole log.
+ * Decisions newest first, read in `tx`. `before`: only entries with a
+ * smaller seq (for paging); `limit`: page size (default 100).
  */
-export function listDecisions(
-  store: Store,
-  opts: { limit?: number; before?: number } = {},
-): { decisions: DecisionRecord[]; total: number } {
-  store.env.resetReadTxn();
-  const limit = opts.limit ?? 100;
-  const decisions: DecisionRecord[] = [];
-  const range = store.decisions.getRange({
-    reverse: true,
-    ...(opts.before !== undefined ? { start: opts.before - 1 } : {}),
-    limit,
-  });
-  for (const { value } of range) decisions.push(value);
-  const total = (store.meta.get("decision_seq") as number | undefined) ?? 0;
-  return { decisions, total };
+export function decisionPage(tx: ReadTxn, opts: { limit?: number; before?: number } = {}): DecisionPage {
+  const page = [
+    ...tx.values(decisions, {
+      reverse: true,
+      limit: opts.limit ?? 100,
+      ...(opts.before !== undefined ? { from: [opts.before - 1] as [number] } : {}),
+    }),
+  ];
+  return { decisions: page, total: tx.get(meta.counter, ["decision_seq"]) ?? 0 };
+}
+
+/** {@link decisionPage} over one snapshot of `db`. */
+export function listDecisions(db: Db, opts: { limit?: number; before?: number } = {}): Promise<DecisionPage> {
+  return db.read((tx) => decisionPage(tx, opts));
 }

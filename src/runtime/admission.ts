@@ -1,6 +1,7 @@
 /**
- * Per-agent admission in one server process (issue 4, "Limits": a flood of
- * requests from one agent cannot starve the others).
+ * Per-agent admission in one server process (config `limits`; RELIABILITY.md,
+ * "Bad input and misuse": a flood of requests from one agent cannot starve the
+ * others).
  *
  * Counts the calls each agent has in flight here; a call past
  * `limits.requests_in_flight_per_agent` is refused at once. It decides no

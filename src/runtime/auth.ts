@@ -1,8 +1,8 @@
 /**
- * Bearer tokens for `signalbox serve --http` (issue 5, "For agents on several
- * machines"): each token is bound to the agent ids it may act as. Over stdio
- * an `agent_id` is the caller's own claim; over HTTP it must be one its token
- * covers. No MCP types here: the HTTP entry point and tools/register.ts
+ * Bearer tokens for `signalbox serve --http` (README, "Over HTTP: agents on
+ * several machines"): each token is bound to the agent ids it may act as. Over
+ * stdio an `agent_id` is the caller's own claim; over HTTP it must be one its
+ * token covers. No MCP types here: the HTTP entry point and tools/register.ts
  * carry a {@link TokenGrant} in the SDK's `AuthInfo.extra`.
  */
 import { SignalboxError } from "../errors.js";

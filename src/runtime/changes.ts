@@ -1,7 +1,7 @@
 /**
  * Change detection across processes (DESIGN.md, "Store rules": there are no
  * cross-process change notifications; the last transaction id rises when any
- * process commits, so poll it). Issue 5, "Live notifications": a subscriber
+ * process commits, so poll it). README, "Live notifications": a subscriber
  * learns of a commit by any process on the store within one poll interval.
  *
  * The poll timer runs only while there is at least one listener, so an idle

@@ -16,24 +16,24 @@
  *   bottleneck thresholds, page size).
  * - `paths.case_sensitive`: "auto", true or false (lock keys on a
  *   case-insensitive root are case-folded).
- * - `limits`: sizes enforced on every request (issue 4, "Limits"): keys in
- *   one lock request, keys in one task of `check_parallel`/`plan_waves`,
- *   tasks per call, bytes per free-text field, live locks per agent, queued
- *   requests per key, calls in flight per agent and process, the free disk
- *   kept in reserve and the store's size.
- * - `http`: `signalbox serve --http` (issue 5, "For agents on several
- *   machines"): bearer tokens, each given literally (`token`) or by the name
- *   of an environment variable holding it (`token_env`), each bound to the
- *   agent ids it may act as (`"*"`: any); extra `Origin` and `Host` values
- *   accepted besides the listening address's own.
+ * - `limits`: sizes enforced on every request (RELIABILITY.md, "Bad input and
+ *   misuse"): keys in one lock request, keys in one task of
+ *   `check_parallel`/`plan_waves`, tasks per call, bytes per free-text field,
+ *   live locks per agent, queued requests per key, calls in flight per agent
+ *   and process, the free disk kept in reserve and the store's size.
+ * - `http`: `signalbox serve --http` (README, "Over HTTP: agents on several
+ *   machines"): bearer tokens, each given literally (`token`) or by the name of
+ *   an environment variable holding it (`token_env`), each bound to the agent
+ *   ids it may act as (`"*"`: any); extra `Origin` and `Host` values accepted
+ *   besides the listening address's own.
  * - `hooks.require_lock`: the Claude Code PreToolUse hook also denies an edit
  *   of a file the calling agent has not write-locked (default false: it only
  *   denies files another agent holds).
- * - `capacity` (issue 6, "Capacity, emergencies, activity"): how many agents
- *   may work in parallel, `max_agents` in all, `per_orchestrator` per
+ * - `capacity` (control/capacity.ts; README, "The config file"): how many
+ *   agents may work in parallel, `max_agents` in all, `per_orchestrator` per
  *   dispatching orchestrator, `per_domain` per domain, and `domains`
- *   `{<domain>: n}` overriding `per_domain` for the domains it names.
- *   Positive integers; an absent limit is no limit (the default: none).
+ *   `{<domain>: n}` overriding `per_domain` for the domains it names. Positive
+ *   integers; an absent limit is no limit (the default: none).
  *   `dispatch_agents` refuses a batch that would pass one (control/capacity.ts
  *   says which agents count).
  * - `git.target_branch`: the branch feature branches integrate into (merge

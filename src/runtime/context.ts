@@ -20,6 +20,8 @@ import { Workspace } from "../git/workspace.js";
 import { prepareStore, resolveRoot } from "./root.js";
 import { systemClock, type Clock } from "../store/clock.js";
 import { openStore, type Store } from "../store/index.js";
+import { LmdbEngine } from "../store/lmdb/engine.js";
+import { Db } from "../store/txn.js";
 import { storeLinkNames } from "../store/link-names.js";
 
 /** Everything a handler needs. */
@@ -30,6 +32,8 @@ export interface Context {
   readonly git: Workspace;
   readonly config: Config;
   readonly store: Store;
+  /** The store port on this process's store (store/port.ts): typed transactions, group commit. */
+  readonly db: Db;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly domains: DomainMap;
@@ -81,7 +85,8 @@ export function createContext(opts: ContextOptions = {}): Context {
     locks_per_agent: config.limits.locks_per_agent,
     queue_depth_per_key: config.limits.queue_depth_per_key,
   };
-  const locks = new LockManager(store, clock, lockSettings, controlLockHooks({ store, clock, config }));
+  const engine = new LmdbEngine(store, clock);
+  const locks = new LockManager(store, clock, lockSettings, controlLockHooks({ store, clock, config }), engine);
   const env: ControlEnv = { store, clock, config };
   locks.sweep();
   const sweepMs = opts.sweepMs ?? 60_000;
@@ -98,6 +103,7 @@ export function createContext(opts: ContextOptions = {}): Context {
     git,
     config,
     store,
+    db: new Db(engine),
     clock,
     logger,
     domains: new DomainMap(config),
@@ -113,6 +119,7 @@ export function createContext(opts: ContextOptions = {}): Context {
       if (timer) clearInterval(timer);
       changes.close();
       await radar.stop();
+      await engine.idle();
       await store.close();
     },
   };

@@ -1,5 +1,5 @@
 /**
- * Coordination events inside one server process (issue 5, "Live
+ * Coordination events inside one server process (README, "Live
  * notifications": MCP logging notifications for grants, refusals and
  * signals). Tool handlers publish what they decided after it committed;
  * every connected MCP session forwards the events to its client as

@@ -1,5 +1,5 @@
 /**
- * `signalbox serve --http HOST:PORT` (issue 5, "For agents on several
+ * `signalbox serve --http HOST:PORT` (README, "Over HTTP: agents on several
  * machines"): the same tools and resources over MCP Streamable HTTP from one
  * process, at `/mcp`.
  *
@@ -121,8 +121,8 @@ export function allowedHosts(addr: ListenAddress, port: number, extra: readonly 
 /**
  * Check what `serve --http` needs before opening the store: the listen
  * address parses and at least one bearer token is configured and resolves.
- * Authentication is always on (issue 5): with no token, serving is refused,
- * on loopback as on a network.
+ * Authentication is always on (README, "Configuration" under "Over HTTP"):
+ * with no token, serving is refused, on loopback as on a network.
  * @throws Error naming `--http`, `http.tokens` or `http.tokens[i].token_env`.
  */
 export function checkHttpSettings(config: Config, listen: string): { addr: ListenAddress; tokens: ResolvedToken[] } {
@@ -230,7 +230,7 @@ interface Session {
 }
 
 /**
- * Serve `ctx` over Streamable HTTP at `http://HOST:PORT/mcp` (issue 5). Resolves
+ * Serve `ctx` over Streamable HTTP at `http://HOST:PORT/mcp`. Resolves
  * once listening. Every session shares `ctx` (one store); `close()` leaves
  * `ctx` open.
  * @throws Error naming `--http` (malformed address, cannot listen), `http.tokens` (none configured) or `http.tokens[i].token_env` (unset).

@@ -1,6 +1,7 @@
 /**
  * A stdin filter that keeps one oversized JSON-RPC line from ending the
- * server (issue 4: nothing a caller sends may crash the process).
+ * server (DESIGN.md, "Errors and bad input": nothing a caller sends may
+ * crash the process).
  *
  * The SDK's stdio reader holds at most 10 MiB of one unfinished line
  * (`STDIO_DEFAULT_MAX_BUFFER_SIZE`) and closes the transport past it, which

@@ -1,5 +1,5 @@
 /**
- * Store integrity check (issue 4, the torture harness; later `signalbox check`).
+ * Store integrity check (built for the fault-injection harness, RELIABILITY.md; now also `signalbox check`).
  *
  * Read-only: every read below runs synchronously right after
  * `resetReadTxn()`, so all of them see one read snapshot; no write

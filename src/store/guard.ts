@@ -2,7 +2,7 @@
  * The write guard: what stands between a write transaction and a disk that
  * is full or failing.
  *
- * Measured on this project's machine (issue 4): when the disk under an LMDB
+ * Measured on this project's machine (RELIABILITY.md, the disk fault): when the disk under an LMDB
  * store fills, lmdb-js commits fail with ENOSPC or EIO; committed data stays
  * intact, but a process that keeps writing into the full disk has its heap
  * corrupted within a few dozen failed commits and aborts (`malloc(): invalid

@@ -137,7 +137,7 @@ export interface Store {
   readonly conventions: Database<unknown, string>;
   readonly checkpoints: Database<unknown, string>;
   readonly metrics: Database<unknown, string>;
-  /** Issue 6: quality gates and reviews, wave integrations, incidents, the activity log (control/records.ts). */
+  /** The wave lifecycle's databases: quality gates and reviews, wave integrations, incidents, the activity log (control/records.ts). */
   readonly quality: Database<unknown, string>;
   readonly integrations: Database<unknown, string>;
   readonly incidents: Database<unknown, string>;
@@ -159,6 +159,12 @@ export interface Store {
   write<T>(fn: () => T, options?: { housekeeping?: boolean }): T;
   /** How often this process reopened the environment after an LMDB failure. */
   readonly recoveries: number;
+  /**
+   * The named database `name` (one of {@link DB_NAMES}), for engine code
+   * that addresses databases by name (lmdb/engine.ts). Read it at each use.
+   * @throws Error for a name that is not a database of the store.
+   */
+  database(name: string): Database<unknown, string | number>;
   /** Id of the last committed write transaction by any process (poll it to learn of changes). */
   lastTxnId(): number;
   /**
@@ -284,6 +290,10 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
     },
     get recoveries() {
       return recoveries;
+    },
+    database(name: string) {
+      if (!(DB_NAMES as readonly string[]).includes(name)) throw new Error(`store: no database "${name}"; databases: ${DB_NAMES.join(", ")}`);
+      return h[name as (typeof DB_NAMES)[number]] as unknown as Database<unknown, string | number>;
     },
     write<T>(fn: () => T, opts: { housekeeping?: boolean } = {}): T {
       if (depth > 0) return h.env.transactionSync(fn);

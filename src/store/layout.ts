@@ -48,7 +48,7 @@ const decoder = new TextDecoder();
  * array. A composite key like `lock index \0 token` then sorts differently
  * depending on its length, and a prefix range (`key\0` .. `key\x01`) missed
  * the index entries of keys around 50-64 characters: two write locks on one
- * long path were granted (found in issue 5, test/store-keys.test.ts).
+ * long path were granted (found by test/store-keys.test.ts).
  *
  * @throws RangeError when a key does not fit in lmdb-js's key buffer (its
  *         maximum key size), TypeError when a key is not a string.

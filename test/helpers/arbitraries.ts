@@ -2,7 +2,8 @@
  * fast-check arbitraries derived from a tool's FULL JSON input schema (the
  * listing of `createServer(ctx, { listing: "full", toolsets: TOOLSET_NAMES })`; the served
  * listing is compacted and drops the bounds, tools/listing.ts), for the
- * bad-input property tests (issue 4: test/fuzz.test.ts, test/fuzz-stdio.test.ts).
+ * bad-input property tests (RELIABILITY.md, "Bad input and misuse":
+ * test/fuzz.test.ts, test/fuzz-stdio.test.ts).
  *
  * - `validArgs(schema)`: arguments the schema admits. Types, enums, numeric
  *   bounds, string lengths and patterns, array sizes, required/optional and

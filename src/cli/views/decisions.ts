@@ -1,8 +1,8 @@
 /**
- * `signalbox decisions` (issue 5): the append-only decision log, newest
- * first, as a table at most 80 columns wide. Each entry shows its sequence
- * number, when (UTC), type, who decided, and the decision with its context
- * on a second, dim line. Pure: decisions in, text out.
+ * `signalbox decisions` (README, "For people at a terminal"): the append-only
+ * decision log, newest first, as a table at most 80 columns wide. Each entry
+ * shows its sequence number, when (UTC), type, who decided, and the decision
+ * with its context on a second, dim line. Pure: decisions in, text out.
  */
 import type { DecisionRecord } from "../../store/index.js";
 import { colorsFor, DEFAULT_WIDTH, renderTable, sectionTitle, type Cell, type Colors } from "./text.js";

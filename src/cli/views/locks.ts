@@ -1,8 +1,9 @@
 /**
- * `signalbox locks` (issue 5) and the LOCKS section of `signalbox status`:
- * live locks with holder, feature, fencing token and time left on the lease;
- * requests waiting in the FIFO queues with how long they have waited and
- * when they give up. Pure: data from `LockManager.list()` in, text out.
+ * `signalbox locks` (README, "For people at a terminal") and the LOCKS section
+ * of `signalbox status`: live locks with holder, feature, fencing token and
+ * time left on the lease; requests waiting in the FIFO queues with how long
+ * they have waited and when they give up. Pure: data from `LockManager.list()`
+ * in, text out.
  */
 import type { LockView, WaiterView } from "../../locks/types.js";
 import { colorsFor, DEFAULT_WIDTH, formatDuration, renderTable, sectionTitle, type Cell, type Colors } from "./text.js";

@@ -1,11 +1,11 @@
 /**
- * `signalbox waves --format mermaid` (issue 5): a stored wave plan as a
- * Mermaid `flowchart` to paste into a pull request. One subgraph per wave
- * (parallel-execution-protocol §2.1), a solid edge per `blocked_by`
- * dependency, a dotted labelled edge per serialized conflict (from the
- * feature placed first), critical-path nodes in class `critical`,
- * integration points as hexagons, started features in classes `done`,
- * `active`, `failed`.
+ * `signalbox waves --format mermaid` (README, "For people at a terminal"): a
+ * stored wave plan as a Mermaid `flowchart` to paste into a pull request. One
+ * subgraph per wave (parallel-execution-protocol §2.1), a solid edge per
+ * `blocked_by` dependency, a dotted labelled edge per serialized conflict (from
+ * the feature placed first), critical-path nodes in class `critical`,
+ * integration points as hexagons, started features in classes `done`, `active`,
+ * `failed`.
  *
  * Ids: a feature id may hold any character, so node ids are generated
  * (`f<n>_` plus the id's letters, digits and `_`, at most 24 of them) and

@@ -1,8 +1,9 @@
 /**
- * The `signalbox status` board (issue 5): agents with status and heartbeat
- * age, locks with holders and expiry, waiters, open audit signals, unread
- * inbox messages per recipient, and the current wave of the newest plans, as
- * compact tables that fit the terminal width (80 columns by default).
+ * The `signalbox status` board (README, "For people at a terminal"): agents
+ * with status and heartbeat age, locks with holders and expiry, waiters, open
+ * audit signals, unread inbox messages per recipient, and the current wave of
+ * the newest plans, as compact tables that fit the terminal width (80 columns
+ * by default).
  *
  * Pure: {@link renderStatus} takes a {@link StatusData} snapshot (gathered by
  * src/cli/people.ts) and the time elapsed since it was taken, so a watcher can

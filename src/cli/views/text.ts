@@ -1,5 +1,5 @@
 /**
- * Text helpers shared by the terminal views (issue 5, "For people at a
+ * Text helpers shared by the terminal views (README, "For people at a
  * terminal"): display width, truncation with an ellipsis, control-character
  * escaping, durations, colour, and a compact borderless table whose lines
  * never exceed a given width.

@@ -1,10 +1,10 @@
 /**
- * `signalbox waves --format table` (issue 5): one stored wave plan
- * (parallel-execution-protocol §2.1 "Execution Waves") as a table at most
- * 80 columns wide: per wave its features (marked completed, active or
- * failed from the feature lifecycle), the waves it waits for and its
- * progress; then the critical path and the serialized conflicts. Also the
- * list of stored plans. Pure: plan data in, text out.
+ * `signalbox waves --format table` (README, "For people at a terminal"): one
+ * stored wave plan (parallel-execution-protocol §2.1 "Execution Waves") as a
+ * table at most 80 columns wide: per wave its features (marked completed,
+ * active or failed from the feature lifecycle), the waves it waits for and its
+ * progress; then the critical path and the serialized conflicts. Also the list
+ * of stored plans. Pure: plan data in, text out.
  */
 import type { PlanSummary, StoredPlan } from "../../analysis/plans.js";
 import {

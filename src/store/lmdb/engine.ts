@@ -1,0 +1,232 @@
+/**
+ * The LMDB engine of the store port (port.ts) over one open store
+ * (store/index.ts): reads from the process's current snapshot, writes with
+ * group commit.
+ *
+ * Group commit: every `write` that arrives while the event loop is busy
+ * (requests read from several sockets in one turn) is queued and the queue
+ * runs as ONE LMDB write transaction, each call in its own child
+ * transaction (LMDB nested transactions: an error a call throws undoes only
+ * that call's writes, the others commit). The transaction commits with one
+ * fsync (`overlappingSync: false`), and no call's promise resolves before
+ * that commit returned, so an answer never reports a write that a crash
+ * could lose. A call that arrives alone waits one `setImmediate`.
+ *
+ * Housekeeping calls (releases, pruning) run in a transaction of their own
+ * kind: the write guard judges a batch by its kind (store/guard.ts).
+ *
+ * Reads run synchronously on LMDB's snapshot, so a transaction function
+ * runs exactly once here (no ReadMiss).
+ */
+import type { Database } from "lmdb";
+import type { Clock } from "../clock.js";
+import type { Store } from "../index.js";
+import type { EngineReader, EngineTime, EngineWriter, Liveness, RawEntry, RawKey, RawRange, StoreEngine, WriteOptions } from "../port.js";
+import { ReadTxn, WriteTxn } from "../txn.js";
+
+interface Pending {
+  fn: (writer: EngineWriter) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Figures of the group commit since the engine was made. */
+export interface GroupCommitStats {
+  /** Write transactions committed (each holding one or more calls). */
+  commits: number;
+  /** Calls run. */
+  calls: number;
+  /** Most calls in one commit. */
+  largest: number;
+}
+
+/** Whether a process with this pid runs on this machine (`kill(pid, 0)`; EPERM means it exists). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The store port on an open LMDB store. */
+export class LmdbEngine implements StoreEngine {
+  readonly kind = "lmdb";
+  readonly time: EngineTime;
+  readonly liveness: Liveness;
+  private readonly queues: Record<"plain" | "housekeeping", Pending[]> = { plain: [], housekeeping: [] };
+  private scheduled = false;
+  private readonly figures: GroupCommitStats = { commits: 0, calls: 0, largest: 0 };
+
+  /**
+   * @param store an open store (openStore); the engine does not close it
+   *        unless {@link close} is called.
+   * @param clock the host clock: leases compare its monotonic ms within
+   *        one boot (store/layout.ts `isLeaseLive`).
+   * @param options `groupCommit: false` commits every call in its own
+   *        transaction (the bench's comparison; default true).
+   */
+  constructor(
+    readonly store: Store,
+    clock: Clock,
+    private readonly options: { groupCommit?: boolean } = {},
+  ) {
+    this.time = clock;
+    this.writer = rawAccess(store);
+    this.reader = this.writer;
+    const bootId = clock.bootId;
+    // A process of another boot is gone; on this boot, ask the kernel.
+    this.liveness = { isAlive: ({ pid, boot }) => boot === bootId && pidAlive(pid) };
+  }
+
+  /** Group-commit figures (for the bench and tests). */
+  get stats(): Readonly<GroupCommitStats> {
+    return this.figures;
+  }
+
+  read<T>(fn: (reader: EngineReader) => T): Promise<T> {
+    try {
+      this.store.env.resetReadTxn();
+      return Promise.resolve(fn(this.reader));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  write<T>(fn: (writer: EngineWriter) => T, options: WriteOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queues[options.housekeeping ? "housekeeping" : "plain"].push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  revision(): Promise<number> {
+    return Promise.resolve(this.store.lastTxnId());
+  }
+
+  /** Resolves once every write queued so far has been committed or refused. */
+  idle(): Promise<void> {
+    if (!this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => setImmediate(() => void this.idle().then(resolve)));
+  }
+
+  /** Commit what is queued, then close the store. */
+  async close(): Promise<void> {
+    await this.idle();
+    return this.store.close();
+  }
+
+  /** Run every queued call: one transaction per kind, a child transaction per call. */
+  private flush(): void {
+    this.scheduled = false;
+    for (const kind of ["plain", "housekeeping"] as const) {
+      const batch = this.queues[kind].splice(0);
+      if (this.options.groupCommit === false) for (const p of batch) this.commit([p], kind === "housekeeping");
+      else if (batch.length > 0) this.commit(batch, kind === "housekeeping");
+    }
+  }
+
+  private commit(batch: Pending[], housekeeping: boolean): void {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.store.write(
+        () => {
+          for (const p of batch) {
+            try {
+              // A nested store.write is an LMDB child transaction (store/index.ts).
+              outcomes.push({ ok: true, value: this.store.write(() => p.fn(this.writer)) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        },
+        { housekeeping },
+      );
+    } catch (err) {
+      // The guard refused or LMDB failed: nothing of the batch is committed.
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.figures.commits++;
+    this.figures.calls += batch.length;
+    this.figures.largest = Math.max(this.figures.largest, batch.length);
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o?.ok) p.resolve(o.value);
+      else p.reject(o?.error);
+    });
+  }
+
+  private readonly writer: EngineWriter;
+  private readonly reader: EngineReader;
+}
+
+/**
+ * A port range on an lmdb-js database: forward is `getRange({start: low,
+ * end: high})`; reversed, lmdb-js starts AT `start` inclusively, so the
+ * exclusive `high` itself is skipped if it exists.
+ */
+function* rangeOf(db: Database<unknown, RawKey>, r: RawRange): Generator<RawEntry> {
+  const limit = r.limit ?? Infinity;
+  if (limit <= 0) return;
+  let n = 0;
+  if (!r.reverse) {
+    for (const { key, value } of db.getRange({ ...(r.low !== undefined ? { start: r.low } : {}), ...(r.high !== undefined ? { end: r.high } : {}), ...(r.limit !== undefined ? { limit: r.limit } : {}) })) {
+      yield { key: key as RawKey, value };
+    }
+    return;
+  }
+  const entries = db.getRange({
+    reverse: true,
+    ...(r.high !== undefined ? { start: r.high } : {}),
+    ...(r.low !== undefined ? { end: r.low } : {}),
+  });
+  for (const { key, value } of entries) {
+    // `end` is exclusive in lmdb-js's reversed walk too; `low` is inclusive in the port: visit it.
+    if (r.high !== undefined && key === r.high) continue;
+    yield { key: key as RawKey, value };
+    if (++n >= limit) return;
+  }
+  if (r.low !== undefined && n < limit) {
+    const lowValue = db.get(r.low);
+    if (lowValue !== undefined) yield { key: r.low, value: lowValue };
+  }
+}
+
+/**
+ * The LMDB engine on `store` with the host `clock` (a convenience for the
+ * context and tests).
+ */
+export function lmdbEngine(store: Store, clock: Clock): LmdbEngine {
+  return new LmdbEngine(store, clock);
+}
+
+/** The raw reader and writer of `store`'s databases, in whatever LMDB transaction is current. */
+function rawAccess(store: Store): EngineWriter {
+  const db = (name: string) => store.database(name) as Database<unknown, RawKey>;
+  return {
+    get: (name, key) => db(name).get(key),
+    range: (name, range) => rangeOf(db(name), range),
+    put: (name, key, value) => void db(name).putSync(key, value),
+    remove: (name, key) => db(name).removeSync(key),
+  };
+}
+
+/**
+ * A typed write transaction on the LMDB transaction that is open now: for
+ * code still inside `store.write(() => ...)` that calls a domain function
+ * taking a {@link WriteTxn}. Valid only inside that `store.write`.
+ */
+export function lmdbTxn(store: Store): WriteTxn {
+  return new WriteTxn(rawAccess(store));
+}
+
+/** A typed read transaction on `store`'s latest snapshot (the read transaction is renewed first). */
+export function lmdbSnapshot(store: Store): ReadTxn {
+  store.env.resetReadTxn();
+  return new ReadTxn(rawAccess(store));
+}

@@ -1,0 +1,163 @@
+/**
+ * Every keyspace of the store, declared once as code: database, key prefix,
+ * typed key parts, record type and record version (store/port.ts
+ * `Collection`). The raw keys are byte for byte the layouts the stores on
+ * disk already hold (store/index.ts, store/lock-table.ts,
+ * control/records.ts, log/activity.ts, control/metrics.ts,
+ * control/detectors.ts, analysis/plans.ts), so an existing store reads the
+ * same through them.
+ *
+ * Index collections hold a marker (`1`) or the value their reader needs
+ * (a token, a key, a role); each is named after what it lists.
+ */
+import type { PlanSummary, StoredPlan, FeatureSpec } from "../analysis/plans.js";
+import type { HolderChange } from "../control/detectors.js";
+import type { IntegrationReport } from "../control/integration.js";
+import type { AcquireCounters } from "../control/metrics.js";
+import type {
+  ActivityRecord,
+  AgentRecord,
+  AuditHandoffRecord,
+  CheckpointRecord,
+  ConventionRecord,
+  EscalationRecord,
+  FeatureRecord,
+  GateRecord,
+  GateResultRecord,
+  IncidentRecord,
+  MessageRecord,
+  PhaseCoverageRecord,
+  ReviewRecord,
+  Role,
+  SignalRecord,
+  WaveIntegrationRecord,
+} from "../control/records.js";
+import type { DecisionRecord, LockRecord, WaiterRecord } from "./index.js";
+import { collection, numberCollection, pad6, padded, seq12, text, type KeyPart } from "./port.js";
+
+/** A lock-table sequence (fencing token, waiter seq): 15 digits. */
+export const seq15 = padded(15);
+/** A ring-buffer slot of the wait samples: 4 digits. */
+export const slot4 = padded(4);
+/** A fixed word as the last part of a key (`<plan_id>\0spec`). */
+export function literal<T extends string>(word: T): KeyPart<T> {
+  return {
+    encode: () => word,
+    decode(s) {
+      if (s !== word) throw new Error(`store: expected key part "${word}", got "${s}"`);
+      return word;
+    },
+  };
+}
+
+/** `meta`: schema version, counters (`decision_seq`, `plan_seq`, ...) and names of hard-linked files. */
+export const meta = {
+  /** Counters and the schema version, by name. */
+  counter: collection<number>()("meta", "", "counter", [text]),
+  /** `link\0<dev>:<ino>` -> the first key seen for a file with several hard links (store/link-names.ts). */
+  linkName: collection<string>()("meta", "link\0", "linkName", [text]),
+};
+
+/** `lockTable`: locks, their live indexes, waiters and queues in one database (store/lock-table.ts). */
+export const lockTable = {
+  counter: collection<number>()("lockTable", "#", "counter", [text]),
+  lock: collection<LockRecord>()("lockTable", "L", "lock", [seq15]),
+  /** Live locks by key: `H` key `\0` token -> token. */
+  liveByKey: collection<number>()("lockTable", "H", "liveByKey", [text, seq15]),
+  /** Live locks by agent: `A` agent `\0` token -> key. */
+  liveByAgent: collection<string>()("lockTable", "A", "liveByAgent", [text, seq15]),
+  /** The agent's last lock on a key that ended without its release: `E` agent `\0` key -> token. */
+  endedByAgentKey: collection<number>()("lockTable", "E", "endedByAgentKey", [text, text]),
+  waiter: collection<WaiterRecord>()("lockTable", "W", "waiter", [seq15]),
+  /** FIFO queue by key: `Q` key `\0` seq -> seq. */
+  queueByKey: collection<number>()("lockTable", "Q", "queueByKey", [text, seq15]),
+};
+
+/** `decisions`: the append-only decision log by sequence number. */
+export const decisions = numberCollection<DecisionRecord>("decisions", "entry");
+
+/** `plans` and `planIndex`: stored wave plans, their feature specs, and summaries by sequence. */
+export const plans = {
+  plan: collection<StoredPlan>()("plans", "", "plan", [text]),
+  spec: collection<{ features: [string, FeatureSpec][] }>()("plans", "", "spec", [text, literal("spec")]),
+  summary: numberCollection<PlanSummary>("planIndex", "summary"),
+};
+
+/** `agents`: the registry and its phase and feature memberships (control/records.ts). */
+export const agents = {
+  agent: collection<AgentRecord>()("agents", "A", "agent", [text]),
+  byPhase: collection<Role>()("agents", "P", "byPhase", [text, text]),
+  byFeature: collection<Role>()("agents", "F", "byFeature", [text, text]),
+  phaseCoverage: collection<PhaseCoverageRecord>()("agents", "C", "phaseCoverage", [text]),
+};
+
+/** `features`: the feature lifecycle. */
+export const features = {
+  feature: collection<FeatureRecord>()("features", "F", "feature", [text]),
+};
+
+/** `signals`: audit signals, the open pausing ones, audit handoffs. */
+export const signals = {
+  signal: collection<SignalRecord>()("signals", "S", "signal", [seq12]),
+  openPausing: collection<1>()("signals", "O", "openPausing", [seq12]),
+  auditHandoff: collection<AuditHandoffRecord>()("signals", "H", "auditHandoff", [seq12]),
+  auditHandoffByFeature: collection<1>()("signals", "h", "auditHandoffByFeature", [text, seq12]),
+};
+
+/** `messages`: inboxes and the unacknowledged ones. */
+export const messages = {
+  message: collection<MessageRecord>()("messages", "I", "message", [text, seq12]),
+  /** `U` seq `\0` agent -> created_mono. */
+  unacknowledged: collection<number>()("messages", "U", "unacknowledged", [seq12, text]),
+};
+
+/** `conventions`: conventions by scope and key, escalations. */
+export const conventions = {
+  convention: collection<ConventionRecord>()("conventions", "C", "convention", [text, text]),
+  escalation: collection<EscalationRecord>()("conventions", "E", "escalation", [seq12]),
+};
+
+/** `checkpoints`: agents' rendezvous and the open ones. */
+export const checkpoints = {
+  checkpoint: collection<CheckpointRecord>()("checkpoints", "K", "checkpoint", [text]),
+  open: collection<1>()("checkpoints", "O", "open", [text]),
+};
+
+/** `metrics`: lock counters, the wait-sample ring, oscillation-detector histories (control/metrics.ts, control/detectors.ts). */
+export const metrics = {
+  counters: collection<AcquireCounters>()("metrics", "n", "counters", []),
+  waitSample: collection<number>()("metrics", "s", "waitSample", [slot4]),
+  holderHistory: collection<HolderChange[]>()("metrics", "o", "holderHistory", [text]),
+  /** Where the last pruning step of holder histories stopped (an `o` key). */
+  prunePosition: collection<string>()("metrics", "O", "prunePosition", []),
+};
+
+/** `quality`: gates, gate results, reviews and their indexes. */
+export const quality = {
+  gate: collection<GateRecord>()("quality", "G", "gate", [text]),
+  /** `g` gate `\0` target `\0` seq (target: `F`feature_id or `W`plan_id`\0`wave6). */
+  gateResult: collection<GateResultRecord>()("quality", "g", "gateResult", [text, text, seq12]),
+  review: collection<ReviewRecord>()("quality", "R", "review", [seq12]),
+  openReviewByReviewer: collection<1>()("quality", "o", "openReviewByReviewer", [text, seq12]),
+  reviewByFeature: collection<1>()("quality", "r", "reviewByFeature", [text, seq12]),
+};
+
+/** `integrations`: each wave's integration status, every attempt's report, features archived by a rollback. */
+export const integrations = {
+  wave: collection<WaveIntegrationRecord>()("integrations", "W", "wave", [text, pad6]),
+  report: collection<IntegrationReport>()("integrations", "I", "report", [text, pad6, pad6]),
+  archivedFeature: collection<FeatureRecord>()("integrations", "X", "archivedFeature", [text, seq12]),
+};
+
+/** `incidents`: emergencies and the open ones. */
+export const incidents = {
+  incident: collection<IncidentRecord>()("incidents", "N", "incident", [seq12]),
+  open: collection<1>()("incidents", "O", "open", [seq12]),
+};
+
+/** `activity`: the activity log and its indexes by agent and feature (log/activity.ts). */
+export const activity = {
+  entry: collection<ActivityRecord>()("activity", "E", "entry", [seq12]),
+  byAgent: collection<1>()("activity", "a", "byAgent", [text, seq12]),
+  byFeature: collection<1>()("activity", "f", "byFeature", [text, seq12]),
+};
