@@ -5,6 +5,9 @@
  * engineer through their own built server process over stdio, all on one store.
  *
  * - one feature changes a file it never declared nor locked: CRITICAL;
+ * The scenario's data (features, team, gate, what each coder locks and
+ * reports) is src/cli/scenarios/wave-lifecycle.ts, which the demo plays too.
+ *
  * - two add migrations with the same number: the collision is reported with
  *   the renumbering (the first to complete keeps 001). The project has
  *   turned the well-known migration rules off (`defaults.migrations`), so
@@ -21,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_FILE, parseConfig } from "../src/runtime/config.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { ServerProcess } from "./helpers/process.js";
+import { WAVE_CONFIG, WAVE_FEATURES, WAVE_GATE, WAVE_ORCHESTRATOR, WAVE_TEAM, WAVE_WORK, type WaveWork } from "../src/cli/scenarios/wave-lifecycle.js";
 
 interface IntegrateAnswer {
   status: string;
@@ -33,21 +37,14 @@ interface IntegrateAnswer {
   report_uri: string;
 }
 
-const TASKS = [
-  { id: "F_profile", writes: ["app/profile.ts", "db/migrations/001_profiles.sql"], schema_changes: ["profiles"] },
-  { id: "F_posts", writes: ["app/posts.ts", "db/migrations/001_posts.sql"], schema_changes: ["posts"] },
-  { id: "F_search", writes: ["app/search.ts"] },
-];
-
 describe("a wave of three features, from dispatch to integration and rollback", () => {
   let h: Harness;
   const procs = { c1: new ServerProcess("c1"), c2: new ServerProcess("c2"), c3: new ServerProcess("c3"), aud: new ServerProcess("aud"), te: new ServerProcess("te") };
   let planId = "";
 
   beforeAll(async () => {
-    const config = { defaults: { migrations: false } };
-    h = await connect({ config: parseConfig(config) });
-    fs.writeFileSync(path.join(h.root, CONFIG_FILE), JSON.stringify(config));
+    h = await connect({ config: parseConfig(WAVE_CONFIG) });
+    fs.writeFileSync(path.join(h.root, CONFIG_FILE), JSON.stringify(WAVE_CONFIG));
     const env = { ...process.env, SIGNALBOX_ROOT: h.root, SIGNALBOX_DB: h.ctx.store.dir } as Record<string, string>;
     await Promise.all(Object.values(procs).map((p) => p.start(env)));
   });
@@ -57,29 +54,12 @@ describe("a wave of three features, from dispatch to integration and rollback", 
   });
 
   it("plans one wave and dispatches the team", async () => {
-    const plan = await h.ok<{ plan_id: string; waves: { wave_number: number; features: string[] }[] }>("plan_waves", { features: TASKS });
+    const plan = await h.ok<{ plan_id: string; waves: { wave_number: number; features: string[] }[] }>("plan_waves", { features: WAVE_FEATURES });
     planId = plan.plan_id;
     expect(plan.waves).toHaveLength(1);
     expect([...plan.waves[0]!.features].sort()).toEqual(["F_posts", "F_profile", "F_search"]);
-    await h.ok("dispatch_agents", {
-      agents: [
-        { agent_id: "orch", role: "orchestrator" },
-        { agent_id: "c1", role: "coder", domain: "app", feature_id: "F_profile" },
-        { agent_id: "c2", role: "coder", domain: "app", feature_id: "F_posts" },
-        { agent_id: "c3", role: "coder", domain: "app", feature_id: "F_search" },
-        { agent_id: "aud", role: "auditor", domain: "app" },
-        { agent_id: "aud-db", role: "auditor", domain: "db" },
-        { agent_id: "te", role: "test_engineer", domain: "app" },
-      ],
-    });
-    await h.ok("define_gate", {
-      agent_id: "orch",
-      name: "combined-tests",
-      trigger: "wave_integration",
-      criteria: "the merged wave passes npm test",
-      responsible_role: "test_engineer",
-      required: true,
-    });
+    await h.ok("dispatch_agents", { agents: [{ agent_id: WAVE_ORCHESTRATOR, role: "orchestrator" }, ...WAVE_TEAM] });
+    await h.ok("define_gate", WAVE_GATE);
   });
 
   it("runs the three features in parallel, each locking what it writes (or not)", async () => {
@@ -89,23 +69,14 @@ describe("a wave of three features, from dispatch to integration and rollback", 
       expect(lock.granted).toBe(true);
       return p.ok<{ released: string[] }>("complete_feature", { agent_id: agent, feature_id: feature, ...done });
     };
-    // F_profile completes first: its 001 migration keeps its number.
-    await work(procs.c1, "c1", "F_profile", ["app/profile.ts", "db/migrations/001_profiles.sql"], {
-      files_changed: ["app/profile.ts"],
-      migrations: ["db/migrations/001_profiles.sql"],
-      commits: ["a1a1a1"],
-    });
-    const [posts, search] = await Promise.all([
-      work(procs.c2, "c2", "F_posts", ["app/posts.ts", "db/migrations/001_posts.sql"], {
-        files_changed: ["app/posts.ts"],
-        migrations: [{ path: "db/migrations/001_posts.sql" }],
-        commits: ["b1b1b1", "b2b2b2"],
-      }),
-      // F_search also edits app/shared/util.ts, which it never declared nor locked.
-      work(procs.c3, "c3", "F_search", ["app/search.ts"], { files_changed: ["app/search.ts", "./app/shared/util.ts"], commits: ["c1c1c1"] }),
-    ]);
-    expect(posts.released.sort()).toEqual(["app/posts.ts", "db/migrations/001_posts.sql"]);
-    expect(search.released).toEqual(["app/search.ts"]);
+    // F_profile completes first (its 001 migration keeps its number); F_posts and F_search at once.
+    // F_search also edits app/shared/util.ts, which it never declared nor locked.
+    const [profile, postsWork, searchWork] = WAVE_WORK as [WaveWork, WaveWork, WaveWork];
+    const on = (w: WaveWork) => procs[w.agent as "c1" | "c2" | "c3"];
+    await work(on(profile), profile.agent, profile.feature, profile.locks, profile.done);
+    const [posts, search] = await Promise.all([postsWork, searchWork].map((w) => work(on(w), w.agent, w.feature, w.locks, w.done)));
+    expect(posts!.released.sort()).toEqual(["app/posts.ts", "db/migrations/001_posts.sql"]);
+    expect(search!.released).toEqual(["app/search.ts"]);
   });
 
   it("assigns the review to the matching expert, never the author", async () => {

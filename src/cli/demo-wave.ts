@@ -13,6 +13,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { playOnSharedStore, verdict, type Proc, type Steps } from "./demo-control.js";
+import { WAVE_CONFIG, WAVE_FEATURES, WAVE_GATE, WAVE_TEAM, WAVE_WORK } from "./scenarios/wave-lifecycle.js";
 
 interface Integration {
   status: string;
@@ -23,20 +24,6 @@ interface Integration {
   migration_collisions: { kind: string; value: string; renumbering: { path: string; rename_to: string | null }[] }[];
   report_uri: string;
 }
-
-const FEATURES = [
-  { id: "F_profile", writes: ["app/profile.ts", "db/migrations/001_profiles.sql"], schema_changes: ["profiles"] },
-  { id: "F_posts", writes: ["app/posts.ts", "db/migrations/001_posts.sql"], schema_changes: ["posts"] },
-  { id: "F_search", writes: ["app/search.ts"] },
-];
-
-/**
- * The config the demo's project root gets: six agents at most in parallel,
- * and the well-known migration rules off, so the two features adding
- * migrations share the wave and the integration check has to catch their
- * colliding numbers.
- */
-const CONFIG = { capacity: { max_agents: 6 }, defaults: { migrations: false } };
 
 /** A tool call that must be refused: the error text, or a MISMATCH if it succeeded. */
 async function refusal(p: Proc, name: string, args: Record<string, unknown>): Promise<string> {
@@ -52,16 +39,9 @@ const first = (text: string, n = 150): string => (text.length > n ? `${text.slic
 
 async function play([a, b, c]: Proc[], s: Steps): Promise<void> {
   if (!a || !b || !c) throw new Error("three processes expected");
-  const plan = await a.ok<{ plan_id: string; waves: { features: string[] }[] }>("plan_waves", { features: FEATURES, name: "profiles, posts, search" });
+  const plan = await a.ok<{ plan_id: string; waves: { features: string[] }[] }>("plan_waves", { features: WAVE_FEATURES, name: "profiles, posts, search" });
   s.line(a, "orch", "plan_waves", "3 features", `${plan.plan_id}: ${plan.waves.length} wave [${plan.waves[0]?.features.join(", ")}]`, plan.waves.length === 1, "one wave of three");
-  const team = [
-    { agent_id: "c1", role: "coder", domain: "app", feature_id: "F_profile" },
-    { agent_id: "c2", role: "coder", domain: "app", feature_id: "F_posts" },
-    { agent_id: "c3", role: "coder", domain: "app", feature_id: "F_search" },
-    { agent_id: "aud", role: "auditor", domain: "app" },
-    { agent_id: "aud-db", role: "auditor", domain: "db" },
-    { agent_id: "te", role: "test_engineer", domain: "app" },
-  ];
+  const team = WAVE_TEAM;
   const over = await refusal(a, "dispatch_agents", { by: "orch", agents: [...team, { agent_id: "extra", role: "coder", domain: "app" }] });
   s.line(a, "orch", "dispatch_agents", "7 agents", `REFUSED ${first(over, 110)}`, over.startsWith("capacity.max_agents"), "refused by capacity.max_agents");
   const d = await a.ok<{ capacity: { limit: string; in_use: number; max: number }[] }>("dispatch_agents", {
@@ -70,13 +50,7 @@ async function play([a, b, c]: Proc[], s: Steps): Promise<void> {
   });
   const cap = d.capacity.map((x) => `${x.limit} ${x.in_use}/${x.max}`).join(", ");
   s.line(a, "orch", "dispatch_agents", "orch + 6 agents", `registered; ${cap}`, d.capacity.some((x) => x.in_use === 6 && x.max === 6), "6/6 in use");
-  await a.ok("define_gate", {
-    agent_id: "orch",
-    name: "combined-tests",
-    trigger: "wave_integration",
-    criteria: "the merged wave passes npm test",
-    responsible_role: "test_engineer",
-  });
+  await a.ok("define_gate", WAVE_GATE);
   s.line(a, "orch", "define_gate", "combined-tests (wave_integration, test_engineer, required)", "defined");
 
   const work = async (p: Proc, agent: string, feature: string, locks: string[], done: Record<string, unknown>): Promise<void> => {
@@ -85,17 +59,8 @@ async function play([a, b, c]: Proc[], s: Steps): Promise<void> {
     const r = await p.ok<{ released: string[] }>("complete_feature", { agent_id: agent, feature_id: feature, ...done });
     s.line(p, agent, "start, lock, complete", feature, `completed, released ${r.released.length} lock(s); reported ${JSON.stringify(done)}`);
   };
-  await work(b, "c1", "F_profile", ["app/profile.ts", "db/migrations/001_profiles.sql"], {
-    files_changed: ["app/profile.ts"],
-    migrations: ["db/migrations/001_profiles.sql"],
-    commits: ["a1a1a1"],
-  });
-  await work(b, "c2", "F_posts", ["app/posts.ts", "db/migrations/001_posts.sql"], {
-    files_changed: ["app/posts.ts"],
-    migrations: ["db/migrations/001_posts.sql"],
-    commits: ["b1b1b1", "b2b2b2"],
-  });
-  await work(c, "c3", "F_search", ["app/search.ts"], { files_changed: ["app/search.ts", "app/shared/util.ts"], commits: ["c1c1c1"] });
+  const procOf: Record<string, Proc> = { c1: b, c2: b, c3: c };
+  for (const w of WAVE_WORK) await work(procOf[w.agent] as Proc, w.agent, w.feature, w.locks, w.done);
 
   const review = await b.ok<{ review_id: string; reviewer: string; reason: string }>("request_review", { agent_id: "c1", feature_id: "F_profile", files: ["app/profile.ts"] });
   s.line(b, "c1", "request_review", "F_profile app/profile.ts", `${review.review_id} -> ${review.reviewer}: ${review.reason}`, review.reviewer === "aud", "the app auditor, never c1");
@@ -173,6 +138,6 @@ async function play([a, b, c]: Proc[], s: Steps): Promise<void> {
 export async function runWaveDemo(): Promise<boolean> {
   console.log("\n=== 5. A wave from dispatch to integration: capacity, gate, review, integration report, rollback, emergency, retry ===");
   console.log("[A] = orchestrator's process, [B] = coders c1 and c2, [C] = coder c3, auditor aud and test engineer te");
-  const s = await playOnSharedStore(["A", "B", "C"], (root) => fs.writeFileSync(path.join(root, "signalbox.config.json"), JSON.stringify(CONFIG)), play);
+  const s = await playOnSharedStore(["A", "B", "C"], (root) => fs.writeFileSync(path.join(root, "signalbox.config.json"), JSON.stringify(WAVE_CONFIG)), play);
   return verdict(s, "The wave lifecycle DOES NOT follow the protocol", "Every wave-lifecycle step answered as the protocol prescribes.");
 }
