@@ -5,6 +5,7 @@ import { integrationReport, planIntegrations, waveIntegration } from "../src/con
 import { getPlan, listPlans, planCount } from "../src/analysis/plans.js";
 import { jsonContents } from "./common.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../src/errors.js";
+import { lmdbSnapshot } from "../src/store/lmdb/engine.js";
 
 /**
  * `signalbox://waves` (plans newest first), `signalbox://waves/{plan_id}` (one
@@ -21,14 +22,14 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       description: "Stored wave plans, newest first (id, name, time, wave and feature counts): the latest 100, `total` counts all.",
       mimeType: "application/json",
     },
-    async (uri) => jsonContents(uri.href, { plans: listPlans(ctx.store), total: planCount(ctx.store) }),
+    async (uri) => jsonContents(uri.href, { plans: listPlans(lmdbSnapshot(ctx.store)), total: planCount(lmdbSnapshot(ctx.store)) }),
   );
 
   resources.templateResource(
     "wave-plan",
     new ResourceTemplate("signalbox://waves/{plan_id}", {
       list: async () => ({
-        resources: listPlans(ctx.store).map((p) => ({
+        resources: listPlans(lmdbSnapshot(ctx.store)).map((p) => ({
           uri: `signalbox://waves/${p.plan_id}`,
           name: p.name ? `${p.name} (${p.plan_id})` : p.plan_id,
           mimeType: "application/json",
@@ -37,7 +38,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       }),
       complete: {
         plan_id: async (value) =>
-          listPlans(ctx.store, 1000)
+          listPlans(lmdbSnapshot(ctx.store), 1000)
             .map((p) => p.plan_id)
             .filter((id) => id.startsWith(value)),
       },
@@ -49,7 +50,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
     },
     async (uri, vars) => {
       const id = String(vars.plan_id);
-      const plan = getPlan(ctx.store, id);
+      const plan = getPlan(lmdbSnapshot(ctx.store), id);
       if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${id}"; list them at signalbox://waves`);
       const integrations = planIntegrations(ctx, id).map((w) => ({ wave_number: w.wave_number, status: w.status, attempt: w.attempt, at: w.at }));
       return jsonContents(uri.href, { ...plan, integrations });
@@ -76,7 +77,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       },
       complete: {
         plan_id: async (value) =>
-          listPlans(ctx.store, 1000)
+          listPlans(lmdbSnapshot(ctx.store), 1000)
             .map((p) => p.plan_id)
             .filter((id) => id.startsWith(value)),
       },

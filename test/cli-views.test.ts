@@ -28,6 +28,7 @@ import { manualClock, type ManualClock } from "../src/store/clock.js";
 import type { TaskSpec } from "../src/analysis/tasks.js";
 import { planWaves } from "../src/analysis/waves.js";
 import { connect, type Harness } from "./helpers/client.js";
+import { lmdbSnapshot } from "../src/store/lmdb/engine.js";
 
 const readJson = (name: string): unknown => JSON.parse(fs.readFileSync(new URL(`../examples/${name}`, import.meta.url), "utf8"));
 const protocol = (readJson("protocol-example.json") as { features: TaskSpec[] }).features;
@@ -112,8 +113,8 @@ beforeAll(async () => {
   h.ctx.store.write(() =>
     deliver(h.ctx, [LONG_RECIPIENT], { from: "orchestrator-1", kind: "handoff", summary: "please review app/actions/auth.ts" }),
   );
-  protocolPlan = getPlan(h.ctx.store, p1.plan_id) as StoredPlan;
-  oddPlan = getPlan(h.ctx.store, p2.plan_id) as StoredPlan;
+  protocolPlan = getPlan(lmdbSnapshot(h.ctx.store), p1.plan_id) as StoredPlan;
+  oddPlan = getPlan(lmdbSnapshot(h.ctx.store), p2.plan_id) as StoredPlan;
 });
 
 afterAll(async () => {
@@ -365,7 +366,7 @@ describe("renderWavesTable and renderPlanList", () => {
   });
 
   it("lists stored plans newest first", () => {
-    const text = renderPlanList(listPlans(h.ctx.store), { colors: OFF, total: 2 });
+    const text = renderPlanList(listPlans(lmdbSnapshot(h.ctx.store)), { colors: OFF, total: 2 });
     expect(overWidth(text)).toEqual([]);
     const rows = text.split("\n").slice(2);
     expect(rows[0]).toContain(oddPlan.plan_id);
@@ -406,7 +407,7 @@ const decode = (label: string) => label.replace(/#(\d+);/g, (_, n: string) => St
 
 describe("renderMermaid", () => {
   it("draws the protocol plan: a subgraph per wave, dependencies, dotted conflicts, critical path", () => {
-    const src = renderMermaid(protocolPlan, { dependencies: getPlanSpec(h.ctx.store, protocolPlan.plan_id), progress: progressOf(protocolPlan) });
+    const src = renderMermaid(protocolPlan, { dependencies: getPlanSpec(lmdbSnapshot(h.ctx.store), protocolPlan.plan_id), progress: progressOf(protocolPlan) });
     const g = parseFlowchart(src);
     expect(g.subgraphs).toEqual(["wave1", "wave2"]);
     expect([...g.nodes.values()].sort()).toEqual(["P1_user_auth", "P2_user_profile", "P3_posts"]);
@@ -421,7 +422,7 @@ describe("renderMermaid", () => {
   });
 
   it("declares every odd id once with a quoted label that decodes back to the id, and links only declared nodes", () => {
-    const spec = getPlanSpec(h.ctx.store, oddPlan.plan_id);
+    const spec = getPlanSpec(lmdbSnapshot(h.ctx.store), oddPlan.plan_id);
     const src = renderMermaid(oddPlan, { ...(spec ? { dependencies: spec } : {}) });
     const g = parseFlowchart(src);
     expect(g.subgraphs).toHaveLength(oddPlan.waves.length);

@@ -13,6 +13,8 @@ import { parseConfig } from "../src/runtime/config.js";
 import { planWaves } from "../src/analysis/waves.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
+import { LmdbEngine, lmdbSnapshot } from "../src/store/lmdb/engine.js";
+import { Db } from "../src/store/txn.js";
 
 const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "../examples/protocol-example.json"), "utf8")) as {
   features: { id: string; writes: string[] }[];
@@ -94,7 +96,7 @@ async function startAndLock(feature: string, agent: string): Promise<void> {
 
 describe("plans remember each feature's spec", () => {
   it("stores the normalised specs with the plan and finds the newest plan containing a feature", async () => {
-    const spec = getPlanSpec(h.ctx.store, planId);
+    const spec = getPlanSpec(lmdbSnapshot(h.ctx.store), planId);
     expect(spec?.get(P2)).toEqual({
       blocked_by: [P1],
       shared_resources: ["supabase_auth"],
@@ -102,24 +104,25 @@ describe("plans remember each feature's spec", () => {
       writes: ["app/actions/profile.ts", "app/profile/page.tsx", "components/ProfileForm.tsx"],
       tags: [],
     });
-    expect(newestPlanWith(h.ctx.store, P3)?.plan_id).toBe(planId);
+    expect(newestPlanWith(lmdbSnapshot(h.ctx.store), P3)?.plan_id).toBe(planId);
     // The waves resource stays light: the spec is not part of the plan body.
     const plan = await h.readJson<Record<string, unknown>>(`signalbox://waves/${planId}`);
     expect(JSON.stringify(plan)).not.toContain("supabase_auth");
     const newer = (await h.ok<{ plan_id: string }>("plan_waves", { features: [{ id: P3 }] })).plan_id;
-    expect(newestPlanWith(h.ctx.store, P3)?.plan_id).toBe(newer);
-    expect(newestPlanWith(h.ctx.store, P1)?.plan_id).toBe(planId);
-    expect(newestPlanWith(h.ctx.store, "nope")).toBeUndefined();
+    expect(newestPlanWith(lmdbSnapshot(h.ctx.store), P3)?.plan_id).toBe(newer);
+    expect(newestPlanWith(lmdbSnapshot(h.ctx.store), P1)?.plan_id).toBe(planId);
+    expect(newestPlanWith(lmdbSnapshot(h.ctx.store), "nope")).toBeUndefined();
   });
 
-  it("keeps ids such as __proto__ as plain data", () => {
+  it("keeps ids such as __proto__ as plain data", async () => {
     const dir = tempDir();
     const store = openStore(dir.dir);
+    const db = new Db(new LmdbEngine(store, manualClock()));
     try {
       const feats = [{ id: "__proto__" }, { id: "b", blocked_by: ["__proto__"], shared_resources: ["resource:db"] }];
       const opts = { root: dir.dir, domains: new DomainMap(parseConfig({})), field: "features", noun: "feature" };
-      const plan = savePlan(store, manualClock(), planWaves(feats, opts), planSpecOf(normalizeTasks(feats, opts)));
-      const spec = getPlanSpec(store, plan.plan_id);
+      const plan = await savePlan(db, manualClock(), planWaves(feats, opts), planSpecOf(normalizeTasks(feats, opts)));
+      const spec = getPlanSpec(lmdbSnapshot(store), plan.plan_id);
       expect([...(spec?.keys() ?? [])]).toEqual(["__proto__", "b"]);
       expect(spec?.get("b")).toMatchObject({ blocked_by: ["__proto__"], shared_resources: ["db"] });
     } finally {

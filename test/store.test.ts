@@ -62,12 +62,13 @@ describe("plans", () => {
       feature_count: 1,
       dependency_count: 0,
     });
-    const p1 = savePlan(s, clock, body("one"));
-    const p2 = savePlan(s, clock, body("two"));
-    expect(listPlans(s).map((p) => p.name)).toEqual(["two", "one"]);
-    expect(getPlan(s, p1.plan_id)?.name).toBe("one");
+    const db = new Db(new LmdbEngine(s, clock));
+    const p1 = await savePlan(db, clock, body("one"));
+    const p2 = await savePlan(db, clock, body("two"));
+    expect(await db.read((tx) => listPlans(tx).map((p) => p.name))).toEqual(["two", "one"]);
+    expect(await db.read((tx) => getPlan(tx, p1.plan_id)?.name)).toBe("one");
     expect(p2.plan_id).not.toBe(p1.plan_id);
-    expect(getPlan(s, "plan_nope")).toBeUndefined();
+    expect(await db.read((tx) => getPlan(tx, "plan_nope"))).toBeUndefined();
     await s.close();
   });
 });

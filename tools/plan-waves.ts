@@ -74,7 +74,7 @@ export function registerPlanWaves(server: ToolHost, ctx: Context): void {
       // The planner accepted the features, so normalising them again cannot throw; the specs
       // (as the planner saw them) are stored with the plan for start_feature's prerequisite check.
       const spec = planSpecOf(normalizeTasks(args.features, { root: ctx.root, domains: ctx.domains, field: "features", noun: "feature" }));
-      const plan = savePlan(ctx.store, ctx.clock, body, spec);
+      const plan = await savePlan(ctx.db, ctx.clock, body, spec);
       const data = {
         plan_id: plan.plan_id,
         name: plan.name ?? null,

@@ -10,7 +10,8 @@
  */
 import { customAlphabet } from "nanoid";
 import type { Clock } from "../store/clock.js";
-import { nextCounter, type Store } from "../store/index.js";
+import { meta, plans } from "../store/schema.js";
+import type { Db, ReadTxn, WriteTxn } from "../store/txn.js";
 import type { NormalizedTask } from "./task-input.js";
 import type { WavePlanBody } from "./waves.js";
 
@@ -61,76 +62,67 @@ export function planSpecOf(tasks: readonly NormalizedTask[]): PlanSpec {
   return spec;
 }
 
-/** Key of a plan's spec in the `plans` database. */
-function specKey(planId: string): string {
-  return `${planId}\0spec`;
-}
-
 /** Stored form of a spec: entries in input order (ids such as `__proto__` stay plain data). */
-type StoredSpec = { features: [string, FeatureSpec][] };
+export type StoredSpec = { features: [string, FeatureSpec][] };
 
 /**
- * Store a plan in one write transaction; returns it with its new `plan_id`.
- * `spec` (from {@link planSpecOf}) is stored in the same transaction under
- * `<plan_id>\0spec`.
+ * Store a plan in `tx`; returns it with its new `plan_id`. `spec` (from
+ * {@link planSpecOf}) is stored with it (schema.ts `plans.spec`).
  */
-export function savePlan(store: Store, clock: Clock, body: WavePlanBody, spec?: PlanSpec): StoredPlan {
-  return store.write(() => {
-    const seq = nextCounter(store, "plan_seq");
-    const plan: StoredPlan = { ...body, plan_id: `plan_${planId()}`, created_at: new Date(clock.wallMs()).toISOString(), seq };
-    const summary: PlanSummary = {
-      plan_id: plan.plan_id,
-      name: body.name ?? null,
-      created_at: plan.created_at,
-      seq,
-      wave_count: body.waves.length,
-      feature_count: body.feature_count,
-    };
-    store.plans.putSync(plan.plan_id, plan);
-    if (spec) store.plans.putSync(specKey(plan.plan_id), { features: [...spec] } satisfies StoredSpec);
-    store.planIndex.putSync(seq, summary);
-    return plan;
-  });
+export function storePlan(tx: WriteTxn, clock: Clock, body: WavePlanBody, spec?: PlanSpec): StoredPlan {
+  const seq = tx.next(meta.counter, ["plan_seq"]);
+  const plan: StoredPlan = { ...body, plan_id: `plan_${planId()}`, created_at: new Date(clock.wallMs()).toISOString(), seq };
+  const summary: PlanSummary = {
+    plan_id: plan.plan_id,
+    name: body.name ?? null,
+    created_at: plan.created_at,
+    seq,
+    wave_count: body.waves.length,
+    feature_count: body.feature_count,
+  };
+  tx.put(plans.plan, [plan.plan_id], plan);
+  if (spec) tx.put(plans.spec, [plan.plan_id, "spec"], { features: [...spec] });
+  tx.put(plans.summary, [seq], summary);
+  return plan;
+}
+
+/** {@link storePlan} in a write transaction of its own; resolves once it is durable. */
+export function savePlan(db: Db, clock: Clock, body: WavePlanBody, spec?: PlanSpec): Promise<StoredPlan> {
+  return db.write((tx) => storePlan(tx, clock, body, spec));
 }
 
 /** Plan summaries, newest first, at most `limit` (default 100). */
-export function listPlans(store: Store, limit = 100): PlanSummary[] {
-  store.env.resetReadTxn();
-  return [...store.planIndex.getRange({ reverse: true, limit }).map(({ value }) => value as PlanSummary)];
+export function listPlans(tx: ReadTxn, limit = 100): PlanSummary[] {
+  return [...tx.values(plans.summary, { reverse: true, limit })];
 }
 
 /** One plan by id, or undefined. */
-export function getPlan(store: Store, id: string): StoredPlan | undefined {
-  store.env.resetReadTxn();
-  return store.plans.get(id) as StoredPlan | undefined;
+export function getPlan(tx: ReadTxn, id: string): StoredPlan | undefined {
+  return tx.get(plans.plan, [id]);
 }
 
 /**
  * The feature specs stored with plan `planId`, or undefined (unknown plan, or
- * a plan stored before specs were kept). Reads in the caller's transaction
- * if one is open.
+ * a plan stored before specs were kept).
  */
-export function getPlanSpec(store: Store, planId: string): PlanSpec | undefined {
-  const raw = store.plans.get(specKey(planId)) as StoredSpec | undefined;
+export function getPlanSpec(tx: ReadTxn, planId: string): PlanSpec | undefined {
+  const raw = tx.get(plans.spec, [planId, "spec"]);
   return raw ? new Map(raw.features) : undefined;
 }
 
 /**
  * The newest plan (by creation sequence) whose spec contains `featureId`,
- * scanning the plan index newest first; undefined if none does. Reads in the
- * caller's transaction if one is open.
+ * scanning the plan index newest first; undefined if none does.
  */
-export function newestPlanWith(store: Store, featureId: string): { plan_id: string; spec: PlanSpec } | undefined {
-  for (const { value } of store.planIndex.getRange({ reverse: true })) {
-    const planId = (value as PlanSummary).plan_id;
-    const spec = getPlanSpec(store, planId);
-    if (spec?.has(featureId)) return { plan_id: planId, spec };
+export function newestPlanWith(tx: ReadTxn, featureId: string): { plan_id: string; spec: PlanSpec } | undefined {
+  for (const summary of tx.values(plans.summary, { reverse: true })) {
+    const spec = getPlanSpec(tx, summary.plan_id);
+    if (spec?.has(featureId)) return { plan_id: summary.plan_id, spec };
   }
   return undefined;
 }
 
 /** How many plans are stored (the plan sequence counter). */
-export function planCount(store: Store): number {
-  store.env.resetReadTxn();
-  return (store.meta.get("plan_seq") as number | undefined) ?? 0;
+export function planCount(tx: ReadTxn): number {
+  return tx.get(meta.counter, ["plan_seq"]) ?? 0;
 }

@@ -24,7 +24,7 @@ import { nextChangeMs, renderStatus, type StatusData, type StatusInbox } from ".
 import { colorsFor, DEFAULT_WIDTH, type Colors } from "./views/text.js";
 import { renderPlanList, renderWavesTable, type FeatureProgress } from "./views/waves.js";
 
-export { colorsFor, getPlan, getPlanSpec, listPlans, planCount, renderDecisions, renderLocks, renderMermaid, renderPlanList, renderStatus, renderWavesTable };
+export { colorsFor, getPlan, lmdbSnapshot, getPlanSpec, listPlans, planCount, renderDecisions, renderLocks, renderMermaid, renderPlanList, renderStatus, renderWavesTable };
 
 /** Mermaid's default `maxEdges`: a larger flowchart is refused when rendered (e.g. on GitHub). */
 export const MERMAID_MAX_EDGES = 500;
@@ -98,7 +98,7 @@ export function gatherStatus(ctx: Context): StatusData {
   const { locks, waiters } = ctx.locks.list();
   const signals = listSignals(ctx, { openOnly: true, limit: 50 });
   const state = coordinationState(ctx);
-  const waveCounts = new Map(listPlans(store, state.plans.length || 1).map((p) => [p.plan_id, p.wave_count]));
+  const waveCounts = new Map(listPlans(lmdbSnapshot(store), state.plans.length || 1).map((p) => [p.plan_id, p.wave_count]));
   return {
     root: ctx.root,
     store_dir: store.dir,
@@ -140,7 +140,7 @@ export function gatherStatus(ctx: Context): StatusData {
       wave_count: waveCounts.get(p.plan_id) ?? 0,
       counts: p.counts,
     })),
-    plans_total: planCount(store),
+    plans_total: planCount(lmdbSnapshot(store)),
   };
 }
 

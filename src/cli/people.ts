@@ -131,15 +131,15 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
         const store = ctx.store;
         let plan: ReturnType<typeof d.getPlan>;
         if (planId !== undefined) {
-          plan = d.getPlan(store, planId);
+          plan = d.getPlan(d.lmdbSnapshot(store), planId);
           if (!plan) {
-            const known = d.listPlans(store, 5).map((p) => p.plan_id);
+            const known = d.listPlans(d.lmdbSnapshot(store), 5).map((p) => p.plan_id);
             const hint = known.length > 0 ? `newest: ${known.join(", ")}` : "none is stored";
             throw new UsageError(`plan_id: no plan "${planId}" in ${store.dir} (${hint}; list them with: signalbox waves)`);
           }
         } else {
-          const newest = d.listPlans(store, 1)[0];
-          plan = newest ? d.getPlan(store, newest.plan_id) : undefined;
+          const newest = d.listPlans(d.lmdbSnapshot(store), 1)[0];
+          plan = newest ? d.getPlan(d.lmdbSnapshot(store), newest.plan_id) : undefined;
           if (!plan) {
             const msg = `no wave plans stored in ${store.dir} yet: agents store them with the plan_waves tool\n`;
             if (format === "table") {
@@ -151,7 +151,7 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
           }
         }
         const progress = d.progressOf(ctx, plan);
-        const spec = d.getPlanSpec(store, plan.plan_id);
+        const spec = d.getPlanSpec(d.lmdbSnapshot(store), plan.plan_id);
         if (format === "mermaid") {
           const text = d.renderMermaid(plan, { progress, ...(spec ? { dependencies: spec } : {}) });
           io.out(text);
@@ -166,8 +166,8 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
         } else {
           const w = d.widthOf(io);
           const parts = [d.renderWavesTable(plan, { width: w, colors: d.colorsFor(io.color), progress })];
-          const total = d.planCount(store);
-          if (planId === undefined && total > 1) parts.push(d.renderPlanList(d.listPlans(store, 10), { width: w, colors: d.colorsFor(io.color), total }));
+          const total = d.planCount(d.lmdbSnapshot(store));
+          if (planId === undefined && total > 1) parts.push(d.renderPlanList(d.listPlans(d.lmdbSnapshot(store), 10), { width: w, colors: d.colorsFor(io.color), total }));
           io.out(`${parts.join("\n\n")}\n`);
         }
         return 0;

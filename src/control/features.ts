@@ -108,11 +108,11 @@ export function archivedAttempts(env: ControlEnv, featureId: string): number {
 
 /** The plan a call works in: the named one, else the newest plan containing the feature, else none. */
 function resolvePlan(env: ControlEnv, featureId: string, planId: string | null | undefined): { plan_id: string; spec: PlanSpec } | null {
-  if (planId === undefined || planId === null) return newestPlanWith(env.store, featureId) ?? null;
+  if (planId === undefined || planId === null) return newestPlanWith(lmdbTxn(env.store), featureId) ?? null;
   if (env.store.plans.get(planId) === undefined) {
     throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
   }
-  const spec = getPlanSpec(env.store, planId);
+  const spec = getPlanSpec(lmdbTxn(env.store), planId);
   if (!spec) throw new InvalidStateError("plan_id", `plan_id: plan "${planId}" was stored without feature specs; plan the features again with plan_waves`);
   if (!spec.has(featureId)) throw new NotFoundError("feature_id", `feature_id: "${featureId}" is not a feature of plan "${planId}"`);
   return { plan_id: planId, spec };
@@ -420,7 +420,7 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
     if (blocking.length > 0) {
       throw new InvalidStateError("feature_id", `feature_id: "${feature_id}" is held back by ${blocking.length} required gate(s): ${blocking.slice(0, 10).map(describeBlocker).join("; ")}`);
     }
-    const spec = rec.plan_id ? getPlanSpec(store, rec.plan_id) : undefined;
+    const spec = rec.plan_id ? getPlanSpec(lmdbTxn(store), rec.plan_id) : undefined;
     const declared = (spec?.get(feature_id)?.schema_changes ?? []).map((table) => ({ table }));
     const schema_changes = normaliseChanges(feature_id, input.schema_changes ?? declared);
     const done: FeatureRecord = {
@@ -584,7 +584,7 @@ export function failFeature(env: ControlEnv, locks: LockManager, input: FailInpu
     });
     const resolved = autoResolveSignals(env, (s) => s.feature_id === feature_id && !ownPauses.has(s.signal_id), agent_id, `feature ${feature_id} failed (work abandoned): ${reason}`);
     const stillOpen = openPausingSignals(env).filter((s) => s.feature_id === feature_id).map((s) => s.signal_id);
-    const spec = rec.plan_id ? getPlanSpec(store, rec.plan_id) : undefined;
+    const spec = rec.plan_id ? getPlanSpec(lmdbTxn(store), rec.plan_id) : undefined;
     const blocks = spec ? transitiveDependents(env, spec, feature_id) : [];
     const to = orchestratorInboxes(env).filter((a) => a !== agent_id);
     if (to.length > 0) {
@@ -649,7 +649,7 @@ export interface CoordinationState {
 }
 
 function planState(env: ControlEnv, summary: PlanSummary, records: Map<string, FeatureRecord>): PlanState {
-  const spec: PlanSpec = getPlanSpec(env.store, summary.plan_id) ?? new Map<string, FeatureSpec>();
+  const spec: PlanSpec = getPlanSpec(lmdbTxn(env.store), summary.plan_id) ?? new Map<string, FeatureSpec>();
   const plan = env.store.plans.get(summary.plan_id) as StoredPlan | undefined;
   const statusOf = (id: string) => records.get(id)?.status;
   const completed: string[] = [];

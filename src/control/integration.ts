@@ -265,7 +265,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
       );
     }
 
-    const spec = getPlanSpec(store, plan_id);
+    const spec = getPlanSpec(lmdbTxn(store), plan_id);
     const judged = new Map(judgeChanges(done, input.git).map((j) => [j.feature_id, j]));
     const changesOf = (f: FeatureRecord) => judged.get(f.feature_id) as JudgedChanges; // judgeChanges maps every feature
     const features: IntegratedFeature[] = done.map((f) => ({ ...changesOf(f), agent_id: f.agent_id, attempt: f.attempts }));
@@ -504,7 +504,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
 
     const voidedGates = voidWaveResults(env, plan_id, wave_number, agent_id, reason);
     clearWaveMerge(env, plan_id, wave_number);
-    const spec = getPlanSpec(store, plan_id);
+    const spec = getPlanSpec(lmdbTxn(store), plan_id);
     const inWave = new Set(ids);
     const affected = new Set<string>();
     if (spec) {

@@ -10,7 +10,7 @@
  * Index collections hold a marker (`1`) or the value their reader needs
  * (a token, a key, a role); each is named after what it lists.
  */
-import type { PlanSummary, StoredPlan, FeatureSpec } from "../analysis/plans.js";
+import type { PlanSummary, StoredPlan, StoredSpec } from "../analysis/plans.js";
 import type { HolderChange } from "../control/detectors.js";
 import type { IntegrationReport } from "../control/integration.js";
 import type { AcquireCounters } from "../control/metrics.js";
@@ -79,7 +79,7 @@ export const decisions = numberCollection<DecisionRecord>("decisions", "entry");
 /** `plans` and `planIndex`: stored wave plans, their feature specs, and summaries by sequence. */
 export const plans = {
   plan: collection<StoredPlan>()("plans", "", "plan", [text]),
-  spec: collection<{ features: [string, FeatureSpec][] }>()("plans", "", "spec", [text, literal("spec")]),
+  spec: collection<StoredSpec>()("plans", "", "spec", [text, literal("spec")]),
   summary: numberCollection<PlanSummary>("planIndex", "summary"),
 };
 
