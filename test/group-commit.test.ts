@@ -18,6 +18,7 @@ import { tempDir } from "./helpers/store.js";
 const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/index.js", import.meta.url));
 const settings = { default_lease_ms: 60_000, max_lease_ms: 60_000, default_wait_ms: 0, max_wait_ms: 1_000 };
 const probes = collection<number>()("features", "Z", "probe", [text]);
+const bulk = collection<string>()("features", "Y", "bulk", [text]);
 
 let store: Store;
 let clock: ManualClock;
@@ -90,7 +91,7 @@ describe("group commit", () => {
     expect(JSON.parse(out.stdout)).toEqual(["Hsrc/seen.ts"]);
   });
 
-  it("releases are housekeeping writes batched apart from plain ones, and all of them commit", async () => {
+  it("releases share the batch's transaction, and all of them commit", async () => {
     const held = await Promise.all(Array.from({ length: 4 }, (_, a) => locks.acquire({ agent_id: `a${a}`, keys: [`src/r${a}.ts`], mode: "write" })));
     const commitsBefore = engine.stats.commits;
     const released = await Promise.all(
@@ -106,5 +107,34 @@ describe("group commit", () => {
     const own = new LockManager(store, clock, settings, {}, single);
     await Promise.all(Array.from({ length: 5 }, (_, a) => own.acquire({ agent_id: `s${a}`, keys: [`src/s${a}.ts`], mode: "write" })));
     expect(single.stats).toEqual({ commits: 5, calls: 5, largest: 1 });
+  });
+
+  it("at the store's quota a mixed batch refuses its plain calls and still commits its housekeeping ones", async () => {
+    const t = tempDir();
+    const full = openStore(t.dir, { limits: { disk_reserve_mb: 0, store_mb: 1 } });
+    const fullEngine = new LmdbEngine(full, clock);
+    const db = new Db(fullEngine);
+    try {
+      const fill = "y".repeat(200 * 1024);
+      let refused: unknown = null;
+      for (let i = 0; i < 20 && refused === null; i++) {
+        await db.write((tx) => tx.put(probes, [`fill${i}`], fill.length)).catch((err: unknown) => (refused = err));
+        await db.write((tx) => tx.put(bulk, [`fill${i}`], fill)).catch((err: unknown) => (refused = err));
+        // The quota is looked at every QUOTA_CHECK_MS (store/guard.ts): wait past it.
+        await new Promise((r) => setTimeout(r, 260));
+      }
+      expect(refused).toMatchObject({ code: "store_full" });
+      const [plain, housekeeping] = await Promise.allSettled([
+        db.write((tx) => tx.put(probes, ["plain"], 1)),
+        db.write((tx) => tx.put(probes, ["housekeeping"], 2), { housekeeping: true }),
+      ]);
+      expect(plain.status).toBe("rejected");
+      expect((plain as PromiseRejectedResult).reason).toMatchObject({ code: "store_full" });
+      expect(housekeeping.status).toBe("fulfilled");
+      expect(await db.read((tx) => [tx.get(probes, ["plain"]), tx.get(probes, ["housekeeping"])])).toEqual([undefined, 2]);
+    } finally {
+      await fullEngine.close();
+      t.cleanup();
+    }
   });
 });

@@ -12,8 +12,10 @@
  * that commit returned, so an answer never reports a write that a crash
  * could lose. A call that arrives alone waits one `setImmediate`.
  *
- * Housekeeping calls (releases, pruning) run in a transaction of their own
- * kind: the write guard judges a batch by its kind (store/guard.ts).
+ * Housekeeping calls (releases, pruning) share the transaction while the
+ * write guard admits plain writes; when it refuses them (the store at its
+ * quota, store/guard.ts), the housekeeping calls commit in a transaction of
+ * their own and only the plain ones are refused.
  *
  * Reads run synchronously on LMDB's snapshot, so a transaction function
  * runs exactly once here (no ReadMiss).
@@ -21,6 +23,7 @@
 import type { Database } from "lmdb";
 import type { Clock } from "../clock.js";
 import type { Store } from "../index.js";
+import { StoreFullError } from "../../errors.js";
 import type { EngineReader, EngineTime, EngineWriter, Liveness, RawEntry, RawKey, RawRange, StoreEngine, WriteOptions } from "../port.js";
 import { ReadTxn, WriteTxn } from "../txn.js";
 
@@ -123,14 +126,30 @@ export class LmdbEngine implements StoreEngine {
   /** Run every queued call: one transaction per kind, a child transaction per call. */
   private flush(): void {
     this.scheduled = false;
-    for (const kind of ["plain", "housekeeping"] as const) {
-      const batch = this.queues[kind].splice(0);
-      if (this.options.groupCommit === false) for (const p of batch) this.commit([p], kind === "housekeeping");
-      else if (batch.length > 0) this.commit(batch, kind === "housekeeping");
+    const plain = this.queues.plain.splice(0);
+    const housekeeping = this.queues.housekeeping.splice(0);
+    if (this.options.groupCommit === false) {
+      for (const p of plain) this.commit([p], false);
+      for (const p of housekeeping) this.commit([p], true);
+      return;
     }
+    if (plain.length === 0) {
+      if (housekeeping.length > 0) this.commit(housekeeping, true);
+      return;
+    }
+    // One transaction for both kinds while the guard admits plain writes; when it refuses
+    // (nothing written), the housekeeping calls still get their own transaction.
+    const refused = this.commit([...plain, ...housekeeping], false, housekeeping);
+    if (refused) this.commit(housekeeping, true);
   }
 
-  private commit(batch: Pending[], housekeeping: boolean): void {
+  /**
+   * Run `batch` in one transaction, each call in a child transaction.
+   * Returns true when the guard refused the transaction before it began and
+   * the `spared` calls were left pending (the caller commits them apart);
+   * every other call of a refused or failed batch is rejected.
+   */
+  private commit(batch: Pending[], housekeeping: boolean, spared: readonly Pending[] = []): boolean {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.store.write(
@@ -148,8 +167,9 @@ export class LmdbEngine implements StoreEngine {
       );
     } catch (err) {
       // The guard refused or LMDB failed: nothing of the batch is committed.
-      for (const p of batch) p.reject(err);
-      return;
+      const spare = spared.length > 0 && outcomes.length === 0 && err instanceof StoreFullError;
+      for (const p of batch) if (!(spare && spared.includes(p))) p.reject(err);
+      return spare;
     }
     this.figures.commits++;
     this.figures.calls += batch.length;
@@ -159,6 +179,7 @@ export class LmdbEngine implements StoreEngine {
       if (o?.ok) p.resolve(o.value);
       else p.reject(o?.error);
     });
+    return false;
   }
 
   private readonly writer: EngineWriter;
