@@ -49,7 +49,10 @@
  */
 import { atStoreQuota } from "../store/guard.js";
 import { nowIso, type ControlEnv } from "../control/env.js";
-import { seq12, type ActivityRecord } from "../control/records.js";
+import type { ActivityRecord } from "../control/records.js";
+import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
+import { activity } from "../store/schema.js";
+import type { ReadTxn, WriteTxn } from "../store/txn.js";
 import { InvalidArgumentError } from "../errors.js";
 
 /** Longest summary kept, in characters (longer ones are cut with an ellipsis). */
@@ -75,19 +78,17 @@ export interface ActivityInput {
   data?: Record<string, unknown>;
 }
 
-function lastSeq(env: ControlEnv): number {
-  for (const key of env.store.activity.getKeys({ start: "F", end: "E", reverse: true, limit: 1 })) {
-    return Number((key as string).slice(1));
-  }
-  return 0;
+/** The typed transaction on the LMDB transaction open now (or the latest snapshot, read-only callers). */
+const txOf = (env: ControlEnv): WriteTxn => lmdbTxn(env.store);
+
+/** Sequence number of the newest entry, 0 when the log is empty. */
+function lastSeq(tx: ReadTxn): number {
+  return tx.first(activity.entry, { reverse: true })?.key[0] ?? 0;
 }
 
 /** Sequence number of the oldest entry kept, 0 when the log is empty. */
-function firstSeq(env: ControlEnv): number {
-  for (const key of env.store.activity.getKeys({ start: "E", end: "F", limit: 1 })) {
-    return Number((key as string).slice(1));
-  }
-  return 0;
+function firstSeq(tx: ReadTxn): number {
+  return tx.first(activity.entry)?.key[0] ?? 0;
 }
 
 /** `text` cut to {@link ACTIVITY_SUMMARY_MAX} characters with an ellipsis, never inside a surrogate pair. */
@@ -106,8 +107,8 @@ function clip(text: string): string {
  * record. Cost: one reverse cursor step and two or three puts.
  */
 export function recordActivity(env: ControlEnv, input: ActivityInput): ActivityRecord {
-  const { activity } = env.store;
-  const seq = lastSeq(env) + 1;
+  const tx = txOf(env);
+  const seq = lastSeq(tx) + 1;
   const summary = clip(input.summary);
   const rec: ActivityRecord = {
     seq,
@@ -119,10 +120,9 @@ export function recordActivity(env: ControlEnv, input: ActivityInput): ActivityR
     data: input.data ?? {},
     at: nowIso(env),
   };
-  const s = seq12(seq);
-  activity.putSync(`E${s}`, rec);
-  activity.putSync(`a${rec.agent_id}\0${s}`, 1);
-  if (rec.feature_id !== null) activity.putSync(`f${rec.feature_id}\0${s}`, 1);
+  tx.put(activity.entry, [seq], rec);
+  tx.put(activity.byAgent, [rec.agent_id, seq], 1);
+  if (rec.feature_id !== null) tx.put(activity.byFeature, [rec.feature_id, seq], 1);
   pruneActivity(env, seq);
   return rec;
 }
@@ -141,38 +141,34 @@ function latestMs(rec: ActivityRecord): number {
  * and removed. Returns how many entries were removed.
  */
 export function pruneActivity(env: ControlEnv, newest: number): number {
-  const { activity } = env.store;
+  const tx = txOf(env);
   const { activity_max_entries: maxEntries, activity_max_age_ms: maxAgeMs } = env.config.retention;
   const sweep = newest % ACTIVITY_SWEEP_EVERY === 0;
   const squeezed = sweep && atStoreQuota(env.store.usedBytes(), env.config.limits.store_mb);
   const keep = squeezed ? Math.min(maxEntries, ACTIVITY_QUOTA_KEEP) : maxEntries;
-  const oldest = firstSeq(env);
+  const oldest = firstSeq(tx);
   if (oldest === 0 || (!sweep && newest - oldest + 1 <= keep)) return 0;
   const cutoff = sweep ? env.clock.wallMs() - maxAgeMs : Number.NEGATIVE_INFINITY;
   const doomed: ActivityRecord[] = [];
-  for (const { key, value } of activity.getRange({ start: "E", end: "F", limit: squeezed ? ACTIVITY_QUOTA_BATCH : ACTIVITY_PRUNE_BATCH })) {
-    const seq = Number((key as string).slice(1));
-    const rec = value as ActivityRecord;
+  for (const { key, value: rec } of tx.range(activity.entry, { limit: squeezed ? ACTIVITY_QUOTA_BATCH : ACTIVITY_PRUNE_BATCH })) {
+    const [seq] = key;
     if (seq >= newest) break;
     if (newest - seq + 1 <= keep && !(latestMs(rec) < cutoff)) break;
     doomed.push({ ...rec, seq });
   }
   for (const rec of doomed) {
-    const s = seq12(rec.seq);
-    activity.removeSync(`E${s}`);
-    activity.removeSync(`a${rec.agent_id}\0${s}`);
-    if (rec.feature_id !== null) activity.removeSync(`f${rec.feature_id}\0${s}`);
+    tx.remove(activity.entry, [rec.seq]);
+    tx.remove(activity.byAgent, [rec.agent_id, rec.seq]);
+    if (rec.feature_id !== null) tx.remove(activity.byFeature, [rec.feature_id, rec.seq]);
   }
   return doomed.length;
 }
 
 /** The agent's newest activity entry, or undefined. Reads in the open transaction, if any. */
 export function lastActivityOf(env: ControlEnv, agentId: string): ActivityRecord | undefined {
-  const prefix = `a${agentId}\0`;
-  for (const key of env.store.activity.getKeys({ start: `${prefix}\uffff`, end: prefix, reverse: true, limit: 1 })) {
-    return env.store.activity.get(`E${(key as string).slice(prefix.length)}`) as ActivityRecord | undefined;
-  }
-  return undefined;
+  const tx = txOf(env);
+  const newest = tx.first(activity.byAgent, { prefix: [agentId], reverse: true });
+  return newest ? tx.get(activity.entry, [newest.key[1]]) : undefined;
 }
 
 /**
@@ -184,7 +180,7 @@ export function lastActivityOf(env: ControlEnv, agentId: string): ActivityRecord
 export function repeatActivity(env: ControlEnv, rec: ActivityRecord, summary: string): ActivityRecord {
   const count = (typeof rec.data.count === "number" ? rec.data.count : 1) + 1;
   const next: ActivityRecord = { ...rec, summary: clip(`${summary} (x${count})`), data: { ...rec.data, count, last_at: nowIso(env) } };
-  env.store.activity.putSync(`E${seq12(rec.seq)}`, next);
+  txOf(env).put(activity.entry, [rec.seq], next);
   return next;
 }
 
@@ -219,7 +215,6 @@ export interface ActivityPage {
  *         `limit: ...` outside 1..{@link ACTIVITY_PAGE_MAX}.
  */
 export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityPage {
-  const { activity } = env.store;
   if (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > ACTIVITY_PAGE_MAX) {
     throw new InvalidArgumentError("limit", `expected an integer 1..${ACTIVITY_PAGE_MAX}, got ${filter.limit}`);
   }
@@ -228,17 +223,14 @@ export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityP
     if (!/^\d{1,12}$/.test(filter.cursor)) throw new InvalidArgumentError("cursor", `expected a next_cursor returned by an earlier page, got "${filter.cursor}"`);
     below = Number(filter.cursor);
   }
-  env.store.env.resetReadTxn();
+  const tx = lmdbSnapshot(env.store);
   const { agent_id, feature_id } = filter;
-  // Walk the narrowest index: by agent, else by feature, else every entry.
-  const prefix = agent_id ? `a${agent_id}\0` : feature_id ? `f${feature_id}\0` : "E";
-  const upper = below === Number.POSITIVE_INFINITY ? `${prefix}\uffff` : `${prefix}${seq12(below)}`;
+  // Walk the narrowest index: by agent, else by feature, else every entry; newest first, below the cursor.
+  const seqs = seqsNewestFirst(tx, agent_id ? { by: "agent", id: agent_id } : feature_id ? { by: "feature", id: feature_id } : null, below);
   const items: ActivityRecord[] = [];
   let more = false;
-  for (const key of activity.getKeys({ start: upper, end: prefix, reverse: true })) {
-    const k = key as string;
-    if (k === upper) continue;
-    const rec = activity.get(`E${k.slice(prefix.length)}`) as ActivityRecord | undefined;
+  for (const seq of seqs) {
+    const rec = tx.get(activity.entry, [seq]);
     if (!rec) continue;
     if (agent_id && feature_id && rec.feature_id !== feature_id) continue;
     const at = Date.parse(rec.at);
@@ -251,27 +243,40 @@ export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityP
     items.push(rec);
   }
   const last = items[items.length - 1];
-  const oldest = firstSeq(env);
+  const oldest = firstSeq(tx);
   return {
     items,
     next_cursor: more && last ? String(last.seq) : null,
     oldest_seq: oldest === 0 ? null : oldest,
-    total: filter.since_ms != null || filter.until_ms != null ? null : countMatching(env, prefix, agent_id && feature_id ? feature_id : null),
+    total: filter.since_ms != null || filter.until_ms != null ? null : countMatching(tx, agent_id ? { by: "agent", id: agent_id } : feature_id ? { by: "feature", id: feature_id } : null, agent_id && feature_id ? feature_id : null),
   };
 }
 
-/** Entries under index `prefix`; with `featureId`, only those of that feature (reads each record). */
-function countMatching(env: ControlEnv, prefix: string, featureId: string | null): number {
-  const { activity } = env.store;
-  if (prefix === "E") {
-    const oldest = firstSeq(env);
-    return oldest === 0 ? 0 : lastSeq(env) - oldest + 1;
+/** An index of the log: entries by agent or by feature. */
+type ActivityIndex = { by: "agent" | "feature"; id: string } | null;
+
+/** Sequence numbers under `index` (every entry for null) below `below`, newest first. */
+function* seqsNewestFirst(tx: ReadTxn, index: ActivityIndex, below: number): Generator<number> {
+  const bounded = below !== Number.POSITIVE_INFINITY && below > 0;
+  if (below <= 0) return;
+  if (index === null) {
+    for (const { key } of tx.range(activity.entry, { reverse: true, ...(bounded ? { from: [below - 1] as [number] } : {}) })) yield key[0];
+    return;
   }
-  if (featureId === null) return activity.getKeysCount({ start: prefix, end: `${prefix}\uffff` });
+  const c = index.by === "agent" ? activity.byAgent : activity.byFeature;
+  for (const { key } of tx.range(c, { prefix: [index.id], reverse: true, ...(bounded ? { from: [index.id, below - 1] as [string, number] } : {}) })) yield key[1];
+}
+
+/** Entries under `index` (every entry for null); with `featureId`, only those of that feature (reads each record). */
+function countMatching(tx: ReadTxn, index: ActivityIndex, featureId: string | null): number {
+  if (index === null) {
+    const oldest = firstSeq(tx);
+    return oldest === 0 ? 0 : lastSeq(tx) - oldest + 1;
+  }
+  const c = index.by === "agent" ? activity.byAgent : activity.byFeature;
   let n = 0;
-  for (const key of activity.getKeys({ start: prefix, end: `${prefix}\uffff` })) {
-    const rec = activity.get(`E${(key as string).slice(prefix.length)}`) as ActivityRecord | undefined;
-    if (rec?.feature_id === featureId) n++;
+  for (const { key } of tx.range(c, { prefix: [index.id] })) {
+    if (featureId === null || tx.get(activity.entry, [key[1]])?.feature_id === featureId) n++;
   }
   return n;
 }
