@@ -4,16 +4,18 @@
  * environment read-only (no write transaction, no sweep, never creates a
  * store), reads one snapshot and closes it.
  *
- * A lock counts as held exactly when src/locks/manager.ts would count it: state
- * `held`, written under this boot id, and its lease not lapsed on the
- * monotonic clock (DESIGN.md "Store rules"; store/clock.ts). A lapsed lock
- * nobody has swept yet is not held.
+ * Which live locks cover a key is the server's own lock view
+ * (src/locks/views.ts `liveLocksCovering`), so a lock counts as held exactly
+ * when the lock manager would count it: state `held`, written under this
+ * boot id, and its lease not lapsed on the monotonic clock (DESIGN.md "Store
+ * rules"; store/clock.ts). A lapsed lock nobody has swept yet is not held.
  *
  * Speed (bench/hook.ts): lmdb is loaded through `require` (its CommonJS
  * bundle), which costs a hook process about 15 ms less than its ES module
  * graph, and src/store/index.ts (which imports the ES module) is not loaded:
  * the environment options, schema version and lease rule come from
- * src/store/layout.ts, which the server's store uses too.
+ * src/store/layout.ts, which the server's store uses too, and the view from
+ * src/locks/views.ts, which loads neither.
  *
  * The data file is checked before LMDB maps it (src/store/validate.ts, plain
  * file reads, no LMDB): a damaged file raises StoreDamagedError instead of
@@ -23,27 +25,16 @@
  */
 import { createRequire } from "node:module";
 import type { Database, RootDatabase } from "lmdb";
-import { ancestorDirs } from "../paths.js";
-import { monoToIso, type Clock } from "../store/clock.js";
-import type { LockRecord } from "../store/index.js";
-import { dbOptionsOf, ENV_OPTIONS, isLeaseLive, SCHEMA_VERSION } from "../store/layout.js";
+import type { Clock } from "../store/clock.js";
+import { dbOptionsOf, ENV_OPTIONS, SCHEMA_VERSION } from "../store/layout.js";
 import { linkNameKey } from "../store/link-names.js";
 import { LockTable } from "../store/lock-table.js";
 import { reportUndecodable, validateStoreFile } from "../store/validate.js";
+import { tableReader } from "../locks/table-reader.js";
+import { liveLocksCovering, type LiveLock } from "../locks/views.js";
 import { storeFileOf } from "./settings.js";
 
-
-/** A live lock as a hook reports it. `expires_at` is ISO; `expires_in_ms` is from the moment of the read. */
-export interface LiveLock {
-  /** The key the lock is on: the file itself or a folder key (`src/api/`) covering it. */
-  key: string;
-  mode: "read" | "write";
-  agent_id: string;
-  feature_id: string | null;
-  fencing_token: number;
-  expires_at: string;
-  expires_in_ms: number;
-}
+export type { LiveLock };
 
 /** One read-only snapshot of the lock table. */
 export interface LockReader {
@@ -91,8 +82,9 @@ export function openLockReader(storeDir: string, clock: Clock): LockReader {
     }
     // A store no server of schema 3 has opened yet still holds ordered-binary keys (layout.ts STRING_KEYS).
     const db = openNamed(env, file, "lockTable", typeof version === "number" && version < 3);
+    const reader = db ? tableReader(new LockTable(() => db)) : null;
     return {
-      locksCovering: (key) => (db ? liveLocksCovering(new LockTable(() => db), key, clock) : []),
+      locksCovering: (key) => (reader ? liveLocksCovering(reader, clock, key) : []),
       linkName: (id) => meta?.get(linkNameKey(id)) as string | undefined,
       close: () => env.close(),
     };
@@ -114,28 +106,4 @@ function openNamed(env: RootDatabase, file: string, name: string, legacyKeys = f
     if ((err as Error).message.includes("Database not found")) return null;
     throw err;
   }
-}
-
-function liveLocksCovering(table: LockTable, key: string, clock: Clock): LiveLock[] {
-  const now = clock.monoMs();
-  const out: LiveLock[] = [];
-  for (const prefix of [`${key}\0`, ...ancestorDirs(key).map((d) => `${d}\0`)]) {
-    for (const { token } of table.heldUnder(prefix)) {
-      const rec = table.lockByToken(token);
-      if (rec && isLeaseLive(rec, clock.bootId, now)) out.push(view(rec, clock, now));
-    }
-  }
-  return out;
-}
-
-function view(rec: LockRecord, clock: Clock, now: number): LiveLock {
-  return {
-    key: rec.key,
-    mode: rec.mode,
-    agent_id: rec.agent_id,
-    feature_id: rec.feature_id,
-    fencing_token: rec.fencing_token,
-    expires_at: monoToIso(clock, rec.expires_mono),
-    expires_in_ms: Math.round(rec.expires_mono - now),
-  };
 }
