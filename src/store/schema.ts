@@ -50,6 +50,17 @@ export function literal<T extends string>(word: T): KeyPart<T> {
   };
 }
 
+/** A text part led by a fixed letter (`F<feature_id>`, `W<plan_id>`): the letter tells kinds of one part apart. */
+export function lettered(letter: string): KeyPart<string> {
+  return {
+    encode: (value) => letter + text.encode(value),
+    decode(s) {
+      if (!s.startsWith(letter)) throw new Error(`store: expected a key part starting with "${letter}", got "${s}"`);
+      return s.slice(letter.length);
+    },
+  };
+}
+
 /** `meta`: schema version, counters (`decision_seq`, `plan_seq`, ...) and names of hard-linked files. */
 export const meta = {
   /** Counters and the schema version, by name. */
@@ -135,8 +146,10 @@ export const metrics = {
 /** `quality`: gates, gate results, reviews and their indexes. */
 export const quality = {
   gate: collection<GateRecord>()("quality", "G", "gate", [text]),
-  /** `g` gate `\0` target `\0` seq (target: `F`feature_id or `W`plan_id`\0`wave6). */
-  gateResult: collection<GateResultRecord>()("quality", "g", "gateResult", [text, text, seq12]),
+  /** Results of a gate for a feature: `g` gate `\0` `F`feature_id `\0` seq. */
+  gateResultOfFeature: collection<GateResultRecord>()("quality", "g", "gateResultOfFeature", [text, lettered("F"), seq12]),
+  /** Results of a gate for a wave: `g` gate `\0` `W`plan_id `\0` wave6 `\0` seq. */
+  gateResultOfWave: collection<GateResultRecord>()("quality", "g", "gateResultOfWave", [text, lettered("W"), pad6, seq12]),
   review: collection<ReviewRecord>()("quality", "R", "review", [seq12]),
   openReviewByReviewer: collection<1>()("quality", "o", "openReviewByReviewer", [text, seq12]),
   reviewByFeature: collection<1>()("quality", "r", "reviewByFeature", [text, seq12]),
