@@ -112,3 +112,20 @@ describe("NUL in any string field", () => {
     expect(missed, "string fields no sample reached").toEqual([]);
   });
 });
+
+describe("a lone surrogate in a string field", () => {
+  it("is refused naming the field (stored as UTF-8 it would read back as U+FFFD, so two ids would meet in one key)", async () => {
+    for (const [tool, args, field] of [
+      ["set_convention", { agent_id: "c1", scope: "src/**", key: "nam\ud800ing", value: "camel" }, "key"],
+      ["reach_checkpoint", { agent_id: "c1", name: "\udc00sync" }, "name"],
+      ["start_feature", { agent_id: "c1", feature_id: "F\ud83d" }, "feature_id"],
+    ] as const) {
+      const r = await h.call(tool, args);
+      const text = (r.content as { text?: string }[]).map((c) => c.text ?? "").join(" ");
+      expect(r.isError, `${tool}: ${text}`).toBe(true);
+      expect(text, tool).toContain(`${field}: must be well-formed Unicode`);
+    }
+    // A whole pair is ordinary text.
+    expect((await h.call("set_convention", { agent_id: "c1", scope: "src/**", key: "naming\ud83d\ude00", value: "camel" })).isError).toBeFalsy();
+  });
+});

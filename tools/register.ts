@@ -122,6 +122,9 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
  * What the transport vouches for about this call's caller: over HTTP its
  * token (ids and roles), over stdio and in memory null (control/authority.ts).
  */
+/** A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function vouchOf(extra: ToolExtra): Vouch | null {
   return grantOf(extra.authInfo);
 }
@@ -131,13 +134,18 @@ export function vouchOf(extra: ToolExtra): Vouch | null {
  * included, naming the field (`agents[2].phase: must not contain a NUL
  * byte`). Ids are parts of NUL-separated store keys (control/records.ts), so
  * a NUL in one would let it alias another record; free text gains nothing
- * from one either. Derived from the arguments themselves, so a new tool or
+ * from one either. A lone surrogate (half of a UTF-16 pair, which JSON can
+ * carry) is refused too: stored as UTF-8 it becomes U+FFFD, so two ids would
+ * meet in one key. Derived from the arguments themselves, so a new tool or
  * field cannot forget it.
- * @throws Error `<field>: must not contain a NUL byte`.
+ * @throws InvalidArgumentError `<field>: must not contain a NUL byte` or `<field>: must be well-formed Unicode ...`.
  */
 export function refuseNul(value: unknown, at: string): void {
   if (typeof value === "string") {
     if (value.includes("\0")) throw new InvalidArgumentError(at || "(arguments)", "must not contain a NUL byte");
+    if (LONE_SURROGATE.test(value)) {
+      throw new InvalidArgumentError(at || "(arguments)", "must be well-formed Unicode: it holds a lone surrogate, which the store cannot keep (it would read back as U+FFFD)");
+    }
     return;
   }
   if (Array.isArray(value)) {

@@ -37,6 +37,8 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { CheckpointRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
+import { checkpoints } from "../store/schema.js";
 
 /** Longest checkpoint name accepted (the tool schema enforces the same). */
 export const CHECKPOINT_NAME_MAX = 200;
@@ -78,7 +80,7 @@ export interface CheckpointView {
 }
 
 function getRecord(env: ControlEnv, name: string): CheckpointRecord | undefined {
-  return env.store.checkpoints.get(`K${name}`) as CheckpointRecord | undefined;
+  return lmdbTxn(env.store).get(checkpoints.checkpoint, [name]);
 }
 
 function checkName(name: string): void {
@@ -171,8 +173,9 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
       resumed_at: null,
       resumed_by: null,
     };
-    store.checkpoints.putSync(`K${req.name}`, rec);
-    store.checkpoints.putSync(`O${req.name}`, 1);
+    const tx = lmdbTxn(store);
+    tx.put(checkpoints.checkpoint, [req.name], rec);
+    tx.put(checkpoints.open, [req.name], 1);
     let messageId: string | null = null;
     if (expected.length > 0) {
       messageId = deliver(env, expected, {
@@ -216,7 +219,7 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
     if (rec.arrived.some((a) => a.agent_id === agentId)) return { checkpoint: checkpointView(rec), newly: false };
     const wasComplete = missingOf(rec).length === 0;
     const next: CheckpointRecord = { ...rec, arrived: [...rec.arrived, { agent_id: agentId, at: nowIso(env) }] };
-    store.checkpoints.putSync(`K${name}`, next);
+    lmdbTxn(store).put(checkpoints.checkpoint, [name], next);
     if (!wasComplete && missingOf(next).length === 0) {
       deliver(env, [rec.requested_by], {
         from: agentId,
@@ -256,8 +259,9 @@ export function resumeCheckpoint(env: ControlEnv, agentId: string, name: string,
       throw new NotPermittedError("agent_id", `only the requester or an orchestrator may resume checkpoint "${name}"`, `ask ${rec.requested_by} or ${whoIsOrchestrator(env)}`);
     }
     const done: CheckpointRecord = { ...rec, status: "resumed", resumed_at: nowIso(env), resumed_by: agentId };
-    store.checkpoints.putSync(`K${name}`, done);
-    store.checkpoints.removeSync(`O${name}`);
+    const tx = lmdbTxn(store);
+    tx.put(checkpoints.checkpoint, [name], done);
+    tx.remove(checkpoints.open, [name]);
     const view = checkpointView(done);
     const told = [...new Set([...rec.expected, ...rec.arrived.map((a) => a.agent_id)])].filter((a) => a !== agentId);
     if (told.length > 0) {
@@ -294,8 +298,7 @@ export function listCheckpoints(env: ControlEnv, opts: { openOnly?: boolean; lim
 } {
   const limit = opts.limit ?? env.config.control.page_size;
   const all: CheckpointRecord[] = [];
-  for (const { value } of env.store.checkpoints.getRange({ start: "K", end: "L" })) {
-    const rec = value as CheckpointRecord;
+  for (const rec of lmdbTxn(env.store).values(checkpoints.checkpoint)) {
     if (opts.openOnly && rec.status !== "open") continue;
     all.push(rec);
   }

@@ -27,7 +27,9 @@ import { openEscalation } from "./escalations.js";
 import { deliver } from "./inbox.js";
 import type { ConventionRecord, EscalationRecord } from "./records.js";
 import { InvalidArgumentError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
+import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
+import { conventions } from "../store/schema.js";
+import type { ReadTxn } from "../store/txn.js";
 
 /** The scope that covers the whole project. */
 export const ALL_SCOPE = "**";
@@ -114,20 +116,19 @@ export function scopeMatcher(scope: string): (key: string) => boolean {
   };
 }
 
-function recordKey(scope: string, key: string): string {
-  return `C${scope}\0${key}`;
-}
-
 /** One convention, or undefined. */
 export function getConvention(env: ControlEnv, scope: string, key: string): ConventionRecord | undefined {
-  return env.store.conventions.get(recordKey(scope, key)) as ConventionRecord | undefined;
+  return lmdbTxn(env.store).get(conventions.convention, [scope, key]);
+}
+
+/** Every convention in `tx`, by scope then key. */
+function conventionsIn(tx: ReadTxn): ConventionRecord[] {
+  return [...tx.values(conventions.convention)];
 }
 
 /** Every convention, by scope then key. Read-only. */
 export function allConventions(env: ControlEnv): ConventionRecord[] {
-  const out: ConventionRecord[] = [];
-  for (const { value } of env.store.conventions.getRange({ start: "C", end: "D" })) out.push(value as ConventionRecord);
-  return out;
+  return conventionsIn(lmdbTxn(env.store));
 }
 
 /**
@@ -136,8 +137,7 @@ export function allConventions(env: ControlEnv): ConventionRecord[] {
  * (longest) first. Read-only.
  */
 export function conventionsFor(env: ControlEnv, key: string): ConventionRecord[] {
-  env.store.env.resetReadTxn();
-  return allConventions(env)
+  return conventionsIn(lmdbSnapshot(env.store))
     .filter((c) => scopeMatcher(c.scope)(key))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : b.scope.length - a.scope.length || (a.scope < b.scope ? -1 : 1)));
 }
@@ -200,14 +200,15 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
   const c: ConventionInput = { ...input, key, value };
   const { store, clock } = env;
   return store.write(() => {
-    const standing = getConvention(env, c.scope, key);
+    const tx = lmdbTxn(store);
+    const standing = tx.get(conventions.convention, [c.scope, key]);
     if (standing && standing.value === value) {
       return { status: "already_standard", convention: standing, proposed_value: value, escalation_id: null, message_id: null, notified: 0 };
     }
     if (standing) {
       let open: EscalationRecord | undefined;
-      for (const { value: e } of store.conventions.getRange({ start: "E", end: "F" })) {
-        if (sameClash(e as EscalationRecord, c)) open = e as EscalationRecord;
+      for (const e of tx.values(conventions.escalation)) {
+        if (sameClash(e, c)) open = e;
       }
       const reused = open !== undefined;
       open ??= openEscalation(env, {
@@ -235,7 +236,7 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
       });
       return { status: "refused", convention: standing, proposed_value: value, escalation_id: open.escalation_id, message_id: null, notified: 0 };
     }
-    const decision = appendDecision(lmdbTxn(store), clock, {
+    const decision = appendDecision(tx, clock, {
       type: "convention",
       decided_by: c.agent_id,
       context: `first convention for ${key} in scope ${c.scope}`,
@@ -252,7 +253,7 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
       rationale: c.rationale ?? null,
       decision_seq: decision.seq,
     };
-    store.conventions.putSync(recordKey(c.scope, key), rec);
+    tx.put(conventions.convention, [c.scope, key], rec);
     const recipients = [...allAgents(env).map((a) => a.agent_id), ...orchestratorInboxes(env)].filter((id) => id !== c.agent_id);
     const sent = deliver(env, recipients, {
       from: c.agent_id,

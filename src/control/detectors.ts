@@ -36,13 +36,14 @@ import type { ControlEnv } from "./env.js";
 import { openEscalation } from "./escalations.js";
 import type { EscalationRecord, SignalRecord } from "./records.js";
 import { createSignal } from "./signals.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
+import { metrics } from "../store/schema.js";
 
 /** How many holder changes are kept per key. */
 export const OSCILLATION_HISTORY = 4;
 /** How many holder histories one new history makes the step-wise pruning look at. */
 export const HISTORY_PRUNE_STEP = 2;
 /** Where the step-wise pruning stopped (database `metrics`). */
-const PRUNE_POSITION_KEY = "O";
 /** Who emits detector signals and opens detector escalations. */
 export const DETECTOR_ID = "signalbox";
 
@@ -60,13 +61,9 @@ export interface OscillationFinding {
   escalation: EscalationRecord;
 }
 
-function historyKey(lockKey: string): string {
-  return `o${lockKey}`;
-}
-
 /** The stored holder history of `lockKey`, oldest first. Read-only. */
 export function holderHistory(env: ControlEnv, lockKey: string): HolderChange[] {
-  return (env.store.metrics.get(historyKey(lockKey)) as HolderChange[] | undefined) ?? [];
+  return lmdbTxn(env.store).get(metrics.holderHistory, [lockKey]) ?? [];
 }
 
 /**
@@ -81,7 +78,7 @@ export function recordWriteGrant(env: ControlEnv, agent: string, lockKey: string
   const hist = holderHistory(env, lockKey);
   const last = hist[hist.length - 1];
   if (last && last.agent === agent) {
-    env.store.metrics.putSync(historyKey(lockKey), [...hist.slice(0, -1), { agent, mono: now }]);
+    lmdbTxn(env.store).put(metrics.holderHistory, [lockKey], [...hist.slice(0, -1), { agent, mono: now }]);
     return null;
   }
   if (!last) pruneHolderHistoriesStep(env, now);
@@ -97,10 +94,10 @@ export function recordWriteGrant(env: ControlEnv, agent: string, lockKey: string
     h0.agent !== h1.agent &&
     h3.mono - h0.mono <= env.config.control.oscillation_window_ms;
   if (!fires) {
-    env.store.metrics.putSync(historyKey(lockKey), next);
+    lmdbTxn(env.store).put(metrics.holderHistory, [lockKey], next);
     return null;
   }
-  env.store.metrics.removeSync(historyKey(lockKey));
+  lmdbTxn(env.store).remove(metrics.holderHistory, [lockKey]);
   const a = h0.agent;
   const b = h1.agent;
   const spanS = Math.round((h3.mono - h0.mono) / 1000);
@@ -143,10 +140,11 @@ function isStale(env: ControlEnv, history: HolderChange[], now: number): boolean
  * were removed.
  */
 export function pruneHolderHistories(env: ControlEnv, now: number): number {
+  const tx = lmdbTxn(env.store);
   let n = 0;
-  for (const { key, value } of env.store.metrics.getRange({ start: "o", end: "p" })) {
-    if (isStale(env, value as HolderChange[], now)) {
-      env.store.metrics.removeSync(key);
+  for (const { key, value } of [...tx.range(metrics.holderHistory)]) {
+    if (isStale(env, value, now)) {
+      tx.remove(metrics.holderHistory, key);
       n++;
     }
   }
@@ -160,22 +158,24 @@ export function pruneHolderHistories(env: ControlEnv, now: number): number {
  * transaction (the grant's); returns how many were removed.
  */
 export function pruneHolderHistoriesStep(env: ControlEnv, now: number): number {
-  const { metrics } = env.store;
-  const from = (metrics.get(PRUNE_POSITION_KEY) as string | undefined) ?? "o";
+  const tx = lmdbTxn(env.store);
+  // The position is stored as the raw key of the last history looked at (`o` + lock key).
+  const stored = tx.get(metrics.prunePosition, []);
+  const from = stored !== undefined && stored.startsWith("o") ? stored.slice(1) : null;
   const seen: { key: string; history: HolderChange[] }[] = [];
-  for (const { key, value } of metrics.getRange({ start: from, end: "p", limit: HISTORY_PRUNE_STEP + 1 })) {
-    if (key === from) continue;
-    seen.push({ key: key as string, history: value as HolderChange[] });
+  for (const { key, value } of tx.range(metrics.holderHistory, { ...(from !== null ? { from: [from] as [string] } : {}), limit: HISTORY_PRUNE_STEP + 1 })) {
+    if (key[0] === from) continue;
+    seen.push({ key: key[0], history: value });
     if (seen.length === HISTORY_PRUNE_STEP) break;
   }
   let n = 0;
   for (const { key, history } of seen) {
     if (!isStale(env, history, now)) continue;
-    metrics.removeSync(key);
+    tx.remove(metrics.holderHistory, [key]);
     n++;
   }
   const next = seen.length === HISTORY_PRUNE_STEP ? seen[seen.length - 1]?.key : undefined;
-  if (next !== undefined) metrics.putSync(PRUNE_POSITION_KEY, next);
-  else if (from !== "o") metrics.removeSync(PRUNE_POSITION_KEY);
+  if (next !== undefined) tx.put(metrics.prunePosition, [], `o${next}`);
+  else if (from !== null) tx.remove(metrics.prunePosition, []);
   return n;
 }

@@ -10,14 +10,14 @@
 import { recordActivity } from "../log/activity.js";
 import { appendDecision, type DecisionInput } from "../log/decisions.js";
 import type { DecisionRecord } from "../store/index.js";
-import { nextCounter } from "../store/index.js";
 import { getAgent, orchestratorInboxes } from "./agents.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
-import { seq12, type EscalationRecord } from "./records.js";
+import type { EscalationRecord } from "./records.js";
 import { autoResolveSignals } from "./signals.js";
 import { lmdbTxn } from "../store/lmdb/engine.js";
+import { conventions, meta } from "../store/schema.js";
 
 /** What opens an escalation. */
 export interface EscalationInput {
@@ -32,7 +32,7 @@ export interface EscalationInput {
 export function getEscalation(env: ControlEnv, id: string): EscalationRecord | undefined {
   const m = /^esc-(\d{1,12})$/.exec(id);
   if (!m) return undefined;
-  return env.store.conventions.get(`E${seq12(Number(m[1]))}`) as EscalationRecord | undefined;
+  return lmdbTxn(env.store).get(conventions.escalation, [Number(m[1])]);
 }
 
 /**
@@ -42,7 +42,8 @@ export function getEscalation(env: ControlEnv, id: string): EscalationRecord | u
 export function openEscalation(env: ControlEnv, input: EscalationInput): EscalationRecord {
   const { store, clock } = env;
   return store.write(() => {
-    const seq = nextCounter(store, "escalation_seq");
+    const tx = lmdbTxn(store);
+    const seq = tx.next(meta.counter, ["escalation_seq"]);
     const rec: EscalationRecord = {
       escalation_id: `esc-${seq}`,
       seq,
@@ -58,7 +59,7 @@ export function openEscalation(env: ControlEnv, input: EscalationInput): Escalat
       resolved_mono: null,
       decision_seq: null,
     };
-    store.conventions.putSync(`E${seq12(seq)}`, rec);
+    tx.put(conventions.escalation, [seq], rec);
     deliver(env, orchestratorInboxes(env), {
       from: input.opened_by,
       kind: "escalation",
@@ -77,6 +78,7 @@ export function openEscalation(env: ControlEnv, input: EscalationInput): Escalat
  * appended the decision. Returns the escalations resolved.
  */
 export function resolveByDecision(env: ControlEnv, decision: DecisionRecord): EscalationRecord[] {
+  const tx = lmdbTxn(env.store);
   const out: EscalationRecord[] = [];
   for (const ref of decision.refs) {
     const rec = getEscalation(env, ref);
@@ -88,7 +90,7 @@ export function resolveByDecision(env: ControlEnv, decision: DecisionRecord): Es
       resolved_mono: env.clock.monoMs(),
       decision_seq: decision.seq,
     };
-    env.store.conventions.putSync(`E${seq12(rec.seq)}`, done);
+    tx.put(conventions.escalation, [rec.seq], done);
     autoResolveSignals(env, (s) => s.escalation_id === rec.escalation_id, decision.decided_by, `decision #${decision.seq}: ${decision.decision}`);
     out.push(done);
   }
@@ -100,8 +102,7 @@ export function listEscalations(env: ControlEnv, opts: { openOnly?: boolean; lim
   const limit = opts.limit ?? env.config.control.page_size;
   const escalations: EscalationRecord[] = [];
   let open = 0;
-  for (const { value } of env.store.conventions.getRange({ start: "F", end: "E", reverse: true })) {
-    const rec = value as EscalationRecord;
+  for (const rec of lmdbTxn(env.store).values(conventions.escalation, { reverse: true })) {
     if (rec.status === "open") open++;
     if (opts.openOnly && rec.status !== "open") continue;
     if (escalations.length < limit) escalations.push(rec);

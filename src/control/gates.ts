@@ -23,23 +23,24 @@
  * - What a gate holds back (complete_feature, integrate_wave) is decided by
  *   the callers of {@link featureCompleteGates} and {@link waveGates}.
  *
- * Every read-check-write is one write transaction. Key layout: records.ts
- * (`quality`: `G` name -> {@link GateRecord}; `g` gate `\0` target `\0` seq12
- * -> {@link GateResultRecord}, target `F`feature_id or `W`plan_id`\0`wave6).
+ * Every read-check-write is one write transaction. Key layout: store/schema.ts
+ * (`quality`: `gate` `G` name -> {@link GateRecord}; `gateResultOfFeature`
+ * `g` gate `\0` `F`feature_id `\0` seq12 and `gateResultOfWave` `g` gate `\0`
+ * `W`plan_id `\0` wave6 `\0` seq12 -> {@link GateResultRecord}).
  */
 import { isOrchestrator, NotPermittedError, requireOrchestrator, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision, type DecisionType } from "../log/decisions.js";
-import type { StoredPlan } from "../analysis/plans.js";
-import { nextCounter } from "../store/index.js";
 import { recordActivity } from "../log/activity.js";
 import { getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
-import { seq12, type FeatureRecord, type GateRecord, type GateResultRecord, type GateTrigger, type Role } from "./records.js";
+import type { FeatureRecord, GateRecord, GateResultRecord, GateTrigger, Role } from "./records.js";
 import { latestReview } from "./reviews.js";
 import { currentWaveMerge } from "./wave-git.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 import { lmdbTxn } from "../store/lmdb/engine.js";
+import { features as featureRecords, meta, plans, quality } from "../store/schema.js";
+import type { ReadTxn, WriteTxn } from "../store/txn.js";
 
 /** Decision type of gate definitions (src/log/decisions.ts DECISION_TYPES). */
 const GATE_DECISION: DecisionType = "gate";
@@ -76,17 +77,8 @@ function checkId(field: string, value: string | null | undefined): void {
   if (value?.includes("\0")) throw new InvalidArgumentError(field, `must not contain a NUL byte`);
 }
 
-function wave6(n: number): string {
-  return String(n).padStart(6, "0");
-}
-
-function featureTarget(featureId: string): string {
-  return `F${featureId}`;
-}
-
-function waveTarget(planId: string, waveNumber: number): string {
-  return `W${planId}\0${wave6(waveNumber)}`;
-}
+/** What a gate result is about: a feature, or one wave of a plan. */
+type Target = { feature_id: string } | { plan_id: string; wave_number: number };
 
 /** One line of free text, cut to {@link QUOTE_MAX} characters. */
 function quote(text: string): string {
@@ -99,25 +91,30 @@ function quote(text: string): string {
  * directly: features.ts calls this module, so importing it back would make a cycle.
  */
 function getFeature(env: ControlEnv, featureId: string): FeatureRecord | undefined {
-  return env.store.features.get(`F${featureId}`) as FeatureRecord | undefined;
+  return lmdbTxn(env.store).get(featureRecords.feature, [featureId]);
 }
 
 /** One gate by name, or undefined. Reads in the open transaction, if any. */
 export function getGate(env: ControlEnv, name: string): GateRecord | undefined {
-  return env.store.quality.get(`G${name}`) as GateRecord | undefined;
+  return lmdbTxn(env.store).get(quality.gate, [name]);
 }
 
 /** Every gate, by name. Reads in the open transaction, if any. */
 export function allGates(env: ControlEnv): GateRecord[] {
-  return [...env.store.quality.getRange({ start: "G", end: "H" }).map(({ value }) => value as GateRecord)];
+  return [...lmdbTxn(env.store).values(quality.gate)];
 }
 
 /** Results of `gate` for `target`, newest first. */
-function* resultsFor(env: ControlEnv, gate: string, target: string): Generator<GateResultRecord> {
-  const prefix = `g${gate}\0${target}\0`;
-  for (const { value } of env.store.quality.getRange({ start: `${prefix}\uffff`, end: prefix, reverse: true })) {
-    yield value as GateResultRecord;
-  }
+function resultsFor(tx: ReadTxn, gate: string, target: Target): Iterable<GateResultRecord> {
+  return "feature_id" in target
+    ? tx.values(quality.gateResultOfFeature, { prefix: [gate, target.feature_id], reverse: true })
+    : tx.values(quality.gateResultOfWave, { prefix: [gate, target.plan_id, target.wave_number], reverse: true });
+}
+
+/** Store `result` (its `seq` and `gate` set) as a result for `target`. */
+function putResult(tx: WriteTxn, target: Target, result: GateResultRecord): void {
+  if ("feature_id" in target) tx.put(quality.gateResultOfFeature, [result.gate, target.feature_id, result.seq], result);
+  else tx.put(quality.gateResultOfWave, [result.gate, target.plan_id, target.wave_number, result.seq], result);
 }
 
 /**
@@ -126,8 +123,8 @@ function* resultsFor(env: ControlEnv, gate: string, target: string): Generator<G
  * of the wave's current merged commit (`commit`: a result about another
  * commit, or none, validated other code).
  */
-function countingResult(env: ControlEnv, gate: GateRecord, target: string, attempt: number | null, commit: string | null = null): GateResultRecord | undefined {
-  for (const r of resultsFor(env, gate.name, target)) {
+function countingResult(env: ControlEnv, gate: GateRecord, target: Target, attempt: number | null, commit: string | null = null): GateResultRecord | undefined {
+  for (const r of resultsFor(lmdbTxn(env.store), gate.name, target)) {
     if (r.gate_revision !== gate.revision) continue;
     if (attempt !== null && r.feature_attempt !== attempt) continue;
     if (commit !== null && r.commit !== commit) continue;
@@ -156,8 +153,8 @@ function statusOf(
   const isFeature = "feature" in target;
   const commit = isFeature ? null : waveCommit(env, target.plan_id, target.wave_number);
   const result = isFeature
-    ? countingResult(env, gate, featureTarget(target.feature.feature_id), target.feature.attempt)
-    : countingResult(env, gate, waveTarget(target.plan_id, target.wave_number), null, commit);
+    ? countingResult(env, gate, { feature_id: target.feature.feature_id }, target.feature.attempt)
+    : countingResult(env, gate, { plan_id: target.plan_id, wave_number: target.wave_number }, null, commit);
   let status: GateStatus["status"];
   if (!result) status = "missing";
   else if (!result.passed) status = "failed";
@@ -282,18 +279,22 @@ export function defineGate(env: ControlEnv, input: GateDefinition, vouch?: Vouch
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", `${getGate(env, input.name) ? "redefine" : "define"} a gate`);
     const prev = getGate(env, input.name);
     if (prev && sameDefinition(prev, next)) return { gate: prev, changed: false, stale_results: 0, decision_seq: null };
+    const tx = lmdbTxn(store);
     const gate: GateRecord = { ...next, revision: (prev?.revision ?? 0) + 1, defined_by: input.agent_id, defined_at: nowIso(env) };
-    store.quality.putSync(`G${gate.name}`, gate);
+    tx.put(quality.gate, [gate.name], gate);
     let stale = 0;
     if (prev) {
-      for (const { value } of store.quality.getRange({ start: `g${gate.name}\0`, end: `g${gate.name}\x01` })) {
-        if ((value as GateResultRecord).gate_revision === prev.revision) stale++;
-      }
+      // Every result of the gate: its feature targets (`F`...) and its wave targets (`W`...).
+      const results = [
+        tx.values(quality.gateResultOfFeature, { prefix: [gate.name], startsWith: "F" }),
+        tx.values(quality.gateResultOfWave, { prefix: [gate.name], startsWith: "W" }),
+      ];
+      for (const rs of results) for (const r of rs) if (r.gate_revision === prev.revision) stale++;
     }
     const what =
       `gate "${gate.name}" (${gate.trigger}, ${gate.required ? "required" : "optional"}${gate.requires_review ? ", needs an approved review" : ""}): ` +
       `${quote(gate.criteria)}; validated by role ${gate.responsible_role}`;
-    const decision = appendDecision(lmdbTxn(store), clock, {
+    const decision = appendDecision(tx, clock, {
       type: GATE_DECISION,
       decided_by: input.agent_id,
       context: prev ? `redefinition of gate "${gate.name}" revision ${prev.revision} (${quote(prev.criteria)})` : `new quality gate "${gate.name}"`,
@@ -385,6 +386,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
   checkId("feature_id", input.feature_id);
   checkId("plan_id", input.plan_id);
   return store.write((): RecordResult => {
+    const tx = lmdbTxn(store);
     const gate = getGate(env, input.gate);
     if (!gate) {
       const names = allGates(env).map((g) => g.name);
@@ -397,7 +399,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
     checkRecorder(env, gate, input.agent_id, vouch);
 
     // The target first (refusals allocate nothing), then the result.
-    let key: string;
+    let about: Target;
     let planOfTarget: string | null;
     let attempt: number | null = null;
     let waveFeatures: FeatureAttempt[] = [];
@@ -406,7 +408,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
     if (isWave) {
       const planId = input.plan_id as string;
       const waveNumber = input.wave_number as number;
-      const plan = store.plans.get(planId) as StoredPlan | undefined;
+      const plan = tx.get(plans.plan, [planId]);
       if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
       const wave = plan.waves.find((w) => w.wave_number === waveNumber);
       if (!wave) throw new NotFoundError("wave_number", `wave_number: plan "${planId}" has no wave ${waveNumber} (waves 1..${plan.waves.length})`);
@@ -417,7 +419,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
           `commit: ${input.commit} is not the current merged commit of wave ${waveNumber} of plan "${planId}" (${merged}, at ${currentWaveMerge(env, planId, waveNumber)?.ref ?? "?"}); test that commit and record its result`,
         );
       }
-      key = waveTarget(planId, waveNumber);
+      about = { plan_id: planId, wave_number: waveNumber };
       planOfTarget = planId;
       waveFeatures = wave.features.map((id) => ({ feature_id: id, attempt: getFeature(env, id)?.attempts ?? 0 }));
       tell = orchestratorInboxes(env);
@@ -425,12 +427,12 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
       const featureId = input.feature_id as string;
       const feature = getFeature(env, featureId);
       if (!feature) throw new NotFoundError("feature_id", `feature_id: "${featureId}" was never started; a gate result is about a started feature's attempt`);
-      key = featureTarget(featureId);
+      about = { feature_id: featureId };
       planOfTarget = feature.plan_id;
       attempt = feature.attempts;
       tell = [feature.agent_id];
     }
-    const seq = nextCounter(store, "gate_result_seq");
+    const seq = tx.next(meta.counter, ["gate_result_seq"]);
     const result: GateResultRecord = {
       seq,
       gate: gate.name,
@@ -445,7 +447,7 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
       recorded_by: input.agent_id,
       recorded_at: nowIso(env),
     };
-    store.quality.putSync(`g${gate.name}\0${key}\0${seq12(seq)}`, result);
+    putResult(tx, about, result);
     const status = isWave
       ? statusOf(env, gate, { plan_id: input.plan_id as string, wave_number: input.wave_number as number, features: waveFeatures })
       : statusOf(env, gate, { feature: { feature_id: input.feature_id as string, attempt: attempt ?? 0 } });
@@ -485,11 +487,12 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
  * feature attempt, and a restarted feature is a new attempt.)
  */
 export function voidWaveResults(env: ControlEnv, planId: string, waveNumber: number, by: string, reason: string): string[] {
+  const tx = lmdbTxn(env.store);
   const voided: string[] = [];
-  const target = waveTarget(planId, waveNumber);
+  const target: Target = { plan_id: planId, wave_number: waveNumber };
   for (const gate of allGates(env)) {
     if (gate.trigger !== "wave_integration" || countingResult(env, gate, target, null)?.passed !== true) continue;
-    const seq = nextCounter(env.store, "gate_result_seq");
+    const seq = tx.next(meta.counter, ["gate_result_seq"]);
     const result: GateResultRecord = {
       seq,
       gate: gate.name,
@@ -503,7 +506,7 @@ export function voidWaveResults(env: ControlEnv, planId: string, waveNumber: num
       recorded_by: by,
       recorded_at: nowIso(env),
     };
-    env.store.quality.putSync(`g${gate.name}\0${target}\0${seq12(seq)}`, result);
+    putResult(tx, target, result);
     voided.push(gate.name);
   }
   return voided;

@@ -6,7 +6,7 @@
  * Handoff"; execution-template.md, "Communication Delays").
  *
  * A message unacknowledged longer than `control.ack_limit_ms` is a
- * communication delay. Key layout: control/records.ts (`messages`).
+ * communication delay. Key layout: store/schema.ts (`messages`).
  *
  * Retention (config `retention`, {@link pruneInbox}): acknowledged messages
  * go once they were acknowledged more than `inbox_max_age_ms` ago, or while
@@ -19,10 +19,12 @@
  * acknowledges messages, a few at a time.
  */
 import { atStoreQuota } from "../store/guard.js";
-import { nextCounter } from "../store/index.js";
+import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
+import { messages, meta } from "../store/schema.js";
+import type { ReadTxn } from "../store/txn.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { paginate, type Page } from "./page.js";
-import { seq12, type MessageKind, type MessagePriority, type MessageRecord } from "./records.js";
+import type { MessageKind, MessagePriority, MessageRecord } from "./records.js";
 import { InvalidArgumentError } from "../errors.js";
 
 /** What a sender supplies; the inbox adds id, recipient and times. */
@@ -52,8 +54,9 @@ export const INBOX_PRUNE_SCAN = 16;
  */
 export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outgoing): { message_id: string; delivered_to: string[] } {
   const { store, clock } = env;
+  const tx = lmdbTxn(store);
   const to = [...new Set(recipients)];
-  const seq = nextCounter(store, "message_seq");
+  const seq = tx.next(meta.counter, ["message_seq"]);
   const message_id = `m-${seq}`;
   const created_at = nowIso(env);
   const created_mono = clock.monoMs();
@@ -73,8 +76,8 @@ export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outg
       created_mono,
       acked_at: null,
     };
-    store.messages.putSync(`I${agent}\0${seq12(seq)}`, rec);
-    store.messages.putSync(`U${seq12(seq)}\0${agent}`, created_mono);
+    tx.put(messages.message, [agent, seq], rec);
+    tx.put(messages.unacknowledged, [seq, agent], created_mono);
     pruneInbox(env, agent, squeezed);
   }
   return { message_id, delivered_to: to };
@@ -92,31 +95,26 @@ export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outg
  * were removed.
  */
 export function pruneInbox(env: ControlEnv, agent: string, squeezed = false): number {
-  const { messages } = env.store;
+  const tx = lmdbTxn(env.store);
   const { inbox_max_entries_per_agent: maxEntries, inbox_max_age_ms: maxAgeMs } = env.config.retention;
-  const start = `I${agent}\0`;
-  const end = `I${agent}\x01`;
-  let count = messages.getKeysCount({ start, end });
+  let count = 0;
+  for (const _ of tx.range(messages.message, { prefix: [agent] })) count++;
   const cutoff = env.clock.wallMs() - maxAgeMs;
-  const doomed: string[] = [];
-  for (const { key, value } of messages.getRange({ start, end, limit: INBOX_PRUNE_SCAN })) {
+  const doomed: [string, number][] = [];
+  for (const { key, value: m } of tx.range(messages.message, { prefix: [agent], limit: INBOX_PRUNE_SCAN })) {
     if (doomed.length === INBOX_PRUNE_BATCH) break;
-    const m = value as MessageRecord;
     if (m.acked_at === null) continue;
     if (squeezed || count > maxEntries || Date.parse(m.acked_at) < cutoff) {
-      doomed.push(key as string);
+      doomed.push(key);
       count--;
     }
   }
-  for (const key of doomed) messages.removeSync(key);
+  for (const key of doomed) tx.remove(messages.message, key);
   return doomed.length;
 }
 
-function* inboxRecords(env: ControlEnv, agent: string): Generator<MessageRecord> {
-  const prefix = `I${agent}\0`;
-  for (const { value } of env.store.messages.getRange({ start: prefix, end: `I${agent}\x01` })) {
-    yield value as MessageRecord;
-  }
+function inboxRecords(tx: ReadTxn, agent: string): Iterable<MessageRecord> {
+  return tx.values(messages.message, { prefix: [agent] });
 }
 
 function isDelayed(env: ControlEnv, m: MessageRecord): boolean {
@@ -131,7 +129,7 @@ function view(env: ControlEnv, m: MessageRecord): MessageView {
 /** How many messages `agent` has not acknowledged. Read inside or outside a transaction. */
 export function unreadCount(env: ControlEnv, agent: string): number {
   let n = 0;
-  for (const m of inboxRecords(env, agent)) if (m.acked_at === null) n++;
+  for (const m of inboxRecords(lmdbTxn(env.store), agent)) if (m.acked_at === null) n++;
   return n;
 }
 
@@ -144,11 +142,11 @@ export function listInbox(
   agent: string,
   opts: { unread_only?: boolean; cursor?: string | null; limit?: number } = {},
 ): Page<MessageView> & { unread: number; delayed: number } {
-  env.store.env.resetReadTxn();
+  const tx = lmdbSnapshot(env.store);
   const all: MessageRecord[] = [];
   let unread = 0;
   let delayed = 0;
-  for (const m of inboxRecords(env, agent)) {
+  for (const m of inboxRecords(tx, agent)) {
     if (m.acked_at === null) unread++;
     if (isDelayed(env, m)) delayed++;
     if (opts.unread_only && m.acked_at !== null) continue;
@@ -174,20 +172,20 @@ export interface AckResult {
  * @throws Error naming `message_ids[i]` if an id is not of the form `m-<n>`.
  */
 export function acknowledgeMessages(env: ControlEnv, agent: string, ids: string[]): AckResult {
+  const tx = lmdbTxn(env.store);
   const out: AckResult = { acknowledged: [], already: [], unknown: [] };
   const at = nowIso(env);
   ids.forEach((id, i) => {
     const m = /^m-(\d{1,12})$/.exec(id);
     if (!m) throw new InvalidArgumentError(`message_ids[${i}]`, `expected a message id like m-12, got "${id}"`);
     const seq = Number(m[1]);
-    const key = `I${agent}\0${seq12(seq)}`;
-    const rec = env.store.messages.get(key) as MessageRecord | undefined;
+    const rec = tx.get(messages.message, [agent, seq]);
     if (!rec) out.unknown.push(id);
     else if (rec.acked_at !== null) out.already.push(id);
     else {
       const acked = { ...rec, acked_at: at };
-      env.store.messages.putSync(key, acked);
-      env.store.messages.removeSync(`U${seq12(seq)}\0${agent}`);
+      tx.put(messages.message, [agent, seq], acked);
+      tx.remove(messages.unacknowledged, [seq, agent]);
       out.acknowledged.push(acked);
     }
   });
@@ -209,12 +207,12 @@ export interface DelayedMessage {
 export function delayedMessages(env: ControlEnv): DelayedMessage[] {
   const now = env.clock.monoMs();
   const limit = env.config.control.ack_limit_ms;
+  const tx = lmdbTxn(env.store);
   const out: DelayedMessage[] = [];
-  for (const { key, value } of env.store.messages.getRange({ start: "U", end: "V" })) {
-    const created = value as number;
+  for (const { key, value: created } of tx.range(messages.unacknowledged)) {
     if (now - created <= limit) continue;
-    const [seqPart, agent] = (key as string).slice(1).split("\0") as [string, string];
-    const rec = env.store.messages.get(`I${agent}\0${seqPart}`) as MessageRecord | undefined;
+    const [seq, agent] = key;
+    const rec = tx.get(messages.message, [agent, seq]);
     if (!rec) continue;
     out.push({
       message_id: rec.message_id,

@@ -25,14 +25,14 @@
  */
 import { requireOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision, type DecisionType } from "../log/decisions.js";
-import { nextCounter } from "../store/index.js";
 import { recordActivity } from "../log/activity.js";
 import { orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
-import { seq12, type EmergencyType, type IncidentRecord } from "./records.js";
+import type { EmergencyType, IncidentRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
+import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
+import { incidents, meta } from "../store/schema.js";
 
 /** Counter name of incident sequence numbers. */
 export const INCIDENT_COUNTER = "incident_seq";
@@ -64,7 +64,7 @@ export interface EmergencyAnswer {
 export function getIncident(env: ControlEnv, incidentId: string): IncidentRecord | undefined {
   const m = /^inc-(\d{1,12})$/.exec(incidentId);
   if (!m) return undefined;
-  return env.store.incidents.get(`N${seq12(Number(m[1]))}`) as IncidentRecord | undefined;
+  return lmdbTxn(env.store).get(incidents.incident, [Number(m[1])]);
 }
 
 /** `text` trimmed; throws naming `field` when nothing is left. */
@@ -88,7 +88,8 @@ export function reportEmergency(env: ControlEnv, input: EmergencyReport): Emerge
   const measures = input.temporary_measures?.trim() ? input.temporary_measures.trim() : null;
   const { store } = env;
   return store.write(() => {
-    const seq = nextCounter(store, INCIDENT_COUNTER);
+    const tx = lmdbTxn(store);
+    const seq = tx.next(meta.counter, [INCIDENT_COUNTER]);
     const incident_id = `inc-${seq}`;
     const escalated_to = orchestratorInboxes(env);
     const rec: IncidentRecord = {
@@ -107,8 +108,8 @@ export function reportEmergency(env: ControlEnv, input: EmergencyReport): Emerge
       review: null,
       decision_seq: null,
     };
-    store.incidents.putSync(`N${seq12(seq)}`, rec);
-    store.incidents.putSync(`O${seq12(seq)}`, 1);
+    tx.put(incidents.incident, [seq], rec);
+    tx.put(incidents.open, [seq], 1);
     deliver(env, escalated_to, {
       from: input.agent_id,
       kind: "incident",
@@ -117,7 +118,7 @@ export function reportEmergency(env: ControlEnv, input: EmergencyReport): Emerge
       body: { incident_id, type: rec.type, description, temporary_measures: measures, reported_by: input.agent_id },
       ref: { kind: "incident", id: incident_id },
     });
-    const decision = appendDecision(lmdbTxn(store), env.clock, {
+    const decision = appendDecision(tx, env.clock, {
       type: EMERGENCY_DECISION,
       decided_by: input.agent_id,
       context: `${incident_id} ${rec.type} reported by ${input.agent_id}: ${description}`,
@@ -174,13 +175,14 @@ export function closeIncident(env: ControlEnv, input: IncidentClosure, vouch?: V
   const review = required("review", input.review, "the post-incident review (what happened, why, what changes)");
   const { store } = env;
   return store.write(() => {
+    const tx = lmdbTxn(store);
     const rec = getIncident(env, input.incident_id);
     if (!rec) throw new NotFoundError("incident_id", `incident_id: no incident "${input.incident_id}" (ids look like inc-3; see signalbox://incidents)`);
     if (rec.status === "closed") {
       throw new InvalidStateError("incident_id", `incident_id: ${rec.incident_id} was already closed by ${rec.closed_by} at ${rec.closed_at} (decision #${rec.decision_seq})`);
     }
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", "close an incident");
-    const decision = appendDecision(lmdbTxn(store), env.clock, {
+    const decision = appendDecision(tx, env.clock, {
       type: REVIEW_DECISION,
       decided_by: input.agent_id,
       context:
@@ -200,8 +202,8 @@ export function closeIncident(env: ControlEnv, input: IncidentClosure, vouch?: V
       review,
       decision_seq: decision.seq,
     };
-    store.incidents.putSync(`N${seq12(rec.seq)}`, done);
-    store.incidents.removeSync(`O${seq12(rec.seq)}`);
+    tx.put(incidents.incident, [rec.seq], done);
+    tx.remove(incidents.open, [rec.seq]);
     recordActivity(env, {
       kind: "incident_closed",
       agent_id: input.agent_id,
@@ -236,21 +238,20 @@ export interface IncidentsView {
 
 /** Open incidents oldest first, then closed ones newest first, each list capped at `limit`. Read-only. */
 export function incidentsView(env: ControlEnv, limit = 100): IncidentsView {
-  const { incidents } = env.store;
-  env.store.env.resetReadTxn();
+  const tx = lmdbSnapshot(env.store);
   const open: IncidentRecord[] = [];
-  for (const key of incidents.getKeys({ start: "O", end: "P" })) {
-    if (open.length >= limit) break;
-    const rec = incidents.get(`N${(key as string).slice(1)}`) as IncidentRecord | undefined;
+  let openTotal = 0;
+  for (const { key } of tx.range(incidents.open)) {
+    openTotal++;
+    if (open.length >= limit) continue;
+    const rec = tx.get(incidents.incident, key);
     if (rec) open.push(rec);
   }
-  const openTotal = incidents.getKeysCount({ start: "O", end: "P" });
   const closed: IncidentRecord[] = [];
-  for (const { value } of incidents.getRange({ start: "O", end: "N", reverse: true })) {
+  for (const rec of tx.values(incidents.incident, { reverse: true })) {
     if (closed.length >= limit) break;
-    const rec = value as IncidentRecord;
     if (rec.status === "closed") closed.push(rec);
   }
-  const total = (env.store.meta.get(INCIDENT_COUNTER) as number | undefined) ?? 0;
+  const total = tx.get(meta.counter, [INCIDENT_COUNTER]) ?? 0;
   return { open, open_total: openTotal, closed, closed_total: total - openTotal };
 }

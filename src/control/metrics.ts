@@ -23,7 +23,8 @@ import { allAgents } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import { delayedMessages, type DelayedMessage } from "./inbox.js";
 import { cap } from "./page.js";
-import type { EscalationRecord, FeatureRecord, SignalRecord } from "./records.js";
+import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
+import { conventions, features as featureRecords, metrics, signals } from "../store/schema.js";
 
 /** How many lock-wait samples the ring buffer keeps. */
 export const WAIT_SAMPLES = 1000;
@@ -47,7 +48,7 @@ function emptyCounters(): AcquireCounters {
 
 /** The stored counters (zeros on a fresh store). Read-only. */
 export function acquireCounters(env: ControlEnv): AcquireCounters {
-  const c = env.store.metrics.get("n") as AcquireCounters | undefined;
+  const c = lmdbTxn(env.store).get(metrics.counters, []);
   return c ? { ...c, refused: { ...emptyCounters().refused, ...c.refused } } : emptyCounters();
 }
 
@@ -64,12 +65,12 @@ export function recordAcquire(env: ControlEnv, _req: AcquireRequest, result: Acq
   if (waited || !result.granted) c.contended++;
   if (result.granted) {
     c.granted++;
-    env.store.metrics.putSync(`s${String(c.samples % WAIT_SAMPLES).padStart(4, "0")}`, result.waited_ms);
+    lmdbTxn(env.store).put(metrics.waitSample, [c.samples % WAIT_SAMPLES], result.waited_ms);
     c.samples++;
   } else {
     c.refused[result.reason]++;
   }
-  env.store.metrics.putSync("n", c);
+  lmdbTxn(env.store).put(metrics.counters, [], c);
 }
 
 /** Nearest-rank percentile `q` (0..1] of ascending `sorted`; null when empty. */
@@ -142,20 +143,19 @@ export interface LockLister {
 
 function waitSamples(env: ControlEnv): number[] {
   const out: number[] = [];
-  for (const { value } of env.store.metrics.getRange({ start: "s", end: "t" })) out.push(value as number);
+  for (const value of lmdbTxn(env.store).values(metrics.waitSample)) out.push(value);
   return out.sort((a, b) => a - b);
 }
 
 function resolutionTimes(env: ControlEnv): number[] {
   const out: number[] = [];
-  for (const { value } of env.store.signals.getRange({ start: "S", end: "T" })) {
-    const s = value as SignalRecord;
+  const tx = lmdbTxn(env.store);
+  for (const s of tx.values(signals.signal)) {
     if (s.level === "RED" && s.status === "resolved" && s.resolved_mono !== null && s.resolved_mono >= s.emitted_mono) {
       out.push(s.resolved_mono - s.emitted_mono);
     }
   }
-  for (const { value } of env.store.conventions.getRange({ start: "E", end: "F" })) {
-    const e = value as EscalationRecord;
+  for (const e of tx.values(conventions.escalation)) {
     if (e.status === "resolved" && e.resolved_mono !== null && e.resolved_mono >= e.opened_mono) out.push(e.resolved_mono - e.opened_mono);
   }
   return out.sort((a, b) => a - b);
@@ -168,7 +168,7 @@ function resolutionTimes(env: ControlEnv): number[] {
  */
 export function metricsReport(env: ControlEnv, locks: LockLister, limit = env.config.control.page_size): MetricsReport {
   const { control } = env.config;
-  env.store.env.resetReadTxn();
+  const tx = lmdbSnapshot(env.store);
   const c = acquireCounters(env);
 
   const samples = waitSamples(env);
@@ -179,16 +179,14 @@ export function metricsReport(env: ControlEnv, locks: LockLister, limit = env.co
     paused: c.refused.paused,
     checkpoint: c.refused.checkpoint,
   };
-  for (const { value } of env.store.conventions.getRange({ start: "E", end: "F" })) {
-    const kind = (value as EscalationRecord).kind;
+  for (const { kind } of tx.values(conventions.escalation)) {
     conflicts[kind] = (conflicts[kind] ?? 0) + 1;
   }
   const times = resolutionTimes(env);
 
   const features = { completed: 0, active: 0, failed: 0 };
   const activeByAgent = new Map<string, string[]>();
-  for (const { value } of env.store.features.getRange({ start: "F", end: "G" })) {
-    const f = value as FeatureRecord;
+  for (const f of tx.values(featureRecords.feature)) {
     if (f.status in features) features[f.status]++;
     if (f.status === "active") activeByAgent.set(f.agent_id, [...(activeByAgent.get(f.agent_id) ?? []), f.feature_id]);
   }

@@ -23,18 +23,20 @@
  *   attempt that is open or submitted ({@link latestReview}); a rollback
  *   withdraws open reviews ({@link withdrawReviews}).
  *
- * Every read-check-write is one write transaction. Key layout: records.ts
- * (`quality`: `R` seq12 -> {@link ReviewRecord}; `o` reviewer `\0` seq12 -> 1
- * while open; `r` feature_id `\0` seq12 -> 1).
+ * Every read-check-write is one write transaction. Key layout: store/schema.ts
+ * (`quality`: `review` `R` seq12 -> {@link ReviewRecord};
+ * `openReviewByReviewer` `o` reviewer `\0` seq12 -> 1 while open;
+ * `reviewByFeature` `r` feature_id `\0` seq12 -> 1).
  */
-import { nextCounter } from "../store/index.js";
+import { lmdbTxn } from "../store/lmdb/engine.js";
+import { features, meta, quality } from "../store/schema.js";
 import { recordActivity } from "../log/activity.js";
 import { allAgents, isAvailable } from "./agents.js";
 import { NotPermittedError } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { cap } from "./page.js";
-import { seq12, type AgentRecord, type FeatureRecord, type ReviewRecord, type ReviewVerdict, type Role } from "./records.js";
+import type { AgentRecord, FeatureRecord, ReviewRecord, ReviewVerdict, Role } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Most files listed in a review message body (the record keeps them all). */
@@ -53,36 +55,34 @@ const ROLE_PREFERENCE: Record<Role, number> = {
   orchestrator: 0,
 };
 
-function reviewKey(seq: number): string {
-  return `R${seq12(seq)}`;
-}
-
 /**
  * The lifecycle record of `featureId` (records.ts `features` `F` key), read
  * directly: features.ts calls this module, so importing it back would make a cycle.
  */
 function getFeature(env: ControlEnv, featureId: string): FeatureRecord | undefined {
-  return env.store.features.get(`F${featureId}`) as FeatureRecord | undefined;
+  return lmdbTxn(env.store).get(features.feature, [featureId]);
 }
 
 /** One review by id (`rev-<n>`), or undefined. Reads in the open transaction, if any. */
 export function getReview(env: ControlEnv, reviewId: string): ReviewRecord | undefined {
   const m = REVIEW_ID.exec(reviewId);
   if (!m) return undefined;
-  return env.store.quality.get(reviewKey(Number(m[1]))) as ReviewRecord | undefined;
+  return lmdbTxn(env.store).get(quality.review, [Number(m[1])]);
 }
 
 /** How many reviews are open for `agentId` (index `o`). */
 export function openReviewCount(env: ControlEnv, agentId: string): number {
-  return env.store.quality.getKeysCount({ start: `o${agentId}\0`, end: `o${agentId}\x01` });
+  let n = 0;
+  for (const _ of lmdbTxn(env.store).range(quality.openReviewByReviewer, { prefix: [agentId] })) n++;
+  return n;
 }
 
 /** Every review of `featureId` (any attempt, any status), newest first. */
 function reviewsOf(env: ControlEnv, featureId: string): ReviewRecord[] {
-  const prefix = `r${featureId}\0`;
+  const tx = lmdbTxn(env.store);
   const out: ReviewRecord[] = [];
-  for (const key of env.store.quality.getKeys({ start: `r${featureId}\x01`, end: prefix, reverse: true })) {
-    const rec = env.store.quality.get(`R${(key as string).slice(prefix.length)}`) as ReviewRecord | undefined;
+  for (const { key } of tx.range(quality.reviewByFeature, { prefix: [featureId], reverse: true })) {
+    const rec = tx.get(quality.review, [key[1]]);
     if (rec) out.push(rec);
   }
   return out;
@@ -104,12 +104,12 @@ export function latestReview(env: ControlEnv, featureId: string, attempt: number
  * Returns the withdrawn review ids, oldest first.
  */
 export function withdrawReviews(env: ControlEnv, featureId: string, reason: string): string[] {
-  const { quality } = env.store;
+  const tx = lmdbTxn(env.store);
   const out: string[] = [];
   for (const rec of reviewsOf(env, featureId).reverse()) {
     if (rec.status !== "open") continue;
-    quality.putSync(reviewKey(rec.seq), { ...rec, status: "withdrawn" } satisfies ReviewRecord);
-    quality.removeSync(`o${rec.reviewer}\0${seq12(rec.seq)}`);
+    tx.put(quality.review, [rec.seq], { ...rec, status: "withdrawn" });
+    tx.remove(quality.openReviewByReviewer, [rec.reviewer, rec.seq]);
     deliver(env, [rec.reviewer], {
       from: "signalbox",
       kind: "review",
@@ -225,7 +225,8 @@ export function requestReview(env: ControlEnv, input: ReviewRequest, classify: (
           `dispatch a reviewer${domain !== null ? ` with domain "${domain}"` : ""} (e.g. role auditor) with dispatch_agents, then request_review again`,
       );
     }
-    const seq = nextCounter(store, "review_seq");
+    const tx = lmdbTxn(store);
+    const seq = tx.next(meta.counter, ["review_seq"]);
     const rec: ReviewRecord = {
       review_id: `rev-${seq}`,
       seq,
@@ -242,9 +243,9 @@ export function requestReview(env: ControlEnv, input: ReviewRequest, classify: (
       requested_at: nowIso(env),
       submitted_at: null,
     };
-    store.quality.putSync(reviewKey(seq), rec);
-    store.quality.putSync(`o${rec.reviewer}\0${seq12(seq)}`, 1);
-    store.quality.putSync(`r${feature_id}\0${seq12(seq)}`, 1);
+    tx.put(quality.review, [seq], rec);
+    tx.put(quality.openReviewByReviewer, [rec.reviewer, seq], 1);
+    tx.put(quality.reviewByFeature, [feature_id, seq], 1);
     deliver(env, [rec.reviewer], {
       from: agent_id,
       kind: "review",
@@ -314,8 +315,9 @@ export function submitReview(env: ControlEnv, input: ReviewSubmission): SubmitRe
       findings,
       submitted_at: nowIso(env),
     };
-    store.quality.putSync(reviewKey(rec.seq), done);
-    store.quality.removeSync(`o${rec.reviewer}\0${seq12(rec.seq)}`);
+    const tx = lmdbTxn(store);
+    tx.put(quality.review, [rec.seq], done);
+    tx.remove(quality.openReviewByReviewer, [rec.reviewer, rec.seq]);
     const feature = getFeature(env, rec.feature_id);
     const to = [rec.author, rec.requested_by].filter((a) => a !== agent_id);
     const head = findings.length > 0 ? `: ${findings[0]}${findings.length > 1 ? ` (+${findings.length - 1} more)` : ""}` : "";
