@@ -296,7 +296,14 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
       return h[name as (typeof DB_NAMES)[number]] as unknown as Database<unknown, string | number>;
     },
     write<T>(fn: () => T, opts: { housekeeping?: boolean } = {}): T {
-      if (depth > 0) return h.env.transactionSync(fn);
+      // A transaction function must not return a promise: lmdb-js would keep the transaction open
+      // across event-loop turns, and every later write of this process would run inside it.
+      const sync = (): T => {
+        const result = fn();
+        if (isThenable(result)) throw new Error("store.write: the transaction function returned a promise; a transaction must be synchronous");
+        return result;
+      };
+      if (depth > 0) return h.env.transactionSync(sync);
       const reopened = guard.check(opts.housekeeping ?? false);
       if (reopened) reopen();
       depth++;
@@ -304,7 +311,7 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
         const result = h.env.transactionSync(() => {
           // The reopening is counted in the store with the first write after it.
           if (reopened) nextCounter(store, "store_recoveries");
-          return fn();
+          return sync();
         });
         if (performance.now() - seenAt >= SEEN_REFRESH_MS) recordSeen();
         return result;
@@ -377,6 +384,11 @@ function needsUpgrade(dir: string, version: unknown): boolean {
   throw new Error(
     `store ${dir} has schema version ${String(version)}; this signalbox understands up to ${SCHEMA_VERSION}. Upgrade signalbox.`,
   );
+}
+
+/** Whether `value` looks like a promise (has a `then` method). */
+function isThenable(value: unknown): boolean {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 /**
