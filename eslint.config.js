@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // A tool's error carries a stable code (src/errors.ts) that programs read instead of the message.
-    files: ["tools/**/*.ts", "resources/**/*.ts", "src/control/**/*.ts", "src/planning/**/*.ts"],
+    files: ["tools/**/*.ts", "resources/**/*.ts", "src/control/**/*.ts", "src/analysis/planning/**/*.ts"],
     rules: {
       "no-restricted-syntax": [
         "error",
@@ -31,16 +31,18 @@ export default tseslint.config(
       ],
     },
   },
-  {
+  ...(() => {
     // The core is engine- and protocol-neutral: only the runtime (entry points, transports) and
-    // createServer meet the MCP SDK; the demos are MCP clients.
-    files: ["src/**/*.ts"],
-    ignores: ["src/runtime/**", "src/server.ts", "src/cli/demo*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        { patterns: [{ group: ["@modelcontextprotocol/sdk", "@modelcontextprotocol/sdk/*"], message: "The core imports nothing from the MCP SDK (src/runtime and src/server.ts do)." }] },
-      ],
-    },
-  },
+    // createServer meet the MCP SDK (the demos are MCP clients), and only src/store/lmdb/ imports lmdb.
+    const sdk = { group: ["@modelcontextprotocol/sdk", "@modelcontextprotocol/sdk/*"], message: "The core imports nothing from the MCP SDK (src/runtime and src/server.ts do)." };
+    const lmdb = { name: "lmdb", message: "Only src/store/lmdb/ talks to LMDB; the core goes through the store port (src/store/port.ts)." };
+    const sdkAllowed = ["src/runtime/**", "src/server.ts", "src/cli/demo*.ts"];
+    const lmdbAllowed = ["src/store/lmdb/**"];
+    const rule = (patterns, paths) => ({ "no-restricted-imports": ["error", { patterns, paths }] });
+    return [
+      { files: ["src/**/*.ts"], ignores: [...sdkAllowed, ...lmdbAllowed], rules: rule([sdk], [lmdb]) },
+      { files: sdkAllowed, rules: rule([], [lmdb]) },
+      { files: lmdbAllowed, rules: rule([sdk], []) },
+    ];
+  })(),
 );

@@ -8,7 +8,7 @@
  */
 import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { LmdbEngine } from "../src/store/lmdb/engine.js";
 import { median, tempDir } from "./lib.js";
 

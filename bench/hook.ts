@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { CLI, PACKAGE, quantile, tempDir } from "./lib.js";
 
 /** p50 / p95 of one kind of run, ms. */

@@ -5,7 +5,7 @@
  */
 import { createContext } from "../src/runtime/context.js";
 import { defaultConfig } from "../src/runtime/config.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { median, tempDir } from "./lib.js";
 
 export interface LockCycleResult {

@@ -3,7 +3,7 @@
  * interleaved with the floor, the read-only `server_info` tool on the same
  * server. Each acquire is followed by an untimed release.
  */
-import { openStore, type Store } from "../src/store/index.js";
+import { openStore, type Store } from "../src/store/lmdb/store.js";
 import { median, quantile, rssMiB, startServer, tempDir, type ServerHandle } from "./lib.js";
 
 export interface StdioResult {

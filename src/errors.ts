@@ -11,8 +11,8 @@
  * - `not_holder`: the lock belongs to another agent (locks/manager.ts);
  * - `limit`: a configured limit would be passed (`limits.*`, `capacity.*`; {@link LimitError});
  * - `not_permitted`: the caller lacks the authority (control/authority.ts NotPermittedError);
- * - `store_full`: the disk reserve or the store's quota refuses the write (store/guard.ts);
- * - `store_damaged`: the data file is damaged (store/validate.ts);
+ * - `store_full`: the disk reserve or the store's quota refuses the write (store/lmdb/guard.ts);
+ * - `store_damaged`: the data file is damaged (store/lmdb/validate.ts);
  * - `boot_id_unavailable`: no system boot identity (store/clock.ts);
  *
  * Errors from git carry git/cli.ts's own codes (`not_a_repository`,

@@ -198,7 +198,7 @@ export function prefixEnd(prefix: string): string {
  * Where the name locked for each file with several names by hard link is
  * kept, so that every name of it is one key: the first name seen, for as long
  * as it still names that file. Kept in the store so every process agrees
- * (src/store/link-names.ts); the hooks only read it.
+ * (src/store/lmdb/link-names.ts); the hooks only read it.
  */
 export interface LinkNames {
   /**

@@ -6,7 +6,7 @@ import type { CheckpointRecord } from "../src/control/records.js";
 import { createSignal, getSignal } from "../src/control/signals.js";
 import { getPlanSpec, newestPlanWith, planSpecOf, savePlan } from "../src/analysis/plans.js";
 import { manualClock } from "../src/store/clock.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { normalizeTasks } from "../src/analysis/task-input.js";
 import { DomainMap } from "../src/analysis/domains.js";
 import { parseConfig } from "../src/runtime/config.js";

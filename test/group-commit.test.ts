@@ -9,13 +9,13 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockManager } from "../src/locks/manager.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
-import { openStore, type Store } from "../src/store/index.js";
+import { openStore, type Store } from "../src/store/lmdb/store.js";
 import { LmdbEngine } from "../src/store/lmdb/engine.js";
 import { collection, text } from "../src/store/port.js";
 import { Db } from "../src/store/txn.js";
 import { tempDir } from "./helpers/store.js";
 
-const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/index.js", import.meta.url));
+const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/lmdb/store.js", import.meta.url));
 const settings = { default_lease_ms: 60_000, max_lease_ms: 60_000, default_wait_ms: 0, max_wait_ms: 1_000 };
 const probes = collection<number>()("features", "Z", "probe", [text]);
 const bulk = collection<string>()("features", "Y", "bulk", [text]);
@@ -120,7 +120,7 @@ describe("group commit", () => {
       for (let i = 0; i < 20 && refused === null; i++) {
         await db.write((tx) => tx.put(probes, [`fill${i}`], fill.length)).catch((err: unknown) => (refused = err));
         await db.write((tx) => tx.put(bulk, [`fill${i}`], fill)).catch((err: unknown) => (refused = err));
-        // The quota is looked at every QUOTA_CHECK_MS (store/guard.ts): wait past it.
+        // The quota is looked at every QUOTA_CHECK_MS (store/lmdb/guard.ts): wait past it.
         await new Promise((r) => setTimeout(r, 260));
       }
       expect(refused).toMatchObject({ code: "store_full" });

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SCHEMA_VERSION, openStore } from "../src/store/index.js";
+import { SCHEMA_VERSION, openStore } from "../src/store/lmdb/store.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
 

@@ -16,7 +16,7 @@ import {
   type LockTableReader,
 } from "../src/locks/conflicts.js";
 import { liveLockRecordsCovering, lockStatus } from "../src/locks/views.js";
-import type { LockRecord, WaiterRecord } from "../src/store/index.js";
+import type { LockRecord, WaiterRecord } from "../src/store/lmdb/store.js";
 
 const BOOT = "boot-1";
 const NOW = 1_000_000;
@@ -60,7 +60,7 @@ function waiter(seq: number, agent: string, keys: string[], mode: "read" | "writ
   };
 }
 
-/** A reader over plain arrays, with the index order of src/store/lock-table.ts (key, then token / seq). */
+/** A reader over plain arrays, with the index order of src/store/lmdb/lock-table.ts (key, then token / seq). */
 function memoryReader(locks: LockRecord[], waiters: WaiterRecord[] = [], deadPids: number[] = []): LockTableReader {
   const held = locks
     .map((rec) => ({ index: `H${rec.key}\0${pad(rec.fencing_token)}`, token: rec.fencing_token }))

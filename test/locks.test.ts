@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockManager, type AcquireResult } from "../src/locks/manager.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
-import { openStore, type Store } from "../src/store/index.js";
+import { openStore, type Store } from "../src/store/lmdb/store.js";
 import { tempDir } from "./helpers/store.js";
 
 const settings = { default_lease_ms: 10_000, max_lease_ms: 60_000, default_wait_ms: 0, max_wait_ms: 30_000 };

@@ -12,10 +12,10 @@ import { HISTORY_PRUNE_STEP } from "../src/control/detectors.js";
 import { acknowledgeMessages, deliver, listInbox } from "../src/control/inbox.js";
 import type { ActivityRecord, MessageRecord } from "../src/control/records.js";
 import { appendDecision } from "../src/log/decisions.js";
-import { checkStore } from "../src/store/check.js";
+import { checkStore } from "../src/store/lmdb/check.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
-import { quotaHeadroomBytes } from "../src/store/guard.js";
-import type { Store } from "../src/store/index.js";
+import { quotaHeadroomBytes } from "../src/store/lmdb/guard.js";
+import type { Store } from "../src/store/lmdb/store.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { lmdbTxn } from "../src/store/lmdb/engine.js";
 

@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { appendDecision } from "../src/log/decisions.js";
 import { LockManager } from "../src/locks/manager.js";
-import { checkStore } from "../src/store/check.js";
+import { checkStore } from "../src/store/lmdb/check.js";
 import { manualClock } from "../src/store/clock.js";
-import { openStore, type LockRecord, type Store } from "../src/store/index.js";
-import { LockTable } from "../src/store/lock-table.js";
+import { openStore, type LockRecord, type Store } from "../src/store/lmdb/store.js";
+import { LockTable } from "../src/store/lmdb/lock-table.js";
 import { tempDir } from "./helpers/store.js";
 import { lmdbTxn } from "../src/store/lmdb/engine.js";
 

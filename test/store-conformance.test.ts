@@ -3,13 +3,13 @@
  * passes, run once per engine, plus what only the memory engine can show
  * (asynchronous reads, re-runs, conflicts).
  *
- * Collections live in the store's named databases (store/index.ts `DB_NAMES`),
+ * Collections live in the store's named databases (store/lmdb/store.ts `DB_NAMES`),
  * so the LMDB engine can hold them: number keys in `decisions`, string keys
  * elsewhere, each test collection under a prefix of its own.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { manualClock } from "../src/store/clock.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { lmdbEngine } from "../src/store/lmdb/engine.js";
 import { MemoryEngine } from "../src/store/memory/engine.js";
 import { collection, numberCollection, pad6, prefixEnd, seq12, text, type EngineWriter, type RawKey, type RawRange, type StoreEngine } from "../src/store/port.js";

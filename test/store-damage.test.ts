@@ -18,12 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendDecision } from "../src/log/decisions.js";
 import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { tempDir } from "./helpers/store.js";
 import { lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
-const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/index.js", import.meta.url));
+const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/lmdb/store.js", import.meta.url));
 const PAGE = 4096;
 
 interface Run {
@@ -273,7 +273,7 @@ describe("the side record under concurrent writers", () => {
   it("never makes a growing store look damaged", async () => {
     const tmp = tempDir("signalbox-damage-race-");
     try {
-      const { validateStoreFile } = await import("../src/store/validate.js");
+      const { validateStoreFile } = await import("../src/store/lmdb/validate.js");
       const file = path.join(tmp.dir, "signalbox.mdb");
       await openStore(tmp.dir).close();
       // Two processes grow the store (records of 2 KiB, one commit each) and close; meanwhile this one checks it.

@@ -1,5 +1,5 @@
 /**
- * The write guard (src/store/guard.ts) on a real full disk: a small tmpfs
+ * The write guard (src/store/lmdb/guard.ts) on a real full disk: a small tmpfs
  * mounted for the test (root only; skipped with the reason otherwise).
  * Clear errors, nothing written or lost, work resumes when room returns, and
  * an LMDB failure past the guard is recovered by reopening the store.
@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendDecision } from "../src/log/decisions.js";
 import { manualClock } from "../src/store/clock.js";
-import { openStore, SCHEMA_VERSION, type Store } from "../src/store/index.js";
+import { openStore, SCHEMA_VERSION, type Store } from "../src/store/lmdb/store.js";
 import { tempDir } from "./helpers/store.js";
 import { lmdbTxn } from "../src/store/lmdb/engine.js";
 

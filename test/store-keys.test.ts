@@ -1,5 +1,5 @@
 /**
- * String keys are stored as plain UTF-8 (src/store/layout.ts STRING_KEYS).
+ * String keys are stored as plain UTF-8 (src/store/lmdb/layout.ts STRING_KEYS).
  * Under lmdb-js's default ordered-binary encoding a composite key holding NUL
  * was written escaped below 64 characters and raw above, so prefix ranges
  * missed the index entries of paths around 50-64 characters and two write
@@ -10,9 +10,9 @@ import { open } from "lmdb";
 import { afterEach, describe, expect, it } from "vitest";
 import { createContext, type Context } from "../src/runtime/context.js";
 import { silentLogger } from "../src/runtime/logger.js";
-import { checkStore } from "../src/store/check.js";
-import { DB_NAMES, ENV_OPTIONS, openStore } from "../src/store/index.js";
-import { dbOptionsOf, NUMBER_KEYED, STRING_KEYS, unescapeLegacyKey } from "../src/store/layout.js";
+import { checkStore } from "../src/store/lmdb/check.js";
+import { DB_NAMES, ENV_OPTIONS, openStore } from "../src/store/lmdb/store.js";
+import { dbOptionsOf, NUMBER_KEYED, STRING_KEYS, unescapeLegacyKey } from "../src/store/lmdb/layout.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { tempDir } from "./helpers/store.js";
 

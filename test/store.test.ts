@@ -6,7 +6,7 @@ import { listDecisions, recordDecision } from "../src/log/decisions.js";
 import { getPlan, listPlans, savePlan } from "../src/analysis/plans.js";
 import { resolveRoot, resolveStoreDir } from "../src/runtime/root.js";
 import { manualClock } from "../src/store/clock.js";
-import { openStore, SCHEMA_VERSION } from "../src/store/index.js";
+import { openStore, SCHEMA_VERSION } from "../src/store/lmdb/store.js";
 import { tempDir } from "./helpers/store.js";
 import { LmdbEngine } from "../src/store/lmdb/engine.js";
 import { Db } from "../src/store/txn.js";

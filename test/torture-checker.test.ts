@@ -3,7 +3,7 @@
  * fault and stays silent on the correct sequence.
  */
 import { describe, expect, it } from "vitest";
-import type { LockRecord } from "../src/store/index.js";
+import type { LockRecord } from "../src/store/lmdb/store.js";
 import { checkFifo, checkStale, checkTortureHistory, lostDecisions, missingGrants, type StoreLookup } from "../torture/checker.js";
 import type { HistoryEvent, OpEvent, RequestEvent } from "../torture/history.js";
 

@@ -13,7 +13,7 @@ import { createContext, type Context } from "../src/runtime/context.js";
 import type { Logger } from "../src/runtime/logger.js";
 import { systemClock } from "../src/store/clock.js";
 import { locateStore, prepareStore, resolveStoreDir } from "../src/runtime/root.js";
-import { openStore } from "../src/store/index.js";
+import { openStore } from "../src/store/lmdb/store.js";
 import { appendDecision } from "../src/log/decisions.js";
 import { connect, type Harness } from "./helpers/client.js";
 import { makeRepo, type TempRepo } from "./helpers/git-repo.js";

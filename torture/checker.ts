@@ -17,7 +17,7 @@
  * safe side of the client/server round trip.
  */
 import { keysOverlap } from "../src/paths.js";
-import type { LockRecord } from "../src/store/index.js";
+import type { LockRecord } from "../src/store/lmdb/store.js";
 import {
   checkHistory,
   describePair,

@@ -12,9 +12,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "../src/runtime/config.js";
-import { checkStore } from "../src/store/check.js";
-import { openStore } from "../src/store/index.js";
-import { LockTable } from "../src/store/lock-table.js";
+import { checkStore } from "../src/store/lmdb/check.js";
+import { openStore } from "../src/store/lmdb/store.js";
+import { LockTable } from "../src/store/lmdb/lock-table.js";
 import { checkTortureHistory } from "./checker.js";
 import {
   ensureFaketime,

@@ -47,7 +47,7 @@ export type CallOutcome<T> =
 
 /** Text a disk-reserve refusal carries (the lead's `limits.disk_reserve_mb`). */
 export const DISK_ERROR_MARK = "disk_reserve_mb";
-/** Text of an LMDB failure the server answers with, then recovers from by reopening (src/store/index.ts). */
+/** Text of an LMDB failure the server answers with, then recovers from by reopening (src/store/lmdb/store.ts). */
 export const STORE_FAILURE_MARK = "store: LMDB failed";
 
 /** Is process `pid` alive? */

@@ -1,20 +1,20 @@
 /**
- * `signalbox check`: open a store and check its integrity (src/store/check.ts):
+ * `signalbox check`: open a store and check its integrity (src/store/lmdb/check.ts):
  * every live lock indexed and leased, every index and queue entry pointing at
  * its record, counters ahead of their records, the decision log without gaps.
  * Prints a table and the problems; exits 1 if there is any. Opening a store
  * written by an older schema upgrades it in place first (as a server would).
  *
- * The data file is checked before it is opened (src/store/validate.ts): a
+ * The data file is checked before it is opened (src/store/lmdb/validate.ts): a
  * damaged file (cut short, bad meta pages, emptied, rolled back) is printed
  * as a PROBLEM line and FAILED on stdout, then raised, so the command ends
  * with one `signalbox: store <file> is damaged: ...` line on stderr and exit 1.
  */
 import path from "node:path";
 import Table from "cli-table3";
-import { checkStore } from "../store/check.js";
-import { openStore } from "../store/index.js";
-import { isStoreDamaged, StoreDamagedError, validateStoreFile } from "../store/validate.js";
+import { checkStore } from "../store/lmdb/check.js";
+import { openStore } from "../store/lmdb/store.js";
+import { isStoreDamaged, StoreDamagedError, validateStoreFile } from "../store/lmdb/validate.js";
 
 /**
  * Check the store in `dir`; resolves to the process exit code (0 clean, 1 problems).

@@ -15,7 +15,7 @@ import { decisionPage } from "../log/decisions.js";
 import { lmdbSnapshot } from "../store/lmdb/engine.js";
 import { getPlan, getPlanSpec, listPlans, planCount, type StoredPlan } from "../analysis/plans.js";
 import { resolveRoot, resolveStoreDir } from "../runtime/root.js";
-import type { DecisionRecord } from "../store/index.js";
+import type { DecisionRecord } from "../store/lmdb/store.js";
 import { UsageError, type PeopleIo } from "./people-io.js";
 import { renderDecisions } from "./views/decisions.js";
 import { renderLocks } from "./views/locks.js";

@@ -26,7 +26,7 @@
  * `audit_handoff_seq`.
  */
 import { NotPermittedError, type Vouch } from "./authority.js";
-import { nextCounter } from "../store/index.js";
+import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";

@@ -23,8 +23,8 @@
  * the check and the change it guards are one step for every process.
  */
 import type { Config } from "../runtime/config.js";
-import { isLeaseLive } from "../store/layout.js";
-import { LockTable } from "../store/lock-table.js";
+import { isLeaseLive } from "../store/lmdb/layout.js";
+import { LockTable } from "../store/lmdb/lock-table.js";
 import { activeFeaturesOf, allAgents, getAgent } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import { pausesFor } from "./stops.js";

@@ -18,7 +18,7 @@
  * write would have failed.
  */
 import { appendDecision } from "../log/decisions.js";
-import { nextCounter } from "../store/index.js";
+import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import {
   agentKey,

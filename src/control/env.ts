@@ -4,7 +4,7 @@
  */
 import type { Config } from "../runtime/config.js";
 import type { Clock } from "../store/clock.js";
-import type { Store } from "../store/index.js";
+import type { Store } from "../store/lmdb/store.js";
 
 /** The store, clock and config a control function works with. */
 export interface ControlEnv {

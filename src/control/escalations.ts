@@ -9,7 +9,7 @@
  */
 import { recordActivity } from "../log/activity.js";
 import { appendDecision, type DecisionInput } from "../log/decisions.js";
-import type { DecisionRecord } from "../store/index.js";
+import type { DecisionRecord } from "../store/lmdb/store.js";
 import { getAgent, orchestratorInboxes } from "./agents.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";

@@ -27,7 +27,7 @@
 import { admitActive } from "./capacity.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision } from "../log/decisions.js";
-import { nextCounter } from "../store/index.js";
+import { nextCounter } from "../store/lmdb/store.js";
 import type { LockManager } from "../locks/manager.js";
 import type { LockMode } from "../locks/types.js";
 import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../analysis/plans.js";

@@ -11,14 +11,14 @@
  * Retention (config `retention`, {@link pruneInbox}): acknowledged messages
  * go once they were acknowledged more than `inbox_max_age_ms` ago, or while
  * the inbox holds more than `inbox_max_entries_per_agent` messages (oldest
- * first), or, while the store is at its quota (store/guard.ts), whatever
+ * first), or, while the store is at its quota (store/lmdb/guard.ts), whatever
  * their age. Unacknowledged messages are never pruned: a message someone
  * must act on is not dropped silently, even past the count (an inbox full of
  * them shows as communication delays in signalbox://metrics instead).
  * Pruning runs when a message is delivered to the inbox and when its owner
  * acknowledges messages, a few at a time.
  */
-import { atStoreQuota } from "../store/guard.js";
+import { atStoreQuota } from "../store/lmdb/guard.js";
 import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
 import { messages, meta } from "../store/schema.js";
 import type { ReadTxn } from "../store/txn.js";

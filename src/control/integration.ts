@@ -32,7 +32,7 @@ import { appendDecision } from "../log/decisions.js";
 import type { LockManager } from "../locks/manager.js";
 import { keysOverlap } from "../paths.js";
 import { getPlanSpec, type StoredPlan } from "../analysis/plans.js";
-import { nextCounter } from "../store/index.js";
+import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";

@@ -16,7 +16,7 @@
  * `data.auto` true when the system resolved it ({@link autoResolveSignals}).
  */
 import { appendDecision } from "../log/decisions.js";
-import { nextCounter } from "../store/index.js";
+import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";

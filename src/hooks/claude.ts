@@ -12,7 +12,7 @@
  *   (not ours to judge) and projects without a store (no locks);
  * - malformed input, an invalid config or an unreadable store: exit 1 with one
  *   line on stderr (Claude Code reports a non-blocking error and goes on).
- *   A damaged store (StoreDamagedError from src/store/validate.ts: data file
+ *   A damaged store (StoreDamagedError from src/store/lmdb/validate.ts: data file
  *   cut short, bad meta pages, emptied or rolled back per its side record,
  *   an undecodable lock record) is an unreadable store: exit 1 and the line
  *   `signalbox hook claude-pre-tool-use: store <file> is damaged: ...`, never

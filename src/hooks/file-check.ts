@@ -5,7 +5,7 @@
  * caller, map file paths to lock keys exactly as `acquire_lock` maps them
  * (src/paths.ts KeyResolver: root-relative, symlinks followed, case folded
  * on a case-insensitive root), and look up the live locks covering a key in
- * a read-only snapshot of the store (src/hooks/lock-reader.ts, opened on the
+ * a read-only snapshot of the store (src/store/lmdb/lock-reader.ts, opened on the
  * first look, never created).
  */
 import fs from "node:fs";
@@ -13,8 +13,8 @@ import { KeyError, KeyResolver } from "../paths.js";
 import { Workspace } from "../git/workspace.js";
 import { locateStore, resolveRoot } from "../runtime/root.js";
 import { systemClock } from "../store/clock.js";
-import { readLinkNames } from "../store/link-names.js";
-import { openLockReader, type LiveLock, type LockReader } from "./lock-reader.js";
+import { readLinkNames } from "../store/lmdb/link-names.js";
+import { openLockReader, type LiveLock, type LockReader } from "../store/lmdb/lock-reader.js";
 import { readHookSettings, resolveAgentId, storeFileOf, type HookOptions, type HookSettings } from "./settings.js";
 
 /** One project's locks as a hook sees them. */

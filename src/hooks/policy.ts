@@ -12,9 +12,9 @@
  *   covering the file (its own read lock is not enough); an unknown caller
  *   cannot, and is told to name itself.
  *
- * Pure functions over what src/hooks/lock-reader.ts read; no store, no I/O.
+ * Pure functions over what src/store/lmdb/lock-reader.ts read; no store, no I/O.
  */
-import type { LiveLock } from "./lock-reader.js";
+import type { LiveLock } from "../store/lmdb/lock-reader.js";
 import { AGENT_ID_ENV } from "./settings.js";
 
 /** The answer for one file. */

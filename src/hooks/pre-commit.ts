@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import type { HookOutcome } from "./claude.js";
 import { openFileCheck } from "./file-check.js";
-import type { LiveLock } from "./lock-reader.js";
+import type { LiveLock } from "../store/lmdb/lock-reader.js";
 import { describeLock, judgeWrite } from "./policy.js";
 import { AGENT_ID_ENV, type HookOptions } from "./settings.js";
 
@@ -34,7 +34,7 @@ export interface CommitConflict {
  * @throws Error `git: ...` when git fails (not a repository, git missing),
  *         `root: ...`, `invalid .../signalbox.config.json: ...`,
  *         `store: ...`, or StoreDamagedError `store <file> is damaged: ...`
- *         (src/store/validate.ts); the caller prints it and exits 1 (the
+ *         (src/store/lmdb/validate.ts); the caller prints it and exits 1 (the
  *         commit is refused).
  */
 export async function runPreCommit(opts: HookOptions & { cwd?: string } = {}): Promise<HookOutcome> {

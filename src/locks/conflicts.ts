@@ -11,7 +11,7 @@
  * - waiters queue FIFO per key, so an earlier conflicting waiter blocks a
  *   later request even when no lock is held (DESIGN.md, "Lock");
  * - a lock counts only while its lease is live: state `held`, this boot, not
- *   lapsed on the monotonic clock (DESIGN.md, "Store rules"; store/layout.ts);
+ *   lapsed on the monotonic clock (DESIGN.md, "Store rules"; store/lmdb/layout.ts);
  *   a waiter counts only while its deadline has not passed and the process
  *   that queued it runs;
  * - a request that would close a wait-for cycle is a deadlock (DESIGN.md;
@@ -23,8 +23,8 @@
  * reported, never removed: removing them is a command (src/locks/commands.ts).
  */
 import { ancestorDirs, keyKind } from "../paths.js";
-import type { LockRecord, WaiterRecord } from "../store/index.js";
-import { isLeaseLive } from "../store/layout.js";
+import type { LockRecord, WaiterRecord } from "../store/lmdb/store.js";
+import { isLeaseLive } from "../store/lmdb/layout.js";
 import type { LockMode } from "./types.js";
 
 /** The moment liveness is judged at: this boot's id and a monotonic instant in ms (store/clock.ts). */
@@ -35,7 +35,7 @@ export interface Instant {
 }
 
 /**
- * A read-only look at the lock table (the layout of src/store/lock-table.ts).
+ * A read-only look at the lock table (the layout of src/store/lmdb/lock-table.ts).
  * Index entries are named by `index`, the key the caller may later remove
  * when the entry turns out dangling.
  */
@@ -96,7 +96,7 @@ export function modesConflict(a: LockMode, b: LockMode): boolean {
   return a === "write" || b === "write";
 }
 
-/** Does `rec` hold its key at `at`? State `held`, this boot, lease not lapsed (store/layout.ts `isLeaseLive`). */
+/** Does `rec` hold its key at `at`? State `held`, this boot, lease not lapsed (store/lmdb/layout.ts `isLeaseLive`). */
 export function lockIsLive(rec: LockRecord, at: Instant): boolean {
   return isLeaseLive(rec, at.bootId, at.now);
 }

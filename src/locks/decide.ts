@@ -18,8 +18,8 @@
  */
 import { LimitError } from "../errors.js";
 import { monoToIso } from "../store/clock.js";
-import type { LockRecord, WaiterRecord } from "../store/index.js";
-import { LockTable } from "../store/lock-table.js";
+import type { LockRecord, WaiterRecord } from "../store/lmdb/store.js";
+import { LockTable } from "../store/lmdb/lock-table.js";
 import { endLock, removeWaiter, type CommandContext } from "./commands.js";
 import {
   blockerAgents,

@@ -34,8 +34,8 @@
  */
 import { InvalidArgumentError, SignalboxError } from "../errors.js";
 import type { Clock } from "../store/clock.js";
-import type { Store } from "../store/index.js";
-import { LockTable } from "../store/lock-table.js";
+import type { Store } from "../store/lmdb/store.js";
+import { LockTable } from "../store/lmdb/lock-table.js";
 import { LmdbEngine } from "../store/lmdb/engine.js";
 import {
   breakLocks,
@@ -66,7 +66,7 @@ import { waitForGrant, Wakeups, type Attempt } from "./wait.js";
 /**
  * Releases run as housekeeping writes: past `limits.store_mb` (and its
  * headroom) the store refuses new work, but a holder can always give a lock
- * back, which is what lets the store drain (store/guard.ts). The disk reserve
+ * back, which is what lets the store drain (store/lmdb/guard.ts). The disk reserve
  * still applies.
  */
 const RELEASE_WRITE = { housekeeping: true } as const;

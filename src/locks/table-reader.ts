@@ -1,12 +1,12 @@
 /**
- * The stored lock table (src/store/lock-table.ts, LMDB) seen through the
+ * The stored lock table (src/store/lmdb/lock-table.ts, LMDB) seen through the
  * read-only {@link LockTableReader} the conflict rules and the views take
  * (src/locks/conflicts.ts, src/locks/views.ts), with process liveness
  * answered by signal 0. Used by the lock manager and by the hooks' read-only
- * reader (src/hooks/lock-reader.ts), which must stay light: nothing here
- * loads lmdb or src/store/index.ts.
+ * reader (src/store/lmdb/lock-reader.ts), which must stay light: nothing here
+ * loads lmdb or src/store/lmdb/store.ts.
  */
-import type { LockTable } from "../store/lock-table.js";
+import type { LockTable } from "../store/lmdb/lock-table.js";
 import type { LockTableReader } from "./conflicts.js";
 
 /**

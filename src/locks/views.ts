@@ -3,7 +3,7 @@
  * {@link LockTableReader} and the clock: the live locks and waiters the
  * `signalbox://locks` resource lists, `verify_lock`'s answer, the holders of
  * a feature, the live locks covering a key (shared by the server and the
- * hooks' reader, src/hooks/lock-reader.ts), and the holder / waiter shapes a
+ * hooks' reader, src/store/lmdb/lock-reader.ts), and the holder / waiter shapes a
  * refusal or a queued request's progress report carries.
  *
  * A lock counts as live exactly as the conflict rules count it
@@ -16,7 +16,7 @@
  * Nothing here writes, and nothing here loads lmdb: the hooks import it.
  */
 import { monoToIso, type Clock } from "../store/clock.js";
-import type { LockRecord, WaiterRecord } from "../store/index.js";
+import type { LockRecord, WaiterRecord } from "../store/lmdb/store.js";
 import {
   blockerSet,
   coveringPrefixes,

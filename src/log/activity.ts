@@ -14,7 +14,7 @@
  * also removes the oldest entries whose latest time (`data.last_at` of a
  * folded entry, else `at`) is older than `activity_max_age_ms`, stopping at
  * the first younger one. When the store is at its quota (`limits.store_mb`,
- * store/guard.ts) that look removes up to {@link ACTIVITY_QUOTA_BATCH} of
+ * store/lmdb/guard.ts) that look removes up to {@link ACTIVITY_QUOTA_BATCH} of
  * the oldest entries down to {@link ACTIVITY_QUOTA_KEEP}, so the pages they
  * held are reused by the writes that go on. Pruning only ever removes the
  * oldest entries, never the newest, so sequence numbers stay contiguous and
@@ -47,7 +47,7 @@
  * | `checkpoint_requested`, `checkpoint_reached`, `checkpoint_resumed` | checkpoints.ts |
  * | `convention_set`, `convention_clash_escalated` | conventions.ts            |
  */
-import { atStoreQuota } from "../store/guard.js";
+import { atStoreQuota } from "../store/lmdb/guard.js";
 import { nowIso, type ControlEnv } from "../control/env.js";
 import type { ActivityRecord } from "../control/records.js";
 import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";

@@ -104,7 +104,7 @@ const Limits = z.strictObject({
    * The store's quota, MiB: from it on retention prunes harder (the activity
    * log to its newest 100 entries, acknowledged messages of any age); writes
    * go on in a headroom of 1/16 of it (256 KiB to 64 MiB), past which only
-   * housekeeping and releases are written (store/guard.ts).
+   * housekeeping and releases are written (store/lmdb/guard.ts).
    */
   store_mb: z.number().int().positive().default(1024),
 });

@@ -19,10 +19,10 @@ import { RadarWatcher } from "../git/radar-watch.js";
 import { Workspace } from "../git/workspace.js";
 import { prepareStore, resolveRoot } from "./root.js";
 import { systemClock, type Clock } from "../store/clock.js";
-import { openStore, type Store } from "../store/index.js";
+import { openStore, type Store } from "../store/lmdb/store.js";
 import { LmdbEngine } from "../store/lmdb/engine.js";
 import { Db } from "../store/txn.js";
-import { storeLinkNames } from "../store/link-names.js";
+import { storeLinkNames } from "../store/lmdb/link-names.js";
 
 /** Everything a handler needs. */
 export interface Context {

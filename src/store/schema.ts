@@ -2,7 +2,7 @@
  * Every keyspace of the store, declared once as code: database, key prefix,
  * typed key parts, record type and record version (store/port.ts
  * `Collection`). The raw keys are byte for byte the layouts the stores on
- * disk already hold (store/index.ts, store/lock-table.ts,
+ * disk already hold (store/lmdb/store.ts, store/lmdb/lock-table.ts,
  * control/records.ts, log/activity.ts, control/metrics.ts,
  * control/detectors.ts, analysis/plans.ts), so an existing store reads the
  * same through them.
@@ -32,7 +32,7 @@ import type {
   SignalRecord,
   WaveIntegrationRecord,
 } from "../control/records.js";
-import type { DecisionRecord, LockRecord, WaiterRecord } from "./index.js";
+import type { DecisionRecord, LockRecord, WaiterRecord } from "./lmdb/store.js";
 import { collection, numberCollection, pad6, padded, seq12, text, type KeyPart } from "./port.js";
 
 /** A lock-table sequence (fencing token, waiter seq): 15 digits. */
@@ -65,11 +65,11 @@ export function lettered(letter: string): KeyPart<string> {
 export const meta = {
   /** Counters and the schema version, by name. */
   counter: collection<number>()("meta", "", "counter", [text]),
-  /** `link\0<dev>:<ino>` -> the first key seen for a file with several hard links (store/link-names.ts). */
+  /** `link\0<dev>:<ino>` -> the first key seen for a file with several hard links (store/lmdb/link-names.ts). */
   linkName: collection<string>()("meta", "link\0", "linkName", [text]),
 };
 
-/** `lockTable`: locks, their live indexes, waiters and queues in one database (store/lock-table.ts). */
+/** `lockTable`: locks, their live indexes, waiters and queues in one database (store/lmdb/lock-table.ts). */
 export const lockTable = {
   counter: collection<number>()("lockTable", "#", "counter", [text]),
   lock: collection<LockRecord>()("lockTable", "L", "lock", [seq15]),

@@ -1,6 +1,6 @@
 /**
  * The LMDB engine of the store port (port.ts) over one open store
- * (store/index.ts): reads from the process's current snapshot, writes with
+ * (store/lmdb/store.ts): reads from the process's current snapshot, writes with
  * group commit.
  *
  * Group commit: every `write` that arrives while the event loop is busy
@@ -14,7 +14,7 @@
  *
  * Housekeeping calls (releases, pruning) share the transaction while the
  * write guard admits plain writes; when it refuses them (the store at its
- * quota, store/guard.ts), the housekeeping calls commit in a transaction of
+ * quota, store/lmdb/guard.ts), the housekeeping calls commit in a transaction of
  * their own and only the plain ones are refused.
  *
  * Reads run synchronously on LMDB's snapshot, so a transaction function
@@ -22,7 +22,7 @@
  */
 import type { Database } from "lmdb";
 import type { Clock } from "../clock.js";
-import type { Store } from "../index.js";
+import type { Store } from "./store.js";
 import { StoreFullError } from "../../errors.js";
 import type { EngineReader, EngineTime, EngineWriter, Liveness, RawEntry, RawKey, RawRange, StoreEngine, WriteOptions } from "../port.js";
 import { ReadTxn, WriteTxn } from "../txn.js";
@@ -66,7 +66,7 @@ export class LmdbEngine implements StoreEngine {
    * @param store an open store (openStore); the engine does not close it
    *        unless {@link close} is called.
    * @param clock the host clock: leases compare its monotonic ms within
-   *        one boot (store/layout.ts `isLeaseLive`).
+   *        one boot (store/lmdb/layout.ts `isLeaseLive`).
    * @param options `groupCommit: false` commits every call in its own
    *        transaction (the bench's comparison; default true).
    */
@@ -156,7 +156,7 @@ export class LmdbEngine implements StoreEngine {
         () => {
           for (const p of batch) {
             try {
-              // A nested store.write is an LMDB child transaction (store/index.ts).
+              // A nested store.write is an LMDB child transaction (store/lmdb/store.ts).
               outcomes.push({ ok: true, value: this.store.write(() => p.fn(this.writer)) });
             } catch (error) {
               outcomes.push({ ok: false, error });

@@ -26,7 +26,7 @@
  *   the failure and the reserve, any other LMDB error (MDB_BAD_TXN, MDB_PANIC,
  *   ...) until the next write; that write first reopens the environment.
  */
-import { StoreFullError } from "../errors.js";
+import { StoreFullError } from "../../errors.js";
 import fs from "node:fs";
 
 /** Store limits from the config (`limits`), in MiB. */

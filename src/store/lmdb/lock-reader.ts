@@ -12,12 +12,12 @@
  *
  * Speed (bench/hook.ts): lmdb is loaded through `require` (its CommonJS
  * bundle), which costs a hook process about 15 ms less than its ES module
- * graph, and src/store/index.ts (which imports the ES module) is not loaded:
+ * graph, and src/store/lmdb/store.ts (which imports the ES module) is not loaded:
  * the environment options, schema version and lease rule come from
- * src/store/layout.ts, which the server's store uses too, and the view from
+ * src/store/lmdb/layout.ts, which the server's store uses too, and the view from
  * src/locks/views.ts, which loads neither.
  *
- * The data file is checked before LMDB maps it (src/store/validate.ts, plain
+ * The data file is checked before LMDB maps it (src/store/lmdb/validate.ts, plain
  * file reads, no LMDB): a damaged file raises StoreDamagedError instead of
  * killing the hook with SIGBUS/SIGSEGV. The hooks' policy for a store they
  * cannot read applies (src/hooks/claude.ts: exit 1 and one line on stderr;
@@ -25,14 +25,14 @@
  */
 import { createRequire } from "node:module";
 import type { Database, RootDatabase } from "lmdb";
-import type { Clock } from "../store/clock.js";
-import { dbOptionsOf, ENV_OPTIONS, SCHEMA_VERSION } from "../store/layout.js";
-import { linkNameKey } from "../store/link-names.js";
-import { LockTable } from "../store/lock-table.js";
-import { reportUndecodable, validateStoreFile } from "../store/validate.js";
-import { tableReader } from "../locks/table-reader.js";
-import { liveLocksCovering, type LiveLock } from "../locks/views.js";
-import { storeFileOf } from "./settings.js";
+import type { Clock } from "../clock.js";
+import { dbOptionsOf, ENV_OPTIONS, SCHEMA_VERSION } from "./layout.js";
+import { linkNameKey } from "./link-names.js";
+import { LockTable } from "./lock-table.js";
+import { reportUndecodable, validateStoreFile } from "./validate.js";
+import { tableReader } from "../../locks/table-reader.js";
+import { liveLocksCovering, type LiveLock } from "../../locks/views.js";
+import { storeFileOf } from "../../hooks/settings.js";
 
 export type { LiveLock };
 
@@ -43,7 +43,7 @@ export interface LockReader {
    * is covered by `src/a.ts`, `src/`), fencing token order per key.
    */
   locksCovering(key: string): LiveLock[];
-  /** The name recorded for a hard-linked file's identity (store/link-names.ts), or undefined. */
+  /** The name recorded for a hard-linked file's identity (store/lmdb/link-names.ts), or undefined. */
   linkName(id: string): string | undefined;
   /** Close the environment. */
   close(): Promise<void>;

@@ -21,7 +21,7 @@
  *   database and the key, never an exception.
  */
 import type { Database, Key } from "lmdb";
-import { DB_NAMES, type DecisionRecord, type LockRecord, type Store, type WaiterRecord } from "./index.js";
+import { DB_NAMES, type DecisionRecord, type LockRecord, type Store, type WaiterRecord } from "./store.js";
 import { isStoreDamaged, shortMessage } from "./validate.js";
 
 /** What {@link checkStore} counted and found. `problems` empty means the store is sound. */

@@ -24,8 +24,8 @@
  */
 import { nanoid } from "nanoid";
 import type { Database } from "lmdb";
-import type { LockRecord, WaiterRecord } from "./index.js";
-import { prefixEnd } from "../paths.js";
+import type { LockRecord, WaiterRecord } from "./store.js";
+import { prefixEnd } from "../../paths.js";
 
 const WIDTH = 15;
 const pad = (n: number) => String(n).padStart(WIDTH, "0");

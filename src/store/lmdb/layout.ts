@@ -1,11 +1,11 @@
 /**
  * The store facts every opener of the environment must share, kept free of
- * imports so that a read-only reader (the hooks, src/hooks/lock-reader.ts)
+ * imports so that a read-only reader (the hooks, src/store/lmdb/lock-reader.ts)
  * can use them without loading the server's store module.
  */
 
 /**
- * Version of the layout documented in store/index.ts; a store written by a
+ * Version of the layout documented in store/lmdb/store.ts; a store written by a
  * newer layout is refused. 3: string keys are stored as plain UTF-8 bytes
  * ({@link STRING_KEYS}); stores of version 1 and 2 are rewritten at open.
  */

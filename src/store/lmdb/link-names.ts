@@ -6,8 +6,8 @@
  * agree; a recorded name that no longer leads to the file (renamed, deleted,
  * the inode reused) is replaced by the name being resolved.
  */
-import type { LinkNames } from "../paths.js";
-import type { Store } from "./index.js";
+import type { LinkNames } from "../../paths.js";
+import type { Store } from "./store.js";
 
 /** The `meta` key holding the name recorded for file identity `id` (`<dev>:<ino>`). */
 export function linkNameKey(id: string): string {
