@@ -24,6 +24,7 @@ import type { Database } from "lmdb";
 import type { Clock } from "../clock.js";
 import type { Store } from "./store.js";
 import { StoreFullError } from "../../errors.js";
+import { storeFailureOf } from "./guard.js";
 import type { EngineReader, EngineTime, EngineWriter, Liveness, RawEntry, RawKey, RawRange, StoreEngine, WriteOptions } from "../port.js";
 import { ReadTxn, WriteTxn } from "../txn.js";
 
@@ -156,9 +157,12 @@ export class LmdbEngine implements StoreEngine {
         () => {
           for (const p of batch) {
             try {
-              // A nested store.write is an LMDB child transaction (store/lmdb/store.ts).
+              // A nested store.write is an LMDB child transaction (store.ts).
               outcomes.push({ ok: true, value: this.store.write(() => p.fn(this.writer)) });
             } catch (error) {
+              // LMDB's own failure ends the whole batch, as it would end a call alone (guard.ts
+              // reopens the store); an error the call's own code threw is that call's answer.
+              if (storeFailureOf(error)) throw error;
               outcomes.push({ ok: false, error });
             }
           }
