@@ -111,3 +111,36 @@ describe("root and store folder", () => {
     expect(resolveStoreDir("/r", { SIGNALBOX_DB: "/elsewhere/db" })).toBe("/elsewhere/db");
   });
 });
+
+describe("store.write", () => {
+  it("refuses a transaction function that returns a promise, writing nothing, and commits a synchronous one", async () => {
+    const s = openStore(temp());
+    // A promise would keep LMDB's transaction open across event-loop turns (lmdb-js waits for it).
+    expect(() =>
+      s.write(() => {
+        s.meta.putSync("probe", "async");
+        return Promise.resolve(1);
+      }),
+    ).toThrow(/returned a promise; a transaction must be synchronous/);
+    expect(s.meta.get("probe")).toBeUndefined();
+    // The same refusal for a nested (child) transaction, which undoes only its own writes.
+    expect(
+      s.write(() => {
+        s.meta.putSync("outer", 1);
+        try {
+          s.write(() => {
+            s.meta.putSync("inner", 1);
+            return Promise.resolve(2);
+          });
+        } catch {
+          /* refused */
+        }
+        return "done";
+      }),
+    ).toBe("done");
+    expect([s.meta.get("outer"), s.meta.get("inner")]).toEqual([1, undefined]);
+    expect(s.write(() => (s.meta.putSync("probe", "sync"), 3))).toBe(3);
+    expect(s.meta.get("probe")).toBe("sync");
+    await s.close();
+  });
+});
