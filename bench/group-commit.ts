@@ -9,7 +9,7 @@
 import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
 import { openStore } from "../src/store/lmdb/store.js";
-import { LmdbEngine } from "../src/store/lmdb/engine.js";
+import { LmdbEngine, lmdbAccess } from "../src/store/lmdb/engine.js";
 import { median, tempDir } from "./lib.js";
 
 export interface GroupCommitResult {
@@ -35,7 +35,7 @@ async function concurrentCycles(agents: number, runMs: number, groupCommit: bool
   const store = openStore(dir.dir);
   const clock = systemClock();
   const engine = new LmdbEngine(store, clock, { groupCommit });
-  const locks = new LockManager(store, clock, SETTINGS, {}, engine);
+  const locks = new LockManager(lmdbAccess(store, clock, { engine }), SETTINGS);
   try {
     let cycles = 0;
     const end = performance.now() + runMs;

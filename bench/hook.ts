@@ -16,6 +16,7 @@ import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
 import { openStore } from "../src/store/lmdb/store.js";
 import { CLI, PACKAGE, quantile, tempDir } from "./lib.js";
+import { lmdbAccess } from "../src/store/lmdb/engine.js";
 
 /** p50 / p95 of one kind of run, ms. */
 export interface Spread {
@@ -76,7 +77,7 @@ function hookJson(root: string, tool: string, file: string): string {
 /** Fill the store at `<root>/.signalbox` with `agents` x `perAgent` live write locks plus the two the runs look at. */
 async function seed(root: string, agents: number, perAgent: number): Promise<number> {
   const store = openStore(path.join(root, ".signalbox"));
-  const locks = new LockManager(store, systemClock(), {
+  const locks = new LockManager(lmdbAccess(store, systemClock()), {
     default_lease_ms: 3_600_000,
     max_lease_ms: 3_600_000,
     default_wait_ms: 0,

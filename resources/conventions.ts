@@ -21,7 +21,7 @@ export function registerConventionsResource(resources: ResourceCatalog, ctx: Con
       mimeType: "application/json",
     },
     async (uri) => {
-      ctx.store.env.resetReadTxn();
+      ctx.txn.latest();
       const all = allConventions(ctx);
       const shown = cap(all, CONVENTIONS_SHOWN);
       const esc = listEscalations(ctx, { openOnly: true });

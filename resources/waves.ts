@@ -5,7 +5,7 @@ import { integrationReport, planIntegrations, waveIntegration } from "../src/con
 import { getPlan, listPlans, planCount } from "../src/analysis/plans.js";
 import { jsonContents } from "./common.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../src/errors.js";
-import { lmdbSnapshot } from "../src/store/lmdb/engine.js";
+import { integrations } from "../src/store/schema.js";
 
 /**
  * `signalbox://waves` (plans newest first), `signalbox://waves/{plan_id}` (one
@@ -22,14 +22,14 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       description: "Stored wave plans, newest first (id, name, time, wave and feature counts): the latest 100, `total` counts all.",
       mimeType: "application/json",
     },
-    async (uri) => jsonContents(uri.href, { plans: listPlans(lmdbSnapshot(ctx.store)), total: planCount(lmdbSnapshot(ctx.store)) }),
+    async (uri) => jsonContents(uri.href, { plans: listPlans(ctx.txn.latest()), total: planCount(ctx.txn.latest()) }),
   );
 
   resources.templateResource(
     "wave-plan",
     new ResourceTemplate("signalbox://waves/{plan_id}", {
       list: async () => ({
-        resources: listPlans(lmdbSnapshot(ctx.store)).map((p) => ({
+        resources: listPlans(ctx.txn.latest()).map((p) => ({
           uri: `signalbox://waves/${p.plan_id}`,
           name: p.name ? `${p.name} (${p.plan_id})` : p.plan_id,
           mimeType: "application/json",
@@ -38,7 +38,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       }),
       complete: {
         plan_id: async (value) =>
-          listPlans(lmdbSnapshot(ctx.store), 1000)
+          listPlans(ctx.txn.latest(), 1000)
             .map((p) => p.plan_id)
             .filter((id) => id.startsWith(value)),
       },
@@ -50,7 +50,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
     },
     async (uri, vars) => {
       const id = String(vars.plan_id);
-      const plan = getPlan(lmdbSnapshot(ctx.store), id);
+      const plan = getPlan(ctx.txn.latest(), id);
       if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${id}"; list them at signalbox://waves`);
       const integrations = planIntegrations(ctx, id).map((w) => ({ wave_number: w.wave_number, status: w.status, attempt: w.attempt, at: w.at }));
       return jsonContents(uri.href, { ...plan, integrations });
@@ -61,10 +61,8 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
     "wave-integration",
     new ResourceTemplate("signalbox://waves/{plan_id}/integration/{wave_number}", {
       list: async () => {
-        ctx.store.env.resetReadTxn();
         const out = [];
-        for (const { value } of ctx.store.integrations.getRange({ start: "W", end: "X" })) {
-          const w = value as { plan_id: string; wave_number: number; status: string; attempt: number; at: string };
+        for (const w of ctx.txn.latest().values(integrations.wave)) {
           out.push({
             uri: `signalbox://waves/${encodeURIComponent(w.plan_id)}/integration/${w.wave_number}`,
             name: `${w.plan_id} wave ${w.wave_number}`,
@@ -77,7 +75,7 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       },
       complete: {
         plan_id: async (value) =>
-          listPlans(lmdbSnapshot(ctx.store), 1000)
+          listPlans(ctx.txn.latest(), 1000)
             .map((p) => p.plan_id)
             .filter((id) => id.startsWith(value)),
       },
@@ -93,8 +91,8 @@ export function registerWaveResources(resources: ResourceCatalog, ctx: Context):
       const raw = String(vars.wave_number);
       if (!/^\d{1,6}$/.test(raw)) throw new InvalidArgumentError("wave_number", `expected a positive integer, got "${raw}"`);
       const n = Number(raw);
-      ctx.store.env.resetReadTxn();
-      if (ctx.store.plans.get(id) === undefined) throw new NotFoundError("plan_id", `plan_id: no plan "${id}"; list them at signalbox://waves`);
+      // A plan id holding NUL names no plan (it cannot be part of a key).
+      if (id.includes("\0") || getPlan(ctx.txn.latest(), id) === undefined) throw new NotFoundError("plan_id", `plan_id: no plan "${id}"; list them at signalbox://waves`);
       const wave = waveIntegration(ctx, id, n);
       const report = integrationReport(ctx, id, n);
       if (!wave || !report) throw new InvalidStateError("wave_number", `wave_number: wave ${n} of plan "${id}" has not been integrated; integrate_wave once its features are completed`);

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockManager } from "../src/locks/manager.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { openStore, type Store } from "../src/store/lmdb/store.js";
-import { LmdbEngine } from "../src/store/lmdb/engine.js";
+import { LmdbEngine, lmdbAccess } from "../src/store/lmdb/engine.js";
 import { collection, text } from "../src/store/port.js";
 import { Db } from "../src/store/txn.js";
 import { tempDir } from "./helpers/store.js";
@@ -34,7 +34,7 @@ beforeEach(() => {
   store = openStore(t.dir);
   clock = manualClock();
   engine = new LmdbEngine(store, clock);
-  locks = new LockManager(store, clock, settings, {}, engine);
+  locks = new LockManager(lmdbAccess(store, clock, { engine }), settings);
 });
 afterEach(async () => {
   await engine.close();
@@ -104,7 +104,7 @@ describe("group commit", () => {
 
   it("with group commit off, every call is a commit of its own", async () => {
     const single = new LmdbEngine(store, clock, { groupCommit: false });
-    const own = new LockManager(store, clock, settings, {}, single);
+    const own = new LockManager(lmdbAccess(store, clock, { engine: single }), settings);
     await Promise.all(Array.from({ length: 5 }, (_, a) => own.acquire({ agent_id: `s${a}`, keys: [`src/s${a}.ts`], mode: "write" })));
     expect(single.stats).toEqual({ commits: 5, calls: 5, largest: 1 });
   });

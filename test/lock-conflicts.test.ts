@@ -76,7 +76,7 @@ function memoryReader(locks: LockRecord[], waiters: WaiterRecord[] = [], deadPid
     getLock: (lockId) => locks.find((rec) => rec.lock_id === lockId),
     getWaiter: (seq) => waiters.find((w) => w.seq === seq),
     allWaiters: () => [...waiters].sort((a, b) => a.seq - b.seq),
-    processAlive: (pid) => !deadPids.includes(pid),
+    processAlive: ({ pid }) => !deadPids.includes(pid),
   };
 }
 

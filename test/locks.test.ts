@@ -3,6 +3,7 @@ import { LockManager, type AcquireResult } from "../src/locks/manager.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { openStore, type Store } from "../src/store/lmdb/store.js";
 import { tempDir } from "./helpers/store.js";
+import { lmdbAccess } from "../src/store/lmdb/engine.js";
 
 const settings = { default_lease_ms: 10_000, max_lease_ms: 60_000, default_wait_ms: 0, max_wait_ms: 30_000 };
 
@@ -16,7 +17,7 @@ beforeEach(() => {
   cleanup = t.cleanup;
   store = openStore(t.dir);
   clock = manualClock();
-  locks = new LockManager(store, clock, settings);
+  locks = new LockManager(lmdbAccess(store, clock), settings);
 });
 afterEach(async () => {
   await store.close();
@@ -268,7 +269,7 @@ describe("housekeeping", () => {
 
   it("treats a lock from another boot as expired", async () => {
     const [l] = granted(await locks.acquire({ agent_id: "a", keys: ["x"], mode: "write" }));
-    const rebooted = new LockManager(store, manualClock("other-boot"), settings);
+    const rebooted = new LockManager(lmdbAccess(store, manualClock("other-boot")), settings);
     expect(rebooted.verify(l!.lock_id, l!.fencing_token).status).toBe("expired");
     expect((await rebooted.acquire({ agent_id: "b", keys: ["x"], mode: "write" })).granted).toBe(true);
   });

@@ -8,9 +8,10 @@ import { LockManager } from "../src/locks/manager.js";
 import { checkStore } from "../src/store/lmdb/check.js";
 import { manualClock } from "../src/store/clock.js";
 import { openStore, type LockRecord, type Store } from "../src/store/lmdb/store.js";
-import { LockTable } from "../src/store/lmdb/lock-table.js";
+import { LockTable } from "../src/locks/table.js";
 import { tempDir } from "./helpers/store.js";
 import { lmdbTxn } from "../src/store/lmdb/engine.js";
+import { lmdbAccess } from "../src/store/lmdb/engine.js";
 
 const SETTINGS = { default_lease_ms: 10_000, max_lease_ms: 60_000, default_wait_ms: 0, max_wait_ms: 10_000 };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -24,14 +25,14 @@ async function populated(): Promise<{ store: Store; held: LockRecord }> {
   const store = openStore(tmp.dir);
   cleanups.push(tmp.cleanup, () => store.close());
   const clock = manualClock();
-  const locks = new LockManager(store, clock, SETTINGS);
+  const locks = new LockManager(lmdbAccess(store, clock), SETTINGS);
   const a = await locks.acquire({ agent_id: "a", keys: ["src/a.ts", "table:users"], mode: "write" });
   const b = await locks.acquire({ agent_id: "b", keys: ["src/b.ts"], mode: "read" });
   if (!a.granted || !b.granted) throw new Error("setup: grants expected");
   await locks.release("b", { lock_ids: b.locks.map((l) => l.lock_id) });
   for (const text of ["one", "two", "three"]) store.write(() => appendDecision(lmdbTxn(store), clock, { type: "other", decided_by: "a", context: text, decision: "ok" }));
   // A waiter queued on a held key (written as the lock manager would).
-  const table = new LockTable(() => store.lockTable);
+  const table = new LockTable(() => lmdbTxn(store));
   store.env.transactionSync(() => {
     table.putWaiter({
       seq: table.nextWaiterSeq(),
@@ -60,7 +61,7 @@ describe("checkStore", () => {
 
   it("catches a dangling index entry (record gone) and a held record missing from the index", async () => {
     const { store, held } = await populated();
-    const table = new LockTable(() => store.lockTable);
+    const table = new LockTable(() => lmdbTxn(store));
     const other = table.lockByToken(2)!;
     store.env.transactionSync(() => {
       table.deleteLock(held); // its H and A entries now dangle
@@ -79,7 +80,7 @@ describe("checkStore", () => {
 
   it("catches an index entry pointing at an ended lock, a lock without a lease and a low token counter", async () => {
     const { store, held } = await populated();
-    const table = new LockTable(() => store.lockTable);
+    const table = new LockTable(() => lmdbTxn(store));
     store.env.transactionSync(() => {
       table.putLock({ ...held, state: "released" });
       const other = table.lockByToken(2)!;
@@ -98,7 +99,7 @@ describe("checkStore", () => {
 
   it("catches a queue entry without its waiter, a waiter without its queue entry, and a gap in the decision log", async () => {
     const { store } = await populated();
-    const table = new LockTable(() => store.lockTable);
+    const table = new LockTable(() => lmdbTxn(store));
     store.env.transactionSync(() => {
       store.lockTable.putSync(`Qsrc/b.ts\0${"9".padStart(15, "0")}`, 9);
       store.lockTable.removeSync(`Qsrc/a.ts\0${"1".padStart(15, "0")}`);

@@ -20,7 +20,7 @@ import { LockManager } from "../src/locks/manager.js";
 import { systemClock } from "../src/store/clock.js";
 import { openStore } from "../src/store/lmdb/store.js";
 import { tempDir } from "./helpers/store.js";
-import { lmdbTxn } from "../src/store/lmdb/engine.js";
+import { lmdbAccess, lmdbTxn } from "../src/store/lmdb/engine.js";
 
 const CLI = fileURLToPath(new URL("../dist/src/cli.js", import.meta.url));
 const STORE_INDEX = fileURLToPath(new URL("../dist/src/store/lmdb/store.js", import.meta.url));
@@ -75,7 +75,7 @@ async function makeFixture(): Promise<Fixture> {
 
   const store = openStore(storeDir);
   const clock = systemClock();
-  const locks = new LockManager(store, clock, { default_lease_ms: 3_600_000, max_lease_ms: 3_600_000, default_wait_ms: 0, max_wait_ms: 1_000 });
+  const locks = new LockManager(lmdbAccess(store, clock), { default_lease_ms: 3_600_000, max_lease_ms: 3_600_000, default_wait_ms: 0, max_wait_ms: 1_000 });
   const grant = await locks.acquire({ agent_id: "alice", keys: ["src/a.ts"], mode: "write" });
   if (!grant.granted) throw new Error("setup: alice's lock was not granted");
   for (let i = 1; i <= 300; i++) {

@@ -5,6 +5,8 @@
  * record looked up through the typed collections.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { recordRadar, type RadarMatrix } from "../src/control/radar.js";
+import { recordWaveMerge } from "../src/control/wave-git.js";
 import * as schema from "../src/store/schema.js";
 import { connect, type Harness } from "./helpers/client.js";
 
@@ -76,5 +78,55 @@ describe("the store schema", () => {
     expect(seen.activity).toBeGreaterThan(3);
     expect(seen.bobActivity).toBeGreaterThan(0);
     expect(seen.counters).toBeDefined();
+  });
+
+  it("finds the noted lock keys, the wave merges and the radar under the layouts the modules built by hand", async () => {
+    await h.ok("dispatch_agents", { agents: [{ agent_id: "orch", role: "orchestrator" }, { agent_id: "bob", role: "coder", feature_id: "F2" }] });
+    await h.ok("start_feature", { agent_id: "bob", feature_id: "F2" });
+    await h.ok("acquire_lock", { agent_id: "bob", paths: ["src/b.ts"], mode: "write", feature_id: "F2" });
+    const plan = await h.ok<{ plan_id: string }>("plan_waves", { features: [{ id: "F1", writes: ["src/a.ts"] }], name: "one" });
+    // The merge and the radar come from git (integrate_wave, the radar watcher): recorded here as those steps record them.
+    const merge = {
+      plan_id: plan.plan_id,
+      wave_number: 1,
+      ref: `refs/signalbox/waves/${plan.plan_id}/1`,
+      target: "main",
+      target_commit: "a".repeat(40),
+      commit: "b".repeat(40),
+      status: "clean" as const,
+      steps: [],
+      first_conflict: null,
+      at: new Date().toISOString(),
+    };
+    recordWaveMerge(h.ctx, merge);
+    const branch = (name: string) => ({ branch: name, head: "c".repeat(40), feature_id: null, agent_id: null });
+    const matrix: RadarMatrix = {
+      computed_at: new Date().toISOString(),
+      target: "main",
+      include_uncommitted: false,
+      fingerprint: "f",
+      branches: [branch("feat/b"), branch("feat/a")],
+      pairs: [{ a: branch("feat/b"), b: branch("feat/a"), status: "conflict", conflicts: [{ path: "src/x.ts", kind: "content" }], both_changed: [] }],
+    };
+    recordRadar(h.ctx, matrix);
+
+    const seen = await h.ctx.db.read((tx) => ({
+      locked: [...tx.range(schema.features.lockedKey, { prefix: ["F2"] })],
+      merge: tx.get(schema.integrations.waveMerge, [plan.plan_id, 1]),
+      matrix: tx.get(schema.integrations.radarMatrix, []),
+      pair: tx.get(schema.integrations.radarPair, ["feat/a", "feat/b"]),
+    }));
+    expect(seen.locked).toEqual([{ key: ["F2", "src/b.ts"], value: 1 }]);
+    expect(seen.merge).toEqual(merge);
+    expect(seen.matrix?.fingerprint).toBe("f");
+    expect(seen.pair).toMatchObject({ a: "feat/b", b: "feat/a", files: ["src/x.ts"] });
+
+    // The raw keys are the hand-built layouts byte for byte.
+    const raw = await h.ctx.db.engine.read((r) => ({
+      features: [...r.range("features", {})].map((e) => e.key),
+      integrations: [...r.range("integrations", {})].map((e) => e.key),
+    }));
+    expect(raw.features).toContain("LF2\0src/b.ts");
+    expect(raw.integrations).toEqual([`M${plan.plan_id}\u0000000001`, "Rfeat/a\0feat/b", "Rmatrix"]);
   });
 });

@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import { parseConfig } from "../src/runtime/config.js";
 import { checkStore } from "../src/store/lmdb/check.js";
 import { openStore } from "../src/store/lmdb/store.js";
-import { LockTable } from "../src/store/lmdb/lock-table.js";
+import { LockTable } from "../src/locks/table.js";
+import { lmdbTxn } from "../src/store/lmdb/engine.js";
 import { checkTortureHistory } from "./checker.js";
 import {
   ensureFaketime,
@@ -301,7 +302,7 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (ms
   const store = openStore(db);
   let report: TortureReport;
   try {
-    const table = new LockTable(() => store.lockTable);
+    const table = new LockTable(() => lmdbTxn(store));
     store.env.resetReadTxn();
     const check = checkTortureHistory(events, {
       lock: (id) => table.getLock(id),

@@ -9,13 +9,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createContext, type Context } from "../runtime/context.js";
 import { allAgents, statusBoard } from "../control/agents.js";
 import { allFeatures, coordinationState } from "../control/features.js";
-import type { MessageRecord } from "../control/records.js";
 import { listSignals } from "../control/signals.js";
 import { decisionPage } from "../log/decisions.js";
-import { lmdbSnapshot } from "../store/lmdb/engine.js";
 import { getPlan, getPlanSpec, listPlans, planCount, type StoredPlan } from "../analysis/plans.js";
 import { resolveRoot, resolveStoreDir } from "../runtime/root.js";
-import type { DecisionRecord } from "../store/lmdb/store.js";
+import type { DecisionRecord } from "../log/decision-record.js";
+import { messages } from "../store/schema.js";
 import { UsageError, type PeopleIo } from "./people-io.js";
 import { renderDecisions } from "./views/decisions.js";
 import { renderLocks } from "./views/locks.js";
@@ -24,7 +23,7 @@ import { nextChangeMs, renderStatus, type StatusData, type StatusInbox } from ".
 import { colorsFor, DEFAULT_WIDTH, type Colors } from "./views/text.js";
 import { renderPlanList, renderWavesTable, type FeatureProgress } from "./views/waves.js";
 
-export { colorsFor, getPlan, lmdbSnapshot, getPlanSpec, listPlans, planCount, renderDecisions, renderLocks, renderMermaid, renderPlanList, renderStatus, renderWavesTable };
+export { colorsFor, getPlan, getPlanSpec, listPlans, planCount, renderDecisions, renderLocks, renderMermaid, renderPlanList, renderStatus, renderWavesTable };
 
 /** Mermaid's default `maxEdges`: a larger flowchart is refused when rendered (e.g. on GitHub). */
 export const MERMAID_MAX_EDGES = 500;
@@ -49,6 +48,20 @@ export function openForReading(rootOption: string | undefined, env: NodeJS.Proce
   return createContext({ root, storeDir, sweepMs: 0 });
 }
 
+/** The folder of the open store (a fact of the store itself, not of its records: the port does not carry it). */
+export function storeDirOf(ctx: Context): string {
+  return ctx.store.dir;
+}
+
+/**
+ * The id of the store's last committed write transaction, by any process:
+ * what the watch compares (the port offers it only asynchronously, as
+ * `engine.revision()`).
+ */
+function lastTxnIdOf(ctx: Context): number {
+  return ctx.store.lastTxnId();
+}
+
 /**
  * Unacknowledged messages per recipient, from the `U` index (control/records.ts
  * `messages`: `U` seq12 `\0` agent_id -> created_mono), most unread first.
@@ -56,12 +69,9 @@ export function openForReading(rootOption: string | undefined, env: NodeJS.Proce
 function unreadInboxes(ctx: Context): StatusInbox[] {
   const now = ctx.clock.monoMs();
   const byAgent = new Map<string, StatusInbox>();
-  for (const { key, value } of ctx.store.messages.getRange({ start: "U", end: "V" })) {
-    const text = key as string;
-    const cut = text.indexOf("\0");
-    const seqPart = text.slice(1, cut);
-    const agent = text.slice(cut + 1);
-    const created = value as number;
+  const tx = ctx.txn.read();
+  for (const { key, value: created } of tx.range(messages.unacknowledged)) {
+    const [seq, agent] = key;
     let box = byAgent.get(agent);
     if (!box) {
       box = { agent_id: agent, unread: 0, oldest_ms: Math.max(0, Math.round(now - created)), delayed: 0, kinds: {} };
@@ -69,7 +79,7 @@ function unreadInboxes(ctx: Context): StatusInbox[] {
     }
     box.unread++;
     if (now - created > ctx.config.control.ack_limit_ms) box.delayed++;
-    const rec = ctx.store.messages.get(`I${agent}\0${seqPart}`) as MessageRecord | undefined;
+    const rec = tx.get(messages.message, [agent, seq]);
     const kind = rec?.kind ?? "?";
     box.kinds[kind] = (box.kinds[kind] ?? 0) + 1;
   }
@@ -91,17 +101,16 @@ export function agentBranches(ctx: Context): Map<string, string> {
  * unread inboxes, and the progress of the newest plans (coordinationState).
  */
 export function gatherStatus(ctx: Context): StatusData {
-  const { store } = ctx;
-  store.env.resetReadTxn();
-  const txn = store.lastTxnId();
+  ctx.txn.latest();
+  const txn = lastTxnIdOf(ctx);
   const board = statusBoard(ctx, 200);
   const { locks, waiters } = ctx.locks.list();
   const signals = listSignals(ctx, { openOnly: true, limit: 50 });
   const state = coordinationState(ctx);
-  const waveCounts = new Map(listPlans(lmdbSnapshot(store), state.plans.length || 1).map((p) => [p.plan_id, p.wave_count]));
+  const waveCounts = new Map(listPlans(ctx.txn.latest(), state.plans.length || 1).map((p) => [p.plan_id, p.wave_count]));
   return {
     root: ctx.root,
-    store_dir: store.dir,
+    store_dir: storeDirOf(ctx),
     txn,
     observed_wall_ms: ctx.clock.wallMs(),
     heartbeat_ms: ctx.config.control.heartbeat_ms,
@@ -140,7 +149,7 @@ export function gatherStatus(ctx: Context): StatusData {
       wave_count: waveCounts.get(p.plan_id) ?? 0,
       counts: p.counts,
     })),
-    plans_total: planCount(lmdbSnapshot(store)),
+    plans_total: planCount(ctx.txn.latest()),
   };
 }
 
@@ -174,7 +183,7 @@ export async function watchStatus(ctx: Context, io: PeopleIo, opts: WatchOptions
   const footer = `every ${opts.intervalMs}ms · redrawn on change · Ctrl-C to stop`;
   while (!opts.signal.aborted) {
     const elapsed = mono() - takenAt;
-    if (ctx.store.lastTxnId() !== data.txn || elapsed >= nextChangeMs(data)) {
+    if (lastTxnIdOf(ctx) !== data.txn || elapsed >= nextChangeMs(data)) {
       data = gatherStatus(ctx);
       takenAt = mono();
     }
@@ -210,7 +219,7 @@ export function decisionsSince(ctx: Context, limit: number, sinceMs: number | nu
   let before: number | undefined;
   let total = 0;
   for (;;) {
-    const page = decisionPage(lmdbSnapshot(ctx.store), { limit: Math.min(500, limit - out.length), ...(before !== undefined ? { before } : {}) });
+    const page = decisionPage(ctx.txn.latest(), { limit: Math.min(500, limit - out.length), ...(before !== undefined ? { before } : {}) });
     total = page.total;
     for (const d of page.decisions) {
       if (sinceMs !== null && Date.parse(d.recorded_at) < sinceMs) return { decisions: out, total };

@@ -128,20 +128,20 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
         const d = await import("./people-data.js");
         const format = parseFormat(opts.format, ["table", "mermaid", "json"] as const);
         const ctx = open();
-        const store = ctx.store;
+        const dir = d.storeDirOf(ctx);
         let plan: ReturnType<typeof d.getPlan>;
         if (planId !== undefined) {
-          plan = d.getPlan(d.lmdbSnapshot(store), planId);
+          plan = d.getPlan(ctx.txn.latest(), planId);
           if (!plan) {
-            const known = d.listPlans(d.lmdbSnapshot(store), 5).map((p) => p.plan_id);
+            const known = d.listPlans(ctx.txn.latest(), 5).map((p) => p.plan_id);
             const hint = known.length > 0 ? `newest: ${known.join(", ")}` : "none is stored";
-            throw new UsageError(`plan_id: no plan "${planId}" in ${store.dir} (${hint}; list them with: signalbox waves)`);
+            throw new UsageError(`plan_id: no plan "${planId}" in ${dir} (${hint}; list them with: signalbox waves)`);
           }
         } else {
-          const newest = d.listPlans(d.lmdbSnapshot(store), 1)[0];
-          plan = newest ? d.getPlan(d.lmdbSnapshot(store), newest.plan_id) : undefined;
+          const newest = d.listPlans(ctx.txn.latest(), 1)[0];
+          plan = newest ? d.getPlan(ctx.txn.latest(), newest.plan_id) : undefined;
           if (!plan) {
-            const msg = `no wave plans stored in ${store.dir} yet: agents store them with the plan_waves tool\n`;
+            const msg = `no wave plans stored in ${dir} yet: agents store them with the plan_waves tool\n`;
             if (format === "table") {
               io.out(msg);
               return 0;
@@ -151,7 +151,7 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
           }
         }
         const progress = d.progressOf(ctx, plan);
-        const spec = d.getPlanSpec(d.lmdbSnapshot(store), plan.plan_id);
+        const spec = d.getPlanSpec(ctx.txn.latest(), plan.plan_id);
         if (format === "mermaid") {
           const text = d.renderMermaid(plan, { progress, ...(spec ? { dependencies: spec } : {}) });
           io.out(text);
@@ -166,8 +166,8 @@ export function registerPeopleCommands(program: Command, rootOption: () => strin
         } else {
           const w = d.widthOf(io);
           const parts = [d.renderWavesTable(plan, { width: w, colors: d.colorsFor(io.color), progress })];
-          const total = d.planCount(d.lmdbSnapshot(store));
-          if (planId === undefined && total > 1) parts.push(d.renderPlanList(d.listPlans(d.lmdbSnapshot(store), 10), { width: w, colors: d.colorsFor(io.color), total }));
+          const total = d.planCount(ctx.txn.latest());
+          if (planId === undefined && total > 1) parts.push(d.renderPlanList(d.listPlans(ctx.txn.latest(), 10), { width: w, colors: d.colorsFor(io.color), total }));
           io.out(`${parts.join("\n\n")}\n`);
         }
         return 0;

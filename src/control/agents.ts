@@ -21,13 +21,8 @@
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { pausesFor } from "./stops.js";
-import type {
-  AgentRecord,
-  FeatureRecord,
-  PhaseCoverageRecord,
-  Role,
-  SignalRecord,
-} from "./records.js";
+import type { AgentRecord, PhaseCoverageRecord, Role, SignalRecord } from "./records.js";
+import { agents, features } from "../store/schema.js";
 
 /** Phase used when `dispatch_agents` names none: coders are dispatched in CODE. */
 export const DEFAULT_PHASE = "CODE";
@@ -89,26 +84,21 @@ export type AgentView = Omit<AgentRecord, "batch" | "dispatched_at" | "dispatche
   paused_by: string[];
 };
 
-/** The agents-database key of an agent record. */
-export function agentKey(agentId: string): string {
-  return `A${agentId}`;
-}
-
 /** One agent's record, or undefined. */
 export function getAgent(env: ControlEnv, agentId: string): AgentRecord | undefined {
-  return env.store.agents.get(agentKey(agentId)) as AgentRecord | undefined;
+  return env.txn.read().get(agents.agent, [agentId]);
 }
 
 /** Every registered agent, by id. */
 export function allAgents(env: ControlEnv): AgentRecord[] {
-  return [...env.store.agents.getRange({ start: "A", end: "B" }).map(({ value }) => value as AgentRecord)];
+  return [...env.txn.read().values(agents.agent)];
 }
 
 /** Agents registered on `featureId` (by dispatch, start_feature or reassignment). */
 export function agentsOnFeature(env: ControlEnv, featureId: string): AgentRecord[] {
   const out: AgentRecord[] = [];
-  for (const { key: k } of env.store.agents.getRange({ start: `F${featureId}\0`, end: `F${featureId}\x01` })) {
-    const rec = getAgent(env, (k as string).slice(featureId.length + 2));
+  for (const { key } of env.txn.read().range(agents.byFeature, { prefix: [featureId] })) {
+    const rec = getAgent(env, key[1]);
     if (rec) out.push(rec);
   }
   return out;
@@ -116,7 +106,7 @@ export function agentsOnFeature(env: ControlEnv, featureId: string): AgentRecord
 
 /** Is `agentId` registered on `featureId`? One read. */
 export function isOnFeature(env: ControlEnv, agentId: string, featureId: string): boolean {
-  return env.store.agents.get(`F${featureId}\0${agentId}`) !== undefined;
+  return env.txn.read().has(agents.byFeature, [featureId, agentId]);
 }
 
 /** Agents whose domain is `domain`. */
@@ -161,7 +151,7 @@ export function agentView(env: ControlEnv, rec: AgentRecord, signals?: SignalRec
 
 /** Is `featureId` an active feature held by `agentId`? */
 function holdsActive(env: ControlEnv, agentId: string, featureId: string): boolean {
-  const f = env.store.features.get(`F${featureId}`) as FeatureRecord | undefined;
+  const f = env.txn.read().get(features.feature, [featureId]);
   return f?.status === "active" && f.agent_id === agentId;
 }
 
@@ -173,15 +163,16 @@ function holdsActive(env: ControlEnv, agentId: string, featureId: string): boole
  * with `role` (default `coder`: starting a feature means coding it).
  */
 export function assignFeature(env: ControlEnv, agentId: string, featureId: string, role: Role = "coder"): AgentRecord {
-  const { store } = env;
-  const prev = getAgent(env, agentId) ?? newAgent(env, agentId, role);
-  if (prev.feature_id && prev.feature_id !== featureId && !holdsActive(env, agentId, prev.feature_id)) {
-    store.agents.removeSync(`F${prev.feature_id}\0${agentId}`);
-  }
-  const next: AgentRecord = { ...prev, feature_id: featureId };
-  store.agents.putSync(agentKey(agentId), next);
-  store.agents.putSync(`F${featureId}\0${agentId}`, next.role);
-  return next;
+  return env.txn.write((tx) => {
+    const prev = getAgent(env, agentId) ?? newAgent(env, agentId, role);
+    if (prev.feature_id && prev.feature_id !== featureId && !holdsActive(env, agentId, prev.feature_id)) {
+      tx.remove(agents.byFeature, [prev.feature_id, agentId]);
+    }
+    const next: AgentRecord = { ...prev, feature_id: featureId };
+    tx.put(agents.agent, [agentId], next);
+    tx.put(agents.byFeature, [featureId, agentId], next.role);
+    return next;
+  });
 }
 
 /**
@@ -190,12 +181,13 @@ export function assignFeature(env: ControlEnv, agentId: string, featureId: strin
  * it holds, or none. Call inside a write transaction.
  */
 export function unassignFeature(env: ControlEnv, agentId: string, featureId: string): void {
-  const { store } = env;
-  store.agents.removeSync(`F${featureId}\0${agentId}`);
-  const rec = getAgent(env, agentId);
-  if (!rec || rec.feature_id !== featureId) return;
-  const other = activeFeaturesOf(env, agentId).find((f) => f !== featureId) ?? null;
-  store.agents.putSync(agentKey(agentId), { ...rec, feature_id: other });
+  env.txn.write((tx) => {
+    tx.remove(agents.byFeature, [featureId, agentId]);
+    const rec = getAgent(env, agentId);
+    if (!rec || rec.feature_id !== featureId) return;
+    const other = activeFeaturesOf(env, agentId).find((f) => f !== featureId) ?? null;
+    tx.put(agents.agent, [agentId], { ...rec, feature_id: other });
+  });
 }
 
 /**
@@ -204,16 +196,17 @@ export function unassignFeature(env: ControlEnv, agentId: string, featureId: str
  * write transaction.
  */
 export function markDoneIfIdle(env: ControlEnv, agentId: string): void {
-  const rec = getAgent(env, agentId);
-  if (!rec || activeFeaturesOf(env, agentId).length > 0) return;
-  env.store.agents.putSync(agentKey(agentId), { ...rec, status: "completed", current_task: null });
+  env.txn.write((tx) => {
+    const rec = getAgent(env, agentId);
+    if (!rec || activeFeaturesOf(env, agentId).length > 0) return;
+    tx.put(agents.agent, [agentId], { ...rec, status: "completed", current_task: null });
+  });
 }
 
 /** Active features held by `agentId`, by feature id. Scans the features database. */
 export function activeFeaturesOf(env: ControlEnv, agentId: string): string[] {
   const out: string[] = [];
-  for (const { value } of env.store.features.getRange({ start: "F", end: "G" })) {
-    const f = value as FeatureRecord;
+  for (const f of env.txn.read().values(features.feature)) {
     if (f.status === "active" && f.agent_id === agentId) out.push(f.feature_id);
   }
   return out;
@@ -247,8 +240,8 @@ export function newAgent(env: ControlEnv, agentId: string, role: Role): AgentRec
 function phaseMembers(env: ControlEnv, phase: string): { coders: string[]; auditors: string[] } {
   const coders: string[] = [];
   const auditors: string[] = [];
-  for (const { key: k } of env.store.agents.getRange({ start: `P${phase}\0`, end: `P${phase}\x01` })) {
-    const id = (k as string).slice(phase.length + 2);
+  for (const { key } of env.txn.read().range(agents.byPhase, { prefix: [phase] })) {
+    const id = key[1];
     const rec = getAgent(env, id);
     if (!rec || rec.phase !== phase) continue;
     if (rec.role === "coder") coders.push(id);
@@ -259,7 +252,7 @@ function phaseMembers(env: ControlEnv, phase: string): { coders: string[]; audit
 
 function coverageRecord(env: ControlEnv, phase: string): PhaseCoverageRecord {
   return (
-    (env.store.agents.get(`C${phase}`) as PhaseCoverageRecord | undefined) ?? {
+    env.txn.read().get(agents.phaseCoverage, [phase]) ?? {
       phase,
       uncovered_since_mono: null,
       uncovered_since_boot: null,
@@ -292,9 +285,7 @@ export function auditCoverage(env: ControlEnv, phase: string): AuditCoverage {
 /** Every phase that has members, with its coverage. */
 export function allCoverage(env: ControlEnv): AuditCoverage[] {
   const phases = new Set<string>();
-  for (const { key: k } of env.store.agents.getRange({ start: "P", end: "Q" })) {
-    phases.add((k as string).slice(1).split("\0")[0] as string);
-  }
+  for (const { key } of env.txn.read().range(agents.byPhase)) phases.add(key[0]);
   return [...phases].sort().map((p) => auditCoverage(env, p));
 }
 
@@ -304,36 +295,38 @@ export function allCoverage(env: ControlEnv): AuditCoverage[] {
  * transaction. Returns the coverage after settling.
  */
 export function settleCoverage(env: ControlEnv, phase: string): AuditCoverage {
-  const { store, clock } = env;
-  const { coders, auditors } = phaseMembers(env, phase);
-  const rec = coverageRecord(env, phase);
-  if (coders.length === 0 || auditors.length > 0) {
-    if (rec.uncovered_since_mono !== null || rec.warned) {
-      store.agents.putSync(`C${phase}`, { ...rec, uncovered_since_mono: null, uncovered_since_boot: null, warned: false });
+  const { clock } = env;
+  return env.txn.write((tx) => {
+    const { coders, auditors } = phaseMembers(env, phase);
+    const rec = coverageRecord(env, phase);
+    if (coders.length === 0 || auditors.length > 0) {
+      if (rec.uncovered_since_mono !== null || rec.warned) {
+        tx.put(agents.phaseCoverage, [phase], { ...rec, uncovered_since_mono: null, uncovered_since_boot: null, warned: false });
+      }
+      return auditCoverage(env, phase);
     }
-    return auditCoverage(env, phase);
-  }
-  if (rec.uncovered_since_mono === null || rec.uncovered_since_boot !== clock.bootId) {
-    store.agents.putSync(`C${phase}`, { ...rec, uncovered_since_mono: clock.monoMs(), uncovered_since_boot: clock.bootId, warned: false });
-  }
-  const cov = auditCoverage(env, phase);
-  if (cov.status === "uncovered" && !coverageRecord(env, phase).warned) {
-    deliver(env, orchestratorInboxes(env), {
-      from: "signalbox",
-      kind: "coverage",
-      priority: "high",
-      summary: cov.warning ?? "",
-      body: { phase, coders_without_auditor: cov.coders_without_auditor },
-    });
-    store.agents.putSync(`C${phase}`, { ...coverageRecord(env, phase), warned: true });
-  }
-  return cov;
+    if (rec.uncovered_since_mono === null || rec.uncovered_since_boot !== clock.bootId) {
+      tx.put(agents.phaseCoverage, [phase], { ...rec, uncovered_since_mono: clock.monoMs(), uncovered_since_boot: clock.bootId, warned: false });
+    }
+    const cov = auditCoverage(env, phase);
+    if (cov.status === "uncovered" && !coverageRecord(env, phase).warned) {
+      deliver(env, orchestratorInboxes(env), {
+        from: "signalbox",
+        kind: "coverage",
+        priority: "high",
+        summary: cov.warning ?? "",
+        body: { phase, coders_without_auditor: cov.coders_without_auditor },
+      });
+      tx.put(agents.phaseCoverage, [phase], { ...coverageRecord(env, phase), warned: true });
+    }
+    return cov;
+  });
 }
 
 /** Settle every phase (housekeeping and heartbeats). Call inside a write transaction. */
 export function settleAllCoverage(env: ControlEnv): void {
   const phases = new Set<string>();
-  for (const { key: k } of env.store.agents.getRange({ start: "C", end: "D" })) phases.add((k as string).slice(1));
+  for (const { key } of env.txn.read().range(agents.phaseCoverage)) phases.add(key[0]);
   for (const p of phases) settleCoverage(env, p);
 }
 
@@ -350,7 +343,7 @@ export function readyForReallocation(env: ControlEnv): Reallocatable[] {
   const out: Reallocatable[] = [];
   for (const a of allAgents(env)) {
     if (!a.feature_id || isAvailable(env, a)) continue;
-    const f = env.store.features.get(`F${a.feature_id}`) as FeatureRecord | undefined;
+    const f = env.txn.read().get(features.feature, [a.feature_id]);
     if (f && f.status === "completed") continue;
     const silent = a.boot === env.clock.bootId ? Math.round(env.clock.monoMs() - a.last_seen_mono) : -1;
     out.push({ feature_id: a.feature_id, agent_id: a.agent_id, silent_ms: silent, last_seen_at: a.last_seen_at });
@@ -367,7 +360,7 @@ export function statusBoard(env: ControlEnv, limit = 200): {
   audit_coverage: AuditCoverage[];
   ready_for_reallocation: Reallocatable[];
 } {
-  env.store.env.resetReadTxn();
+  env.txn.latest();
   const all = allAgents(env);
   const by_status: Record<string, number> = {};
   const unavailable: string[] = [];

@@ -26,14 +26,12 @@
  * `audit_handoff_seq`.
  */
 import { NotPermittedError, type Vouch } from "./authority.js";
-import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { cap } from "./page.js";
 import {
-  seq12,
   SIGNAL_LEVELS,
   type AgentRecord,
   type AuditHandoffRecord,
@@ -44,6 +42,7 @@ import {
 import { createSignal, listSignals, resolveSignal } from "./signals.js";
 import { openPausingSignals, pausesFor, signalPauses } from "./stops.js";
 import { InvalidArgumentError } from "../errors.js";
+import { meta, signals } from "../store/schema.js";
 
 /** Counter name of audit handoff sequence numbers. */
 export const HANDOFF_COUNTER = "audit_handoff_seq";
@@ -88,7 +87,7 @@ export function emitAuditSignal(env: ControlEnv, input: AuditSignalInput): EmitR
     throw new InvalidArgumentError("feature_id", "a RED signal pauses the coders of a feature; name the feature (or set algedonic for a security/ethics finding)");
   }
   const { agent_id, ...signal } = input;
-  return env.store.write(() => {
+  return env.txn.write(() => {
     if (!getAgent(env, agent_id)) {
       throw new NotPermittedError("agent_id", `"${agent_id}" is not registered, and signals come from registered agents`, "register with dispatch_agents (an auditor registers itself with role auditor), then emit");
     }
@@ -142,7 +141,7 @@ function pausedBy(env: ControlEnv, s: SignalRecord): string[] {
  *         the signal or lacks the authority (signals.ts says who may).
  */
 export function resolveAuditSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string, vouch?: Vouch | null): ResolveResult {
-  return env.store.write(() => {
+  return env.txn.write(() => {
     const done = resolveSignal(env, signalId, agentId, resolution, vouch);
     const resumed: string[] = [];
     const still: string[] = [];
@@ -165,15 +164,15 @@ export interface AuditHandoffInput {
 export function getHandoff(env: ControlEnv, handoffId: string): AuditHandoffRecord | undefined {
   const m = /^ah-(\d{1,12})$/.exec(handoffId);
   if (!m) return undefined;
-  return env.store.signals.get(`H${seq12(Number(m[1]))}`) as AuditHandoffRecord | undefined;
+  return env.txn.read().get(signals.auditHandoff, [Number(m[1])]);
 }
 
 /** Handoffs of `featureId`, oldest first. */
 export function handoffsOfFeature(env: ControlEnv, featureId: string): AuditHandoffRecord[] {
   const out: AuditHandoffRecord[] = [];
-  const prefix = `h${featureId}\0`;
-  for (const { key } of env.store.signals.getRange({ start: prefix, end: `h${featureId}\x01` })) {
-    const rec = env.store.signals.get(`H${(key as string).slice(prefix.length)}`) as AuditHandoffRecord | undefined;
+  const tx = env.txn.read();
+  for (const { key } of tx.range(signals.auditHandoffByFeature, { prefix: [featureId] })) {
+    const rec = tx.get(signals.auditHandoff, [key[1]]);
     if (rec) out.push(rec);
   }
   return out;
@@ -208,9 +207,8 @@ function handoffMessage(rec: AuditHandoffRecord) {
  * through {@link deliverPendingHandoffs}.
  */
 export function createAuditHandoff(env: ControlEnv, input: AuditHandoffInput): AuditHandoffRecord {
-  const { store } = env;
-  return store.write(() => {
-    const seq = nextCounter(store, HANDOFF_COUNTER);
+  return env.txn.write((tx) => {
+    const seq = tx.next(meta.counter, [HANDOFF_COUNTER]);
     const onFeature = agentsOnFeature(env, input.feature_id).filter((a) => a.role === "test_engineer");
     const engineers = (onFeature.length > 0 ? onFeature : allAgents(env).filter((a) => a.role === "test_engineer")).map((a) => a.agent_id);
     const to = [...new Set([...engineers, ...orchestratorInboxes(env)])];
@@ -229,8 +227,8 @@ export function createAuditHandoff(env: ControlEnv, input: AuditHandoffInput): A
       acknowledged_at: null,
     };
     deliver(env, to, handoffMessage(rec));
-    store.signals.putSync(`H${seq12(seq)}`, rec);
-    store.signals.putSync(`h${input.feature_id}\0${seq12(seq)}`, 1);
+    tx.put(signals.auditHandoff, [seq], rec);
+    tx.put(signals.auditHandoffByFeature, [input.feature_id, seq], 1);
     recordActivity(env, {
       kind: "audit_handoff",
       agent_id: input.agent_id,
@@ -249,13 +247,13 @@ export function createAuditHandoff(env: ControlEnv, input: AuditHandoffInput): A
  * `test_engineer` get nothing. Returns the handoff ids delivered.
  */
 export function deliverPendingHandoffs(env: ControlEnv, agentId: string, featureId: string): string[] {
-  return env.store.write(() => {
+  return env.txn.write((tx) => {
     if (getAgent(env, agentId)?.role !== "test_engineer") return [];
     const out: string[] = [];
     for (const rec of handoffsOfFeature(env, featureId)) {
       if (rec.acknowledged_by !== null || rec.delivered_to.includes(agentId)) continue;
       deliver(env, [agentId], handoffMessage(rec));
-      env.store.signals.putSync(`H${seq12(rec.seq)}`, { ...rec, delivered_to: [...rec.delivered_to, agentId] });
+      tx.put(signals.auditHandoff, [rec.seq], { ...rec, delivered_to: [...rec.delivered_to, agentId] });
       out.push(rec.handoff_id);
     }
     return out;
@@ -273,11 +271,11 @@ export function deliverPendingHandoffs(env: ControlEnv, agentId: string, feature
 export function markHandoffAcknowledged(env: ControlEnv, message: MessageRecord): boolean {
   if (message.ref?.kind !== "audit_handoff") return false;
   const ref = message.ref;
-  return env.store.write(() => {
+  return env.txn.write((tx) => {
     const rec = getHandoff(env, ref.id);
     if (!rec || rec.acknowledged_by !== null) return false;
     if (getAgent(env, message.to)?.role !== "test_engineer") return false;
-    env.store.signals.putSync(`H${seq12(rec.seq)}`, { ...rec, acknowledged_by: message.to, acknowledged_at: nowIso(env) });
+    tx.put(signals.auditHandoff, [rec.seq], { ...rec, acknowledged_by: message.to, acknowledged_at: nowIso(env) });
     recordActivity(env, {
       kind: "audit_handoff_acknowledged",
       agent_id: message.to,
@@ -377,22 +375,20 @@ export interface AuditView {
 
 /** Build the audit view (S3* "Checking for 🔴 audit signals"). Read-only; one pass over the signal records for the counts. */
 export function auditView(env: ControlEnv, limit = env.config.control.page_size): AuditView {
-  env.store.env.resetReadTxn();
+  const tx = env.txn.latest();
   const open = openPausingSignals(env).sort((a, b) => Number(b.algedonic) - Number(a.algedonic) || a.seq - b.seq);
   const openCapped = cap(open, limit);
   const recent = listSignals(env, { limit });
   const counts = Object.fromEntries([...SIGNAL_LEVELS, "algedonic", "open"].map((k) => [k, 0])) as AuditView["counts"];
-  for (const { value } of env.store.signals.getRange({ start: "S", end: "T" })) {
-    const s = value as SignalRecord;
+  for (const s of tx.values(signals.signal)) {
     counts[s.level]++;
     if (s.algedonic) counts.algedonic++;
   }
   counts.open = open.length;
   const handoffs: HandoffView[] = [];
   const phases = new Map<string, TestPhase["status"]>();
-  for (const { value } of env.store.signals.getRange({ start: "I", end: "H", reverse: true })) {
+  for (const rec of tx.values(signals.auditHandoff, { reverse: true })) {
     if (handoffs.length >= limit) break;
-    const rec = value as AuditHandoffRecord;
     let phase = phases.get(rec.feature_id);
     if (phase === undefined) {
       phase = testPhase(env, rec.feature_id).status;
@@ -420,7 +416,7 @@ export function auditView(env: ControlEnv, limit = env.config.control.page_size)
     recent: recent.signals.map(signalView),
     signals_total: recent.total,
     handoffs,
-    handoffs_total: (env.store.meta.get(HANDOFF_COUNTER) as number | undefined) ?? 0,
+    handoffs_total: tx.get(meta.counter, [HANDOFF_COUNTER]) ?? 0,
     counts,
   };
 }

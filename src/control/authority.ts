@@ -23,8 +23,8 @@
  * the check and the change it guards are one step for every process.
  */
 import type { Config } from "../runtime/config.js";
-import { isLeaseLive } from "../store/lmdb/layout.js";
-import { LockTable } from "../store/lmdb/lock-table.js";
+import { isLeaseLive } from "../locks/lease.js";
+import { lockTable } from "../store/schema.js";
 import { activeFeaturesOf, allAgents, getAgent } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import { pausesFor } from "./stops.js";
@@ -110,11 +110,12 @@ export interface Holdings {
 
 /** Active features, live locks and open pauses of `agentId` (reads in the caller's transaction). */
 export function holdingsOf(env: ControlEnv, agentId: string): Holdings {
-  const table = new LockTable(() => env.store.lockTable);
+  const tx = env.txn.read();
   const now = env.clock.monoMs();
   let locks = 0;
-  for (const token of table.agentTokens(agentId)) {
-    const rec = table.lockByToken(token);
+  const tokens = [...tx.range(lockTable.liveByAgent, { prefix: [agentId] })].map(({ key }) => key[1]);
+  for (const token of tokens) {
+    const rec = tx.get(lockTable.lock, [token]);
     if (rec && isLeaseLive(rec, env.clock.bootId, now)) locks++;
   }
   return { features: activeFeaturesOf(env, agentId), locks, pauses: pausesFor(env, agentId).map((s) => s.signal_id) };

@@ -37,7 +37,6 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { CheckpointRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
 import { checkpoints } from "../store/schema.js";
 
 /** Longest checkpoint name accepted (the tool schema enforces the same). */
@@ -80,7 +79,7 @@ export interface CheckpointView {
 }
 
 function getRecord(env: ControlEnv, name: string): CheckpointRecord | undefined {
-  return lmdbTxn(env.store).get(checkpoints.checkpoint, [name]);
+  return env.txn.read().get(checkpoints.checkpoint, [name]);
 }
 
 function checkName(name: string): void {
@@ -143,8 +142,8 @@ function requireOpen(env: ControlEnv, name: string): CheckpointRecord {
  */
 export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { checkpoint: CheckpointView; message_id: string | null } {
   checkName(req.name);
-  const { store, clock } = env;
-  return store.write(() => {
+  const { clock } = env;
+  return env.txn.write((tx) => {
     const prev = getRecord(env, req.name);
     if (prev && prev.status === "open") {
       throw new InvalidStateError(
@@ -173,7 +172,6 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
       resumed_at: null,
       resumed_by: null,
     };
-    const tx = lmdbTxn(store);
     tx.put(checkpoints.checkpoint, [req.name], rec);
     tx.put(checkpoints.open, [req.name], 1);
     let messageId: string | null = null;
@@ -210,8 +208,7 @@ export function requestCheckpoint(env: ControlEnv, req: CheckpointRequest): { ch
  *         resumed, or naming `agent_id` if the caller is its requester.
  */
 export function reachCheckpoint(env: ControlEnv, agentId: string, name: string): { checkpoint: CheckpointView; newly: boolean } {
-  const { store } = env;
-  return store.write(() => {
+  return env.txn.write((tx) => {
     const rec = requireOpen(env, name);
     if (rec.requested_by === agentId) {
       throw new InvalidStateError("agent_id", `agent_id: ${agentId} requested checkpoint "${name}"; run the integration, then resume_checkpoint`);
@@ -219,7 +216,7 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
     if (rec.arrived.some((a) => a.agent_id === agentId)) return { checkpoint: checkpointView(rec), newly: false };
     const wasComplete = missingOf(rec).length === 0;
     const next: CheckpointRecord = { ...rec, arrived: [...rec.arrived, { agent_id: agentId, at: nowIso(env) }] };
-    lmdbTxn(store).put(checkpoints.checkpoint, [name], next);
+    tx.put(checkpoints.checkpoint, [name], next);
     if (!wasComplete && missingOf(next).length === 0) {
       deliver(env, [rec.requested_by], {
         from: agentId,
@@ -252,14 +249,12 @@ export function reachCheckpoint(env: ControlEnv, agentId: string, name: string):
  *         resumed, or naming `agent_id` (and the requester) if the caller may not resume it.
  */
 export function resumeCheckpoint(env: ControlEnv, agentId: string, name: string, vouch?: Vouch | null): CheckpointView {
-  const { store } = env;
-  return store.write(() => {
+  return env.txn.write((tx) => {
     const rec = requireOpen(env, name);
     if (rec.requested_by !== agentId && !isOrchestrator(env, agentId, vouch)) {
       throw new NotPermittedError("agent_id", `only the requester or an orchestrator may resume checkpoint "${name}"`, `ask ${rec.requested_by} or ${whoIsOrchestrator(env)}`);
     }
     const done: CheckpointRecord = { ...rec, status: "resumed", resumed_at: nowIso(env), resumed_by: agentId };
-    const tx = lmdbTxn(store);
     tx.put(checkpoints.checkpoint, [name], done);
     tx.remove(checkpoints.open, [name]);
     const view = checkpointView(done);
@@ -298,7 +293,7 @@ export function listCheckpoints(env: ControlEnv, opts: { openOnly?: boolean; lim
 } {
   const limit = opts.limit ?? env.config.control.page_size;
   const all: CheckpointRecord[] = [];
-  for (const rec of lmdbTxn(env.store).values(checkpoints.checkpoint)) {
+  for (const rec of env.txn.read().values(checkpoints.checkpoint)) {
     if (opts.openOnly && rec.status !== "open") continue;
     all.push(rec);
   }

@@ -27,7 +27,6 @@ import { openEscalation } from "./escalations.js";
 import { deliver } from "./inbox.js";
 import type { ConventionRecord, EscalationRecord } from "./records.js";
 import { InvalidArgumentError } from "../errors.js";
-import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
 import { conventions } from "../store/schema.js";
 import type { ReadTxn } from "../store/txn.js";
 
@@ -118,7 +117,7 @@ export function scopeMatcher(scope: string): (key: string) => boolean {
 
 /** One convention, or undefined. */
 export function getConvention(env: ControlEnv, scope: string, key: string): ConventionRecord | undefined {
-  return lmdbTxn(env.store).get(conventions.convention, [scope, key]);
+  return env.txn.read().get(conventions.convention, [scope, key]);
 }
 
 /** Every convention in `tx`, by scope then key. */
@@ -128,7 +127,7 @@ function conventionsIn(tx: ReadTxn): ConventionRecord[] {
 
 /** Every convention, by scope then key. Read-only. */
 export function allConventions(env: ControlEnv): ConventionRecord[] {
-  return conventionsIn(lmdbTxn(env.store));
+  return conventionsIn(env.txn.read());
 }
 
 /**
@@ -137,7 +136,7 @@ export function allConventions(env: ControlEnv): ConventionRecord[] {
  * (longest) first. Read-only.
  */
 export function conventionsFor(env: ControlEnv, key: string): ConventionRecord[] {
-  return conventionsIn(lmdbSnapshot(env.store))
+  return conventionsIn(env.txn.latest())
     .filter((c) => scopeMatcher(c.scope)(key))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : b.scope.length - a.scope.length || (a.scope < b.scope ? -1 : 1)));
 }
@@ -198,9 +197,8 @@ export function setConvention(env: ControlEnv, input: ConventionInput): SetConve
   if (key === "" || key.includes("\0")) throw new InvalidArgumentError("key", `expected a non-empty name without NUL bytes, e.g. action_naming`);
   if (value === "" || value.includes("\0")) throw new InvalidArgumentError("value", `expected a non-empty value without NUL bytes`);
   const c: ConventionInput = { ...input, key, value };
-  const { store, clock } = env;
-  return store.write(() => {
-    const tx = lmdbTxn(store);
+  const { clock } = env;
+  return env.txn.write((tx) => {
     const standing = tx.get(conventions.convention, [c.scope, key]);
     if (standing && standing.value === value) {
       return { status: "already_standard", convention: standing, proposed_value: value, escalation_id: null, message_id: null, notified: 0 };

@@ -36,7 +36,6 @@ import type { ControlEnv } from "./env.js";
 import { openEscalation } from "./escalations.js";
 import type { EscalationRecord, SignalRecord } from "./records.js";
 import { createSignal } from "./signals.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
 import { metrics } from "../store/schema.js";
 
 /** How many holder changes are kept per key. */
@@ -63,7 +62,7 @@ export interface OscillationFinding {
 
 /** The stored holder history of `lockKey`, oldest first. Read-only. */
 export function holderHistory(env: ControlEnv, lockKey: string): HolderChange[] {
-  return lmdbTxn(env.store).get(metrics.holderHistory, [lockKey]) ?? [];
+  return env.txn.read().get(metrics.holderHistory, [lockKey]) ?? [];
 }
 
 /**
@@ -73,56 +72,58 @@ export function holderHistory(env: ControlEnv, lockKey: string): HolderChange[] 
  * Returns the finding, or null.
  */
 export function recordWriteGrant(env: ControlEnv, agent: string, lockKey: string): OscillationFinding | null {
-  if (env.config.control.oscillation_window_ms === 0) return null;
-  const now = env.clock.monoMs();
-  const hist = holderHistory(env, lockKey);
-  const last = hist[hist.length - 1];
-  if (last && last.agent === agent) {
-    lmdbTxn(env.store).put(metrics.holderHistory, [lockKey], [...hist.slice(0, -1), { agent, mono: now }]);
-    return null;
-  }
-  if (!last) pruneHolderHistoriesStep(env, now);
-  const next = [...hist, { agent, mono: now }].slice(-OSCILLATION_HISTORY);
-  const [h0, h1, h2, h3] = next;
-  const fires =
-    h0 !== undefined &&
-    h1 !== undefined &&
-    h2 !== undefined &&
-    h3 !== undefined &&
-    h0.agent === h2.agent &&
-    h1.agent === h3.agent &&
-    h0.agent !== h1.agent &&
-    h3.mono - h0.mono <= env.config.control.oscillation_window_ms;
-  if (!fires) {
-    lmdbTxn(env.store).put(metrics.holderHistory, [lockKey], next);
-    return null;
-  }
-  lmdbTxn(env.store).remove(metrics.holderHistory, [lockKey]);
-  const a = h0.agent;
-  const b = h1.agent;
-  const spanS = Math.round((h3.mono - h0.mono) / 1000);
-  const escalation = openEscalation(env, {
-    kind: "oscillation",
-    opened_by: DETECTOR_ID,
-    summary:
-      `oscillation on ${lockKey}: the write lock went ${a} -> ${b} -> ${a} -> ${b} within ${spanS} s; both are paused. ` +
-      `Diagnose: technical disagreement (architect arbitrates) or requirements ambiguity (user clarifies)`,
-    detail: { key: lockKey, sequence: [a, b, a, b], span_ms: Math.round(h3.mono - h0.mono), window_ms: env.config.control.oscillation_window_ms },
-    agents: [a, b],
+  return env.txn.write((tx) => {
+    if (env.config.control.oscillation_window_ms === 0) return null;
+    const now = env.clock.monoMs();
+    const hist = holderHistory(env, lockKey);
+    const last = hist[hist.length - 1];
+    if (last && last.agent === agent) {
+      tx.put(metrics.holderHistory, [lockKey], [...hist.slice(0, -1), { agent, mono: now }]);
+      return null;
+    }
+    if (!last) pruneHolderHistoriesStep(env, now);
+    const next = [...hist, { agent, mono: now }].slice(-OSCILLATION_HISTORY);
+    const [h0, h1, h2, h3] = next;
+    const fires =
+      h0 !== undefined &&
+      h1 !== undefined &&
+      h2 !== undefined &&
+      h3 !== undefined &&
+      h0.agent === h2.agent &&
+      h1.agent === h3.agent &&
+      h0.agent !== h1.agent &&
+      h3.mono - h0.mono <= env.config.control.oscillation_window_ms;
+    if (!fires) {
+      tx.put(metrics.holderHistory, [lockKey], next);
+      return null;
+    }
+    tx.remove(metrics.holderHistory, [lockKey]);
+    const a = h0.agent;
+    const b = h1.agent;
+    const spanS = Math.round((h3.mono - h0.mono) / 1000);
+    const escalation = openEscalation(env, {
+      kind: "oscillation",
+      opened_by: DETECTOR_ID,
+      summary:
+        `oscillation on ${lockKey}: the write lock went ${a} -> ${b} -> ${a} -> ${b} within ${spanS} s; both are paused. ` +
+        `Diagnose: technical disagreement (architect arbitrates) or requirements ambiguity (user clarifies)`,
+      detail: { key: lockKey, sequence: [a, b, a, b], span_ms: Math.round(h3.mono - h0.mono), window_ms: env.config.control.oscillation_window_ms },
+      agents: [a, b],
+    });
+    const { signal } = createSignal(env, {
+      level: "RED",
+      summary: `${a} and ${b} keep taking ${lockKey} from each other (oscillation)`,
+      observation: `write lock on ${lockKey} granted ${a}, ${b}, ${a}, ${b} within ${spanS} s`,
+      concern: "the two agents may be undoing each other's work or claiming the same interface",
+      recommendation: `stop writing; the orchestrator resolves ${escalation.escalation_id} with record_decision`,
+      files: [lockKey],
+      emitted_by: DETECTOR_ID,
+      source: "oscillation_detector",
+      target_agents: [a, b],
+      escalation_id: escalation.escalation_id,
+    });
+    return { key: lockKey, agents: [a, b], signal, escalation };
   });
-  const { signal } = createSignal(env, {
-    level: "RED",
-    summary: `${a} and ${b} keep taking ${lockKey} from each other (oscillation)`,
-    observation: `write lock on ${lockKey} granted ${a}, ${b}, ${a}, ${b} within ${spanS} s`,
-    concern: "the two agents may be undoing each other's work or claiming the same interface",
-    recommendation: `stop writing; the orchestrator resolves ${escalation.escalation_id} with record_decision`,
-    files: [lockKey],
-    emitted_by: DETECTOR_ID,
-    source: "oscillation_detector",
-    target_agents: [a, b],
-    escalation_id: escalation.escalation_id,
-  });
-  return { key: lockKey, agents: [a, b], signal, escalation };
 }
 
 /** Whether a holder history is stale at monotonic `now` (see the module comment). */
@@ -140,15 +141,16 @@ function isStale(env: ControlEnv, history: HolderChange[], now: number): boolean
  * were removed.
  */
 export function pruneHolderHistories(env: ControlEnv, now: number): number {
-  const tx = lmdbTxn(env.store);
-  let n = 0;
-  for (const { key, value } of [...tx.range(metrics.holderHistory)]) {
-    if (isStale(env, value, now)) {
-      tx.remove(metrics.holderHistory, key);
-      n++;
+  return env.txn.write((tx) => {
+    let n = 0;
+    for (const { key, value } of [...tx.range(metrics.holderHistory)]) {
+      if (isStale(env, value, now)) {
+        tx.remove(metrics.holderHistory, key);
+        n++;
+      }
     }
-  }
-  return n;
+    return n;
+  });
 }
 
 /**
@@ -158,24 +160,25 @@ export function pruneHolderHistories(env: ControlEnv, now: number): number {
  * transaction (the grant's); returns how many were removed.
  */
 export function pruneHolderHistoriesStep(env: ControlEnv, now: number): number {
-  const tx = lmdbTxn(env.store);
-  // The position is stored as the raw key of the last history looked at (`o` + lock key).
-  const stored = tx.get(metrics.prunePosition, []);
-  const from = stored !== undefined && stored.startsWith("o") ? stored.slice(1) : null;
-  const seen: { key: string; history: HolderChange[] }[] = [];
-  for (const { key, value } of tx.range(metrics.holderHistory, { ...(from !== null ? { from: [from] as [string] } : {}), limit: HISTORY_PRUNE_STEP + 1 })) {
-    if (key[0] === from) continue;
-    seen.push({ key: key[0], history: value });
-    if (seen.length === HISTORY_PRUNE_STEP) break;
-  }
-  let n = 0;
-  for (const { key, history } of seen) {
-    if (!isStale(env, history, now)) continue;
-    tx.remove(metrics.holderHistory, [key]);
-    n++;
-  }
-  const next = seen.length === HISTORY_PRUNE_STEP ? seen[seen.length - 1]?.key : undefined;
-  if (next !== undefined) tx.put(metrics.prunePosition, [], `o${next}`);
-  else if (from !== null) tx.remove(metrics.prunePosition, []);
-  return n;
+  return env.txn.write((tx) => {
+    // The position is stored as the raw key of the last history looked at (`o` + lock key).
+    const stored = tx.get(metrics.prunePosition, []);
+    const from = stored !== undefined && stored.startsWith("o") ? stored.slice(1) : null;
+    const seen: { key: string; history: HolderChange[] }[] = [];
+    for (const { key, value } of tx.range(metrics.holderHistory, { ...(from !== null ? { from: [from] as [string] } : {}), limit: HISTORY_PRUNE_STEP + 1 })) {
+      if (key[0] === from) continue;
+      seen.push({ key: key[0], history: value });
+      if (seen.length === HISTORY_PRUNE_STEP) break;
+    }
+    let n = 0;
+    for (const { key, history } of seen) {
+      if (!isStale(env, history, now)) continue;
+      tx.remove(metrics.holderHistory, [key]);
+      n++;
+    }
+    const next = seen.length === HISTORY_PRUNE_STEP ? seen[seen.length - 1]?.key : undefined;
+    if (next !== undefined) tx.put(metrics.prunePosition, [], `o${next}`);
+    else if (from !== null) tx.remove(metrics.prunePosition, []);
+    return n;
+  });
 }

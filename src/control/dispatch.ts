@@ -18,10 +18,8 @@
  * write would have failed.
  */
 import { appendDecision } from "../log/decisions.js";
-import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import {
-  agentKey,
   agentView,
   assignFeature,
   DEFAULT_PHASE,
@@ -50,9 +48,9 @@ import {
 import { admitActive, checkCapacity, type CapacityUse } from "./capacity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
-import type { AgentRecord, FeatureRecord } from "./records.js";
+import type { AgentRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
+import { agents, features, meta } from "../store/schema.js";
 
 /** The answer of {@link dispatchAgents}. */
 export interface DispatchResult {
@@ -185,8 +183,8 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
     seen.add(e.agent_id);
   });
   const d = dispatcherOf(entries, by);
-  const { store, clock } = env;
-  return store.write(() => {
+  const { clock } = env;
+  return env.txn.write((tx) => {
     const { orchestrator, claims } = authorize(env, entries, d, vouch);
     const dispatchedBy = orchestrator ? d.actor : null;
     const capacity = checkCapacity(
@@ -194,16 +192,16 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
       entries.map((e) => ({ agent_id: e.agent_id, role: e.role, domain: e.domain ?? getAgent(env, e.agent_id)?.domain ?? null })),
       d.actor,
     );
-    const batch = nextCounter(store, "dispatch_batch");
+    const batch = tx.next(meta.counter, ["dispatch_batch"]);
     const at = nowIso(env);
     const now = clock.monoMs();
     if (claims && !seen.has(d.actor)) {
-      store.agents.putSync(agentKey(d.actor), { ...(getAgent(env, d.actor) ?? newAgent(env, d.actor, "orchestrator")), role: "orchestrator" });
+      tx.put(agents.agent, [d.actor], { ...(getAgent(env, d.actor) ?? newAgent(env, d.actor, "orchestrator")), role: "orchestrator" });
     }
     const registered: AgentRecord[] = [];
     for (const e of entries) {
       const prev = getAgent(env, e.agent_id);
-      if (prev?.phase && prev.phase !== phase) store.agents.removeSync(`P${prev.phase}\0${e.agent_id}`);
+      if (prev?.phase && prev.phase !== phase) tx.remove(agents.byPhase, [prev.phase, e.agent_id]);
       const base = prev ?? newAgent(env, e.agent_id, e.role);
       const rec: AgentRecord = {
         ...base,
@@ -219,8 +217,8 @@ export function dispatchAgents(env: ControlEnv, entries: DispatchEntry[], phase 
         last_seen_mono: now,
         boot: clock.bootId,
       };
-      store.agents.putSync(agentKey(e.agent_id), rec);
-      store.agents.putSync(`P${phase}\0${e.agent_id}`, e.role);
+      tx.put(agents.agent, [e.agent_id], rec);
+      tx.put(agents.byPhase, [phase, e.agent_id], e.role);
       if (e.feature_id) {
         registered.push(assignFeature(env, e.agent_id, e.feature_id));
         // A test engineer arriving after the audit handoff still gets it (S3* handoff must be acknowledged).
@@ -268,14 +266,14 @@ export function reassignFeature(
   r: Reassignment,
   vouch?: Vouch | null,
 ): { feature_id: string; from_agent: string; to_agent: string; from_available: boolean; decision_seq: number } {
-  const { store, clock } = env;
+  const { clock } = env;
   if (r.from_agent === r.to_agent) throw new InvalidArgumentError("to_agent", `must differ from from_agent ("${r.from_agent}")`);
-  return store.write(() => {
+  return env.txn.write((tx) => {
     requireOrchestrator(env, r.by, vouch, "by", "reassign a feature");
     const to = getAgent(env, r.to_agent);
     if (!to) throw new NotFoundError("to_agent", `to_agent: "${r.to_agent}" is not registered; dispatch it first with dispatch_agents`);
     const from = getAgent(env, r.from_agent);
-    const feature = store.features.get(`F${r.feature_id}`) as FeatureRecord | undefined;
+    const feature = tx.get(features.feature, [r.feature_id]);
     const owner = feature?.status === "active" ? feature.agent_id : from?.feature_id === r.feature_id ? r.from_agent : null;
     if (owner !== r.from_agent) {
       const whose = feature ? `${feature.status}, agent "${feature.agent_id}"` : "not assigned to it";
@@ -286,8 +284,8 @@ export function reassignFeature(
     const fromAvailable = from ? isAvailable(env, from) : false;
     unassignFeature(env, r.from_agent, r.feature_id);
     assignFeature(env, r.to_agent, r.feature_id);
-    if (feature) store.features.putSync(`F${r.feature_id}`, { ...feature, agent_id: r.to_agent });
-    const decision = appendDecision(lmdbTxn(store), clock, {
+    if (feature) tx.put(features.feature, [r.feature_id], { ...feature, agent_id: r.to_agent });
+    const decision = appendDecision(tx, clock, {
       type: "reallocation",
       decided_by: r.by,
       context: `feature ${r.feature_id} held by ${r.from_agent}${fromAvailable ? "" : " (unavailable: silent past the heartbeat limit)"}`,

@@ -1,16 +1,30 @@
 /**
- * What every control-layer function needs: the store, the clock and the
- * configuration. A `Context` satisfies it; tests may build one directly.
+ * What every control-layer function needs: the transactions it reads and
+ * writes in, the clock and the configuration. A `Context` satisfies it; a
+ * test on any engine builds one with {@link envInTxn}.
+ *
+ * Control functions are synchronous (docs/store-port.md): they read and
+ * write through `env.txn`, never through an engine's handles. On LMDB the
+ * scope opens (or joins) a real write transaction; on an engine whose calls
+ * are asynchronous the caller runs the whole use case inside
+ * `db.write(tx => ...)` and hands it a scope bound to that transaction.
  */
 import type { Config } from "../runtime/config.js";
 import type { Clock } from "../store/clock.js";
-import type { Store } from "../store/lmdb/store.js";
+import { scopeOf, type TxnScope, type WriteTxn } from "../store/txn.js";
 
-/** The store, clock and config a control function works with. */
+export { scopeOf, type TxnScope };
+
+/** The transactions, clock and config a control function works with. */
 export interface ControlEnv {
-  readonly store: Store;
+  readonly txn: TxnScope;
   readonly clock: Clock;
   readonly config: Config;
+}
+
+/** A control env whose every read and write goes to `tx` (a use case run inside `db.write`). */
+export function envInTxn(tx: WriteTxn, clock: Clock, config: Config): ControlEnv {
+  return { txn: scopeOf(tx), clock, config };
 }
 
 /** Wall-clock now as ISO-8601 (display only; decisions use `clock.monoMs()`). */

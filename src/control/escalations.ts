@@ -9,14 +9,13 @@
  */
 import { recordActivity } from "../log/activity.js";
 import { appendDecision, type DecisionInput } from "../log/decisions.js";
-import type { DecisionRecord } from "../store/lmdb/store.js";
+import type { DecisionRecord } from "../log/decision-record.js";
 import { getAgent, orchestratorInboxes } from "./agents.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { EscalationRecord } from "./records.js";
 import { autoResolveSignals } from "./signals.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
 import { conventions, meta } from "../store/schema.js";
 
 /** What opens an escalation. */
@@ -32,7 +31,7 @@ export interface EscalationInput {
 export function getEscalation(env: ControlEnv, id: string): EscalationRecord | undefined {
   const m = /^esc-(\d{1,12})$/.exec(id);
   if (!m) return undefined;
-  return lmdbTxn(env.store).get(conventions.escalation, [Number(m[1])]);
+  return env.txn.read().get(conventions.escalation, [Number(m[1])]);
 }
 
 /**
@@ -40,9 +39,8 @@ export function getEscalation(env: ControlEnv, id: string): EscalationRecord | u
  * `escalation`, high priority). Runs in the caller's write transaction.
  */
 export function openEscalation(env: ControlEnv, input: EscalationInput): EscalationRecord {
-  const { store, clock } = env;
-  return store.write(() => {
-    const tx = lmdbTxn(store);
+  const { clock } = env;
+  return env.txn.write((tx) => {
     const seq = tx.next(meta.counter, ["escalation_seq"]);
     const rec: EscalationRecord = {
       escalation_id: `esc-${seq}`,
@@ -78,23 +76,24 @@ export function openEscalation(env: ControlEnv, input: EscalationInput): Escalat
  * appended the decision. Returns the escalations resolved.
  */
 export function resolveByDecision(env: ControlEnv, decision: DecisionRecord): EscalationRecord[] {
-  const tx = lmdbTxn(env.store);
-  const out: EscalationRecord[] = [];
-  for (const ref of decision.refs) {
-    const rec = getEscalation(env, ref);
-    if (!rec || rec.status !== "open") continue;
-    const done: EscalationRecord = {
-      ...rec,
-      status: "resolved",
-      resolved_at: nowIso(env),
-      resolved_mono: env.clock.monoMs(),
-      decision_seq: decision.seq,
-    };
-    tx.put(conventions.escalation, [rec.seq], done);
-    autoResolveSignals(env, (s) => s.escalation_id === rec.escalation_id, decision.decided_by, `decision #${decision.seq}: ${decision.decision}`);
-    out.push(done);
-  }
-  return out;
+  return env.txn.write((tx) => {
+    const out: EscalationRecord[] = [];
+    for (const ref of decision.refs) {
+      const rec = getEscalation(env, ref);
+      if (!rec || rec.status !== "open") continue;
+      const done: EscalationRecord = {
+        ...rec,
+        status: "resolved",
+        resolved_at: nowIso(env),
+        resolved_mono: env.clock.monoMs(),
+        decision_seq: decision.seq,
+      };
+      tx.put(conventions.escalation, [rec.seq], done);
+      autoResolveSignals(env, (s) => s.escalation_id === rec.escalation_id, decision.decided_by, `decision #${decision.seq}: ${decision.decision}`);
+      out.push(done);
+    }
+    return out;
+  });
 }
 
 /** Escalations, newest first; `openOnly` skips resolved ones. Read-only. */
@@ -102,7 +101,7 @@ export function listEscalations(env: ControlEnv, opts: { openOnly?: boolean; lim
   const limit = opts.limit ?? env.config.control.page_size;
   const escalations: EscalationRecord[] = [];
   let open = 0;
-  for (const rec of lmdbTxn(env.store).values(conventions.escalation, { reverse: true })) {
+  for (const rec of env.txn.read().values(conventions.escalation, { reverse: true })) {
     if (rec.status === "open") open++;
     if (opts.openOnly && rec.status !== "open") continue;
     if (escalations.length < limit) escalations.push(rec);
@@ -138,9 +137,9 @@ function mayResolveEscalations(env: ControlEnv, refs: readonly string[], decider
  * @throws NotPermittedError naming `decided_by`; nothing is written then.
  */
 export function recordDecisionResolving(env: ControlEnv, input: DecisionInput, vouch?: Vouch | null): { entry: DecisionRecord; resolved: EscalationRecord[] } {
-  return env.store.write(() => {
+  return env.txn.write((tx) => {
     mayResolveEscalations(env, input.refs ?? [], input.decided_by, vouch);
-    const entry = appendDecision(lmdbTxn(env.store), env.clock, input);
+    const entry = appendDecision(tx, env.clock, input);
     const resolved = resolveByDecision(env, entry);
     recordActivity(env, {
       kind: "decision_recorded",

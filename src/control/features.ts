@@ -27,10 +27,9 @@
 import { admitActive } from "./capacity.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision } from "../log/decisions.js";
-import { nextCounter } from "../store/lmdb/store.js";
 import type { LockManager } from "../locks/manager.js";
 import type { LockMode } from "../locks/types.js";
-import { getPlanSpec, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary, type StoredPlan } from "../analysis/plans.js";
+import { getPlan, getPlanSpec, listPlans, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary } from "../analysis/plans.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature, withLocation, type AgentLocation } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
@@ -41,7 +40,7 @@ import type { FeatureRecord, MigrationRecord, SchemaChange } from "./records.js"
 import { autoResolveSignals } from "./signals.js";
 import { openCheckpoints, openPausingSignals, pausesFor } from "./stops.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
+import { agents, features as featureRecords, integrations, meta } from "../store/schema.js";
 
 /** Most items of any list in a lifecycle answer; the `*_total` fields count them all. */
 export const LIFECYCLE_LIST_CAP = 100;
@@ -54,18 +53,14 @@ function checkId(field: string, value: string | null | undefined): void {
   if (value?.includes("\0")) throw new InvalidArgumentError(field, `must not contain a NUL byte`);
 }
 
-function featureKey(featureId: string): string {
-  return `F${featureId}`;
-}
-
 /** The lifecycle record of `featureId`, or undefined if it was never started. Reads in the open transaction, if any. */
 export function getFeature(env: ControlEnv, featureId: string): FeatureRecord | undefined {
-  return env.store.features.get(featureKey(featureId)) as FeatureRecord | undefined;
+  return env.txn.read().get(featureRecords.feature, [featureId]);
 }
 
 /** Every lifecycle record, by feature id. Reads in the open transaction, if any. */
 export function allFeatures(env: ControlEnv): FeatureRecord[] {
-  return [...env.store.features.getRange({ start: "F", end: "G" }).map(({ value }) => value as FeatureRecord)];
+  return [...env.txn.read().values(featureRecords.feature)];
 }
 
 /**
@@ -79,19 +74,21 @@ export function allFeatures(env: ControlEnv): FeatureRecord[] {
 export function noteLockedKeys(env: ControlEnv, agentId: string, featureId: string | null, keys: readonly string[]): void {
   let target = featureId;
   if (target === null) {
-    const agent = env.store.agents.get(`A${agentId}`) as { feature_id: string | null } | undefined;
+    const agent = env.txn.read().get(agents.agent, [agentId]);
     target = agent?.feature_id ?? null;
   }
   if (target === null || target.includes("\0")) return;
   const rec = getFeature(env, target);
   if (rec?.status !== "active" || rec.agent_id !== agentId) return;
-  for (const key of keys) env.store.features.putSync(`L${target}\0${key}`, 1);
+  const feature = target;
+  env.txn.write((tx) => {
+    for (const key of keys) tx.put(featureRecords.lockedKey, [feature, key], 1);
+  });
 }
 
 /** The keys noted by {@link noteLockedKeys} for `featureId`. */
 export function lockedKeysOf(env: ControlEnv, featureId: string): string[] {
-  const prefix = `L${featureId}\0`;
-  return [...env.store.features.getKeys({ start: prefix, end: `L${featureId}\x01` })].map((k) => (k as string).slice(prefix.length));
+  return [...env.txn.read().range(featureRecords.lockedKey, { prefix: [featureId] })].map(({ key }) => key[1]);
 }
 
 /**
@@ -100,19 +97,17 @@ export function lockedKeysOf(env: ControlEnv, featureId: string): string[] {
  * archived record's, or 0. A restarted feature goes on counting from it.
  */
 export function archivedAttempts(env: ControlEnv, featureId: string): number {
-  for (const { value } of env.store.integrations.getRange({ start: `X${featureId}\x01`, end: `X${featureId}\0`, reverse: true, limit: 1 })) {
-    return (value as FeatureRecord).attempts;
-  }
-  return 0;
+  return env.txn.read().first(integrations.archivedFeature, { prefix: [featureId], reverse: true })?.value.attempts ?? 0;
 }
 
 /** The plan a call works in: the named one, else the newest plan containing the feature, else none. */
 function resolvePlan(env: ControlEnv, featureId: string, planId: string | null | undefined): { plan_id: string; spec: PlanSpec } | null {
-  if (planId === undefined || planId === null) return newestPlanWith(lmdbTxn(env.store), featureId) ?? null;
-  if (env.store.plans.get(planId) === undefined) {
+  const tx = env.txn.read();
+  if (planId === undefined || planId === null) return newestPlanWith(tx, featureId) ?? null;
+  if (getPlan(tx, planId) === undefined) {
     throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
   }
-  const spec = getPlanSpec(lmdbTxn(env.store), planId);
+  const spec = getPlanSpec(tx, planId);
   if (!spec) throw new InvalidStateError("plan_id", `plan_id: plan "${planId}" was stored without feature specs; plan the features again with plan_waves`);
   if (!spec.has(featureId)) throw new NotFoundError("feature_id", `feature_id: "${featureId}" is not a feature of plan "${planId}"`);
   return { plan_id: planId, spec };
@@ -178,11 +173,11 @@ export interface StartResult {
  *         holder). An agent may hold several active features.
  */
 export function startFeature(env: ControlEnv, input: StartInput): StartResult {
-  const { store, clock } = env;
+  const { clock } = env;
   const { feature_id, agent_id } = input;
   checkId("feature_id", feature_id);
   checkId("plan_id", input.plan_id);
-  return store.write((): StartResult => {
+  return env.txn.write((tx): StartResult => {
     const plan = resolvePlan(env, feature_id, input.plan_id);
     const prev = getFeature(env, feature_id);
     if (prev?.status === "completed") {
@@ -201,7 +196,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
       let branch = prev.branch ?? null;
       if (input.branch !== undefined && input.branch !== branch) {
         branch = input.branch;
-        store.features.putSync(featureKey(feature_id), { ...prev, branch });
+        tx.put(featureRecords.feature, [feature_id], { ...prev, branch });
       }
       stampLocation(env, agent_id, input.location);
       return { ...base, branch, started: true, attempts: prev.attempts, missing: [], missing_total: 0, decision_seq: null, instruction: "already active: continue" };
@@ -219,7 +214,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
     }
     if (missing.length > 0) {
       const listed = missing.map((m) => `${m.feature_id} (${m.status})`);
-      const decision = appendDecision(lmdbTxn(store), clock, {
+      const decision = appendDecision(tx, clock, {
         type: "dependency_violation",
         decided_by: SYSTEM,
         context: `agent ${agent_id} tried to start ${feature_id} (plan ${plan?.plan_id ?? "none"})`,
@@ -254,7 +249,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
 
     const attempts = (prev?.attempts ?? archivedAttempts(env, feature_id)) + 1;
     // Locks noted for an earlier attempt ended with it: the new attempt's writes are judged on its own locks.
-    for (const key of lockedKeysOf(env, feature_id)) store.features.removeSync(`L${feature_id}\0${key}`);
+    for (const key of lockedKeysOf(env, feature_id)) tx.remove(featureRecords.lockedKey, [feature_id, key]);
     const rec: FeatureRecord = {
       feature_id,
       plan_id: plan?.plan_id ?? null,
@@ -270,7 +265,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
       attempts,
       branch: input.branch ?? null,
     };
-    store.features.putSync(featureKey(feature_id), rec);
+    tx.put(featureRecords.feature, [feature_id], rec);
     assignFeature(env, agent_id, feature_id);
     stampLocation(env, agent_id, input.location);
     recordActivity(env, {
@@ -290,7 +285,7 @@ export function startFeature(env: ControlEnv, input: StartInput): StartResult {
 function stampLocation(env: ControlEnv, agentId: string, loc: AgentLocation | undefined): void {
   const rec = getAgent(env, agentId);
   if (!rec || !loc) return;
-  env.store.agents.putSync(`A${agentId}`, withLocation(rec, loc));
+  env.txn.write((tx) => tx.put(agents.agent, [agentId], withLocation(rec, loc)));
 }
 
 /** A lock ended by a lifecycle step. */
@@ -373,7 +368,7 @@ function activeRecord(env: ControlEnv, featureId: string): FeatureRecord {
 
 /** End `holder`'s locks on `featureId` and clear its assignment. Inside a write transaction. */
 function releaseWork(env: ControlEnv, locks: LockManager, holder: string, featureId: string): ReleasedLock[] {
-  const released = locks.releaseFeature(holder, featureId).released;
+  const released = locks.releaseFeature(holder, featureId, env.txn).released;
   unassignFeature(env, holder, featureId);
   return released;
 }
@@ -399,10 +394,9 @@ function releaseWork(env: ControlEnv, locks: LockManager, holder: string, featur
  *         migration listed twice.
  */
 export function completeFeature(env: ControlEnv, locks: LockManager, input: CompleteInput): CompleteResult {
-  const { store } = env;
   const { feature_id, agent_id } = input;
   checkId("feature_id", feature_id);
-  return store.write((): CompleteResult => {
+  return env.txn.write((tx): CompleteResult => {
     const rec = activeRecord(env, feature_id);
     if (rec.agent_id !== agent_id) {
       throw new NotPermittedError("agent_id", `"${feature_id}" is held by agent "${rec.agent_id}", not "${agent_id}"`, "only its agent completes it");
@@ -420,7 +414,7 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
     if (blocking.length > 0) {
       throw new InvalidStateError("feature_id", `feature_id: "${feature_id}" is held back by ${blocking.length} required gate(s): ${blocking.slice(0, 10).map(describeBlocker).join("; ")}`);
     }
-    const spec = rec.plan_id ? getPlanSpec(lmdbTxn(store), rec.plan_id) : undefined;
+    const spec = rec.plan_id ? getPlanSpec(tx, rec.plan_id) : undefined;
     const declared = (spec?.get(feature_id)?.schema_changes ?? []).map((table) => ({ table }));
     const schema_changes = normaliseChanges(feature_id, input.schema_changes ?? declared);
     const done: FeatureRecord = {
@@ -434,9 +428,9 @@ export function completeFeature(env: ControlEnv, locks: LockManager, input: Comp
       commits: [...new Set(input.commits ?? [])],
       migrations: uniqueMigrations(input.migrations ?? []),
       locked_keys: lockedKeysOf(env, feature_id),
-      completed_seq: nextCounter(store, "completion_seq"),
+      completed_seq: tx.next(meta.counter, ["completion_seq"]),
     };
-    store.features.putSync(featureKey(feature_id), done);
+    tx.put(featureRecords.feature, [feature_id], done);
     const released = releaseWork(env, locks, agent_id, feature_id);
     markDoneIfIdle(env, agent_id);
     recordActivity(env, {
@@ -561,10 +555,9 @@ export function transitiveDependents(env: ControlEnv, spec: PlanSpec, featureId:
  *         `agent_id: ...` if the caller is neither its agent nor an orchestrator.
  */
 export function failFeature(env: ControlEnv, locks: LockManager, input: FailInput, vouch?: Vouch | null): FailResult {
-  const { store } = env;
   const { feature_id, agent_id, reason } = input;
   checkId("feature_id", feature_id);
-  return store.write((): FailResult => {
+  return env.txn.write((tx): FailResult => {
     const rec = activeRecord(env, feature_id);
     const orchestrator = isOrchestrator(env, agent_id, vouch);
     if (rec.agent_id !== agent_id && !orchestrator) {
@@ -572,7 +565,7 @@ export function failFeature(env: ControlEnv, locks: LockManager, input: FailInpu
     }
     // A pause is lifted by someone else with authority: failing one's own work does not resolve what pauses oneself.
     const ownPauses = orchestrator ? new Set<string>() : new Set(pausesFor(env, agent_id, feature_id).map((s) => s.signal_id));
-    store.features.putSync(featureKey(feature_id), { ...rec, status: "failed", ended_at: nowIso(env), failure_reason: reason } satisfies FeatureRecord);
+    tx.put(featureRecords.feature, [feature_id], { ...rec, status: "failed", ended_at: nowIso(env), failure_reason: reason } satisfies FeatureRecord);
     const released = releaseWork(env, locks, rec.agent_id, feature_id);
     recordActivity(env, {
       kind: "feature_failed",
@@ -584,7 +577,7 @@ export function failFeature(env: ControlEnv, locks: LockManager, input: FailInpu
     });
     const resolved = autoResolveSignals(env, (s) => s.feature_id === feature_id && !ownPauses.has(s.signal_id), agent_id, `feature ${feature_id} failed (work abandoned): ${reason}`);
     const stillOpen = openPausingSignals(env).filter((s) => s.feature_id === feature_id).map((s) => s.signal_id);
-    const spec = rec.plan_id ? getPlanSpec(lmdbTxn(store), rec.plan_id) : undefined;
+    const spec = rec.plan_id ? getPlanSpec(tx, rec.plan_id) : undefined;
     const blocks = spec ? transitiveDependents(env, spec, feature_id) : [];
     const to = orchestratorInboxes(env).filter((a) => a !== agent_id);
     if (to.length > 0) {
@@ -649,8 +642,9 @@ export interface CoordinationState {
 }
 
 function planState(env: ControlEnv, summary: PlanSummary, records: Map<string, FeatureRecord>): PlanState {
-  const spec: PlanSpec = getPlanSpec(lmdbTxn(env.store), summary.plan_id) ?? new Map<string, FeatureSpec>();
-  const plan = env.store.plans.get(summary.plan_id) as StoredPlan | undefined;
+  const tx = env.txn.read();
+  const spec: PlanSpec = getPlanSpec(tx, summary.plan_id) ?? new Map<string, FeatureSpec>();
+  const plan = getPlan(tx, summary.plan_id);
   const statusOf = (id: string) => records.get(id)?.status;
   const completed: string[] = [];
   const active: PlanState["active"] = [];
@@ -706,12 +700,11 @@ function planState(env: ControlEnv, summary: PlanSummary, records: Map<string, F
  * checkpoints with who has not arrived; the count of open pausing signals.
  */
 export function coordinationState(env: ControlEnv): CoordinationState {
-  const { store } = env;
-  store.env.resetReadTxn();
+  const tx = env.txn.latest();
   const features = allFeatures(env);
   const records = new Map(features.map((f) => [f.feature_id, f]));
-  const summaries = [...store.planIndex.getRange({ reverse: true, limit: STATE_PLAN_CAP }).map(({ value }) => value as PlanSummary)];
-  const planTotal = (store.meta.get("plan_seq") as number | undefined) ?? summaries.length;
+  const summaries = listPlans(tx, STATE_PLAN_CAP);
+  const planTotal = tx.get(meta.counter, ["plan_seq"]) ?? summaries.length;
   const changes = features.flatMap((f) => (f.status === "completed" ? f.schema_changes : []));
   const using = new Map<string, string[]>();
   for (const f of features) {

@@ -38,7 +38,6 @@ import type { FeatureRecord, GateRecord, GateResultRecord, GateTrigger, Role } f
 import { latestReview } from "./reviews.js";
 import { currentWaveMerge } from "./wave-git.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
 import { features as featureRecords, meta, plans, quality } from "../store/schema.js";
 import type { ReadTxn, WriteTxn } from "../store/txn.js";
 
@@ -91,17 +90,17 @@ function quote(text: string): string {
  * directly: features.ts calls this module, so importing it back would make a cycle.
  */
 function getFeature(env: ControlEnv, featureId: string): FeatureRecord | undefined {
-  return lmdbTxn(env.store).get(featureRecords.feature, [featureId]);
+  return env.txn.read().get(featureRecords.feature, [featureId]);
 }
 
 /** One gate by name, or undefined. Reads in the open transaction, if any. */
 export function getGate(env: ControlEnv, name: string): GateRecord | undefined {
-  return lmdbTxn(env.store).get(quality.gate, [name]);
+  return env.txn.read().get(quality.gate, [name]);
 }
 
 /** Every gate, by name. Reads in the open transaction, if any. */
 export function allGates(env: ControlEnv): GateRecord[] {
-  return [...lmdbTxn(env.store).values(quality.gate)];
+  return [...env.txn.read().values(quality.gate)];
 }
 
 /** Results of `gate` for `target`, newest first. */
@@ -124,7 +123,7 @@ function putResult(tx: WriteTxn, target: Target, result: GateResultRecord): void
  * commit, or none, validated other code).
  */
 function countingResult(env: ControlEnv, gate: GateRecord, target: Target, attempt: number | null, commit: string | null = null): GateResultRecord | undefined {
-  for (const r of resultsFor(lmdbTxn(env.store), gate.name, target)) {
+  for (const r of resultsFor(env.txn.read(), gate.name, target)) {
     if (r.gate_revision !== gate.revision) continue;
     if (attempt !== null && r.feature_attempt !== attempt) continue;
     if (commit !== null && r.commit !== commit) continue;
@@ -263,7 +262,7 @@ function sameDefinition(a: GateRecord, b: Omit<GateRecord, "revision" | "defined
  * @throws Error `name: ...` if it holds a NUL byte; `criteria: ...` if blank.
  */
 export function defineGate(env: ControlEnv, input: GateDefinition, vouch?: Vouch | null): DefineResult {
-  const { store, clock } = env;
+  const { clock } = env;
   checkId("name", input.name);
   const criteria = input.criteria.trim();
   if (criteria === "") throw new InvalidArgumentError("criteria", "expected what must be validated, got blank text");
@@ -275,11 +274,10 @@ export function defineGate(env: ControlEnv, input: GateDefinition, vouch?: Vouch
     required: input.required ?? true,
     requires_review: input.requires_review ?? false,
   };
-  return store.write((): DefineResult => {
+  return env.txn.write((tx): DefineResult => {
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", `${getGate(env, input.name) ? "redefine" : "define"} a gate`);
     const prev = getGate(env, input.name);
     if (prev && sameDefinition(prev, next)) return { gate: prev, changed: false, stale_results: 0, decision_seq: null };
-    const tx = lmdbTxn(store);
     const gate: GateRecord = { ...next, revision: (prev?.revision ?? 0) + 1, defined_by: input.agent_id, defined_at: nowIso(env) };
     tx.put(quality.gate, [gate.name], gate);
     let stale = 0;
@@ -381,12 +379,10 @@ function checkRecorder(env: ControlEnv, gate: GateRecord, agentId: string, vouch
  *         gate's responsible role (naming both roles).
  */
 export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?: Vouch | null): RecordResult {
-  const { store } = env;
   checkId("gate", input.gate);
   checkId("feature_id", input.feature_id);
   checkId("plan_id", input.plan_id);
-  return store.write((): RecordResult => {
-    const tx = lmdbTxn(store);
+  return env.txn.write((tx): RecordResult => {
     const gate = getGate(env, input.gate);
     if (!gate) {
       const names = allGates(env).map((g) => g.name);
@@ -487,27 +483,28 @@ export function recordGateResult(env: ControlEnv, input: GateResultInput, vouch?
  * feature attempt, and a restarted feature is a new attempt.)
  */
 export function voidWaveResults(env: ControlEnv, planId: string, waveNumber: number, by: string, reason: string): string[] {
-  const tx = lmdbTxn(env.store);
-  const voided: string[] = [];
-  const target: Target = { plan_id: planId, wave_number: waveNumber };
-  for (const gate of allGates(env)) {
-    if (gate.trigger !== "wave_integration" || countingResult(env, gate, target, null)?.passed !== true) continue;
-    const seq = tx.next(meta.counter, ["gate_result_seq"]);
-    const result: GateResultRecord = {
-      seq,
-      gate: gate.name,
-      gate_revision: gate.revision,
-      feature_id: null,
-      feature_attempt: null,
-      plan_id: planId,
-      wave_number: waveNumber,
-      passed: false,
-      evidence: `voided: wave ${waveNumber} was rolled back (${quote(reason)}); validate the new work again`,
-      recorded_by: by,
-      recorded_at: nowIso(env),
-    };
-    putResult(tx, target, result);
-    voided.push(gate.name);
-  }
-  return voided;
+  return env.txn.write((tx) => {
+    const voided: string[] = [];
+    const target: Target = { plan_id: planId, wave_number: waveNumber };
+    for (const gate of allGates(env)) {
+      if (gate.trigger !== "wave_integration" || countingResult(env, gate, target, null)?.passed !== true) continue;
+      const seq = tx.next(meta.counter, ["gate_result_seq"]);
+      const result: GateResultRecord = {
+        seq,
+        gate: gate.name,
+        gate_revision: gate.revision,
+        feature_id: null,
+        feature_attempt: null,
+        plan_id: planId,
+        wave_number: waveNumber,
+        passed: false,
+        evidence: `voided: wave ${waveNumber} was rolled back (${quote(reason)}); validate the new work again`,
+        recorded_by: by,
+        recorded_at: nowIso(env),
+      };
+      putResult(tx, target, result);
+      voided.push(gate.name);
+    }
+    return voided;
+  });
 }

@@ -71,7 +71,7 @@ export function crossAgentText(discovery: string, affects: string, impact: strin
  * it and `matched` is false.
  */
 export function crossAgentHandoff(env: ControlEnv, input: HandoffInput): HandoffResult {
-  return env.store.write(() => {
+  return env.txn.write(() => {
     const files = input.files ?? [];
     const agent = getAgent(env, input.affects);
     const domainAgents = agentsInDomain(env, input.affects).map((a) => a.agent_id);
@@ -137,7 +137,7 @@ export function acknowledgeInbox(env: ControlEnv, agent: string, ids: readonly s
     if (!/^m-\d{1,12}$/.test(id)) throw new InvalidArgumentError(`message_ids[${i}]`, `expected a message id like m-12, got "${id}"`);
   });
   const distinct = [...new Set(ids)];
-  return env.store.write(() => {
+  return env.txn.write(() => {
     const r = acknowledgeMessages(env, agent, distinct);
     const audit_handoffs: string[] = [];
     for (const m of r.acknowledged) {

@@ -18,8 +18,7 @@
  * Pruning runs when a message is delivered to the inbox and when its owner
  * acknowledges messages, a few at a time.
  */
-import { atStoreQuota } from "../store/lmdb/guard.js";
-import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
+import { atStoreQuota } from "../store/port.js";
 import { messages, meta } from "../store/schema.js";
 import type { ReadTxn } from "../store/txn.js";
 import { nowIso, type ControlEnv } from "./env.js";
@@ -53,34 +52,35 @@ export const INBOX_PRUNE_SCAN = 16;
  * Returns the shared `message_id` (`m-<seq>`) and who got it.
  */
 export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outgoing): { message_id: string; delivered_to: string[] } {
-  const { store, clock } = env;
-  const tx = lmdbTxn(store);
-  const to = [...new Set(recipients)];
-  const seq = tx.next(meta.counter, ["message_seq"]);
-  const message_id = `m-${seq}`;
-  const created_at = nowIso(env);
-  const created_mono = clock.monoMs();
-  const squeezed = atStoreQuota(store.usedBytes(), env.config.limits.store_mb);
-  for (const agent of to) {
-    const rec: MessageRecord = {
-      message_id,
-      seq,
-      to: agent,
-      from: msg.from,
-      kind: msg.kind,
-      priority: msg.priority ?? "normal",
-      summary: msg.summary,
-      body: msg.body ?? {},
-      ref: msg.ref ?? null,
-      created_at,
-      created_mono,
-      acked_at: null,
-    };
-    tx.put(messages.message, [agent, seq], rec);
-    tx.put(messages.unacknowledged, [seq, agent], created_mono);
-    pruneInbox(env, agent, squeezed);
-  }
-  return { message_id, delivered_to: to };
+  return env.txn.write((tx) => {
+    const { clock } = env;
+    const to = [...new Set(recipients)];
+    const seq = tx.next(meta.counter, ["message_seq"]);
+    const message_id = `m-${seq}`;
+    const created_at = nowIso(env);
+    const created_mono = clock.monoMs();
+    const squeezed = atStoreQuota(env.txn.usedBytes(), env.config.limits.store_mb);
+    for (const agent of to) {
+      const rec: MessageRecord = {
+        message_id,
+        seq,
+        to: agent,
+        from: msg.from,
+        kind: msg.kind,
+        priority: msg.priority ?? "normal",
+        summary: msg.summary,
+        body: msg.body ?? {},
+        ref: msg.ref ?? null,
+        created_at,
+        created_mono,
+        acked_at: null,
+      };
+      tx.put(messages.message, [agent, seq], rec);
+      tx.put(messages.unacknowledged, [seq, agent], created_mono);
+      pruneInbox(env, agent, squeezed);
+    }
+    return { message_id, delivered_to: to };
+  });
 }
 
 /**
@@ -95,22 +95,23 @@ export function deliver(env: ControlEnv, recipients: Iterable<string>, msg: Outg
  * were removed.
  */
 export function pruneInbox(env: ControlEnv, agent: string, squeezed = false): number {
-  const tx = lmdbTxn(env.store);
-  const { inbox_max_entries_per_agent: maxEntries, inbox_max_age_ms: maxAgeMs } = env.config.retention;
-  let count = 0;
-  for (const _ of tx.range(messages.message, { prefix: [agent] })) count++;
-  const cutoff = env.clock.wallMs() - maxAgeMs;
-  const doomed: [string, number][] = [];
-  for (const { key, value: m } of tx.range(messages.message, { prefix: [agent], limit: INBOX_PRUNE_SCAN })) {
-    if (doomed.length === INBOX_PRUNE_BATCH) break;
-    if (m.acked_at === null) continue;
-    if (squeezed || count > maxEntries || Date.parse(m.acked_at) < cutoff) {
-      doomed.push(key);
-      count--;
+  return env.txn.write((tx) => {
+    const { inbox_max_entries_per_agent: maxEntries, inbox_max_age_ms: maxAgeMs } = env.config.retention;
+    let count = 0;
+    for (const _ of tx.range(messages.message, { prefix: [agent] })) count++;
+    const cutoff = env.clock.wallMs() - maxAgeMs;
+    const doomed: [string, number][] = [];
+    for (const { key, value: m } of tx.range(messages.message, { prefix: [agent], limit: INBOX_PRUNE_SCAN })) {
+      if (doomed.length === INBOX_PRUNE_BATCH) break;
+      if (m.acked_at === null) continue;
+      if (squeezed || count > maxEntries || Date.parse(m.acked_at) < cutoff) {
+        doomed.push(key);
+        count--;
+      }
     }
-  }
-  for (const key of doomed) tx.remove(messages.message, key);
-  return doomed.length;
+    for (const key of doomed) tx.remove(messages.message, key);
+    return doomed.length;
+  });
 }
 
 function inboxRecords(tx: ReadTxn, agent: string): Iterable<MessageRecord> {
@@ -129,7 +130,7 @@ function view(env: ControlEnv, m: MessageRecord): MessageView {
 /** How many messages `agent` has not acknowledged. Read inside or outside a transaction. */
 export function unreadCount(env: ControlEnv, agent: string): number {
   let n = 0;
-  for (const m of inboxRecords(lmdbTxn(env.store), agent)) if (m.acked_at === null) n++;
+  for (const m of inboxRecords(env.txn.read(), agent)) if (m.acked_at === null) n++;
   return n;
 }
 
@@ -142,7 +143,7 @@ export function listInbox(
   agent: string,
   opts: { unread_only?: boolean; cursor?: string | null; limit?: number } = {},
 ): Page<MessageView> & { unread: number; delayed: number } {
-  const tx = lmdbSnapshot(env.store);
+  const tx = env.txn.latest();
   const all: MessageRecord[] = [];
   let unread = 0;
   let delayed = 0;
@@ -172,25 +173,26 @@ export interface AckResult {
  * @throws Error naming `message_ids[i]` if an id is not of the form `m-<n>`.
  */
 export function acknowledgeMessages(env: ControlEnv, agent: string, ids: string[]): AckResult {
-  const tx = lmdbTxn(env.store);
-  const out: AckResult = { acknowledged: [], already: [], unknown: [] };
-  const at = nowIso(env);
-  ids.forEach((id, i) => {
-    const m = /^m-(\d{1,12})$/.exec(id);
-    if (!m) throw new InvalidArgumentError(`message_ids[${i}]`, `expected a message id like m-12, got "${id}"`);
-    const seq = Number(m[1]);
-    const rec = tx.get(messages.message, [agent, seq]);
-    if (!rec) out.unknown.push(id);
-    else if (rec.acked_at !== null) out.already.push(id);
-    else {
-      const acked = { ...rec, acked_at: at };
-      tx.put(messages.message, [agent, seq], acked);
-      tx.remove(messages.unacknowledged, [seq, agent]);
-      out.acknowledged.push(acked);
-    }
+  return env.txn.write((tx) => {
+    const out: AckResult = { acknowledged: [], already: [], unknown: [] };
+    const at = nowIso(env);
+    ids.forEach((id, i) => {
+      const m = /^m-(\d{1,12})$/.exec(id);
+      if (!m) throw new InvalidArgumentError(`message_ids[${i}]`, `expected a message id like m-12, got "${id}"`);
+      const seq = Number(m[1]);
+      const rec = tx.get(messages.message, [agent, seq]);
+      if (!rec) out.unknown.push(id);
+      else if (rec.acked_at !== null) out.already.push(id);
+      else {
+        const acked = { ...rec, acked_at: at };
+        tx.put(messages.message, [agent, seq], acked);
+        tx.remove(messages.unacknowledged, [seq, agent]);
+        out.acknowledged.push(acked);
+      }
+    });
+    if (out.acknowledged.length > 0) pruneInbox(env, agent, atStoreQuota(env.txn.usedBytes(), env.config.limits.store_mb));
+    return out;
   });
-  if (out.acknowledged.length > 0) pruneInbox(env, agent, atStoreQuota(env.store.usedBytes(), env.config.limits.store_mb));
-  return out;
 }
 
 /** An unacknowledged message older than the limit: a communication delay (execution-template.md, "Bottleneck Types"). */
@@ -207,7 +209,7 @@ export interface DelayedMessage {
 export function delayedMessages(env: ControlEnv): DelayedMessage[] {
   const now = env.clock.monoMs();
   const limit = env.config.control.ack_limit_ms;
-  const tx = lmdbTxn(env.store);
+  const tx = env.txn.read();
   const out: DelayedMessage[] = [];
   for (const { key, value: created } of tx.range(messages.unacknowledged)) {
     if (now - created <= limit) continue;

@@ -31,7 +31,6 @@ import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { EmergencyType, IncidentRecord } from "./records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
 import { incidents, meta } from "../store/schema.js";
 
 /** Counter name of incident sequence numbers. */
@@ -64,7 +63,7 @@ export interface EmergencyAnswer {
 export function getIncident(env: ControlEnv, incidentId: string): IncidentRecord | undefined {
   const m = /^inc-(\d{1,12})$/.exec(incidentId);
   if (!m) return undefined;
-  return lmdbTxn(env.store).get(incidents.incident, [Number(m[1])]);
+  return env.txn.read().get(incidents.incident, [Number(m[1])]);
 }
 
 /** `text` trimmed; throws naming `field` when nothing is left. */
@@ -86,9 +85,7 @@ function required(field: string, text: string, what: string): string {
 export function reportEmergency(env: ControlEnv, input: EmergencyReport): EmergencyAnswer {
   const description = required("description", input.description, "what happened");
   const measures = input.temporary_measures?.trim() ? input.temporary_measures.trim() : null;
-  const { store } = env;
-  return store.write(() => {
-    const tx = lmdbTxn(store);
+  return env.txn.write((tx) => {
     const seq = tx.next(meta.counter, [INCIDENT_COUNTER]);
     const incident_id = `inc-${seq}`;
     const escalated_to = orchestratorInboxes(env);
@@ -173,9 +170,7 @@ export interface ClosureAnswer {
 export function closeIncident(env: ControlEnv, input: IncidentClosure, vouch?: Vouch | null): ClosureAnswer {
   const recovery = required("recovery", input.recovery, "how normal operation was restored");
   const review = required("review", input.review, "the post-incident review (what happened, why, what changes)");
-  const { store } = env;
-  return store.write(() => {
-    const tx = lmdbTxn(store);
+  return env.txn.write((tx) => {
     const rec = getIncident(env, input.incident_id);
     if (!rec) throw new NotFoundError("incident_id", `incident_id: no incident "${input.incident_id}" (ids look like inc-3; see signalbox://incidents)`);
     if (rec.status === "closed") {
@@ -238,7 +233,7 @@ export interface IncidentsView {
 
 /** Open incidents oldest first, then closed ones newest first, each list capped at `limit`. Read-only. */
 export function incidentsView(env: ControlEnv, limit = 100): IncidentsView {
-  const tx = lmdbSnapshot(env.store);
+  const tx = env.txn.latest();
   const open: IncidentRecord[] = [];
   let openTotal = 0;
   for (const { key } of tx.range(incidents.open)) {

@@ -31,8 +31,7 @@ import { requireOrchestrator, type Vouch } from "./authority.js";
 import { appendDecision } from "../log/decisions.js";
 import type { LockManager } from "../locks/manager.js";
 import { keysOverlap } from "../paths.js";
-import { getPlanSpec, type StoredPlan } from "../analysis/plans.js";
-import { nextCounter } from "../store/lmdb/store.js";
+import { getPlan, getPlanSpec, type StoredPlan } from "../analysis/plans.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, orchestratorInboxes, unassignFeature } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
@@ -41,12 +40,13 @@ import { describeBlocker, voidWaveResults, waveGates, type GateStatus } from "./
 import { deliver } from "./inbox.js";
 import { findMigrationCollisions, type MigrationCollision, type PlacedMigration } from "./migrations.js";
 import { cap } from "./page.js";
-import { seq12, type FeatureRecord, type MigrationRecord, type WaveIntegrationRecord } from "./records.js";
+import type { FeatureRecord, MigrationRecord, WaveIntegrationRecord } from "./records.js";
 import { latestReview, withdrawReviews } from "./reviews.js";
 import { clearWaveMerge, judgeChanges, putWaveMerge, type JudgedChanges, type WaveGitInput, type WaveMergeRecord } from "./wave-git.js";
 import { autoResolveSignals } from "./signals.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
+import { isReadMiss } from "../store/port.js";
+import { features as featureRecords, integrations, meta } from "../store/schema.js";
 
 /** Most items of each list in an integration report or a rollback answer; `*_total` fields count them all. */
 export const INTEGRATION_LIST_CAP = 200;
@@ -118,40 +118,35 @@ export interface IntegrateInput {
   git?: WaveGitInput;
 }
 
-function wave6(n: number): string {
-  return String(n).padStart(6, "0");
-}
+/** Most digits of a wave number in a key (schema.ts `pad6`): a wider one names no stored wave. */
+const WAVE_MAX = 999_999;
 
-function waveKey(planId: string, waveNumber: number): string {
-  return `W${planId}\0${wave6(waveNumber)}`;
-}
-
-function reportKey(planId: string, waveNumber: number, attempt: number): string {
-  return `I${planId}\0${wave6(waveNumber)}\0${wave6(attempt)}`;
-}
-
-/** The integration status of a wave, or undefined if it was never integrated. Reads in the open transaction, if any. */
+/**
+ * The integration status of a wave, or undefined if it was never integrated
+ * (as for a wave number too wide for a key: no such wave was ever stored).
+ * Reads in the open transaction, if any.
+ */
 export function waveIntegration(env: ControlEnv, planId: string, waveNumber: number): WaveIntegrationRecord | undefined {
-  return env.store.integrations.get(waveKey(planId, waveNumber)) as WaveIntegrationRecord | undefined;
+  if (!Number.isSafeInteger(waveNumber) || waveNumber < 0 || waveNumber > WAVE_MAX) return undefined;
+  return env.txn.read().get(integrations.wave, [planId, waveNumber]);
 }
 
 /** The report of `attempt` (default: the latest) of a wave's integration, or undefined. */
 export function integrationReport(env: ControlEnv, planId: string, waveNumber: number, attempt?: number): IntegrationReport | undefined {
   const n = attempt ?? waveIntegration(env, planId, waveNumber)?.attempt;
   if (n === undefined) return undefined;
-  return env.store.integrations.get(reportKey(planId, waveNumber, n)) as IntegrationReport | undefined;
+  return env.txn.read().get(integrations.report, [planId, waveNumber, n]);
 }
 
 /** Integration status of every wave of a plan that has one, by wave number. */
 export function planIntegrations(env: ControlEnv, planId: string): WaveIntegrationRecord[] {
-  const prefix = `W${planId}\0`;
-  return [...env.store.integrations.getRange({ start: prefix, end: `W${planId}\x01` }).map(({ value }) => value as WaveIntegrationRecord)];
+  return [...env.txn.read().values(integrations.wave, { prefix: [planId] })];
 }
 
 /** The plan and the wave named by a call. @throws Error naming `plan_id` or `wave_number`. */
 function planWave(env: ControlEnv, planId: string, waveNumber: number): { plan: StoredPlan; features: string[] } {
   if (planId.includes("\0")) throw new InvalidArgumentError("plan_id", "must not contain a NUL byte");
-  const plan = env.store.plans.get(planId) as StoredPlan | undefined;
+  const plan = getPlan(env.txn.read(), planId);
   if (!plan) throw new NotFoundError("plan_id", `plan_id: no plan "${planId}"; list them at signalbox://waves`);
   const wave = plan.waves.find((w) => w.wave_number === waveNumber);
   if (!wave) {
@@ -170,7 +165,8 @@ export function completedWave(env: ControlEnv, planId: string, waveNumber: numbe
   let ids: string[];
   try {
     ids = planWave(env, planId, waveNumber).features;
-  } catch {
+  } catch (err) {
+    if (isReadMiss(err)) throw err;
     return null;
   }
   const recs = ids.map((id) => getFeature(env, id));
@@ -231,9 +227,9 @@ function describeState(rec: FeatureRecord | undefined, id: string): string {
  *         already integrated, saying to roll it back first).
  */
 export function integrateWave(env: ControlEnv, input: IntegrateInput): IntegrationReport {
-  const { store, clock } = env;
+  const { clock } = env;
   const { agent_id, plan_id, wave_number } = input;
-  return store.write((): IntegrationReport => {
+  return env.txn.write((tx): IntegrationReport => {
     const { features: ids } = planWave(env, plan_id, wave_number);
     const prev = waveIntegration(env, plan_id, wave_number);
     if (prev?.status === "integrated") {
@@ -265,7 +261,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
       );
     }
 
-    const spec = getPlanSpec(lmdbTxn(store), plan_id);
+    const spec = getPlanSpec(tx, plan_id);
     const judged = new Map(judgeChanges(done, input.git).map((j) => [j.feature_id, j]));
     const changesOf = (f: FeatureRecord) => judged.get(f.feature_id) as JudgedChanges; // judgeChanges maps every feature
     const features: IntegratedFeature[] = done.map((f) => ({ ...changesOf(f), agent_id: f.agent_id, attempt: f.attempts }));
@@ -343,7 +339,7 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
     const status = reasons.length > 0 ? "failed" : "integrated";
     const attempt = (prev?.attempt ?? 0) + 1;
     const at = nowIso(env);
-    const decision = appendDecision(lmdbTxn(store), clock, {
+    const decision = appendDecision(tx, clock, {
       type: "integration",
       decided_by: agent_id,
       context: `wave ${wave_number} of plan ${plan_id} (attempt ${attempt}): ${cap(ids, 20).items.join(", ")}${ids.length > 20 ? " and more" : ""}`,
@@ -372,8 +368,8 @@ export function integrateWave(env: ControlEnv, input: IntegrateInput): Integrati
       actions: cap(actions, INTEGRATION_LIST_CAP).items,
       decision_seq: decision.seq,
     };
-    store.integrations.putSync(reportKey(plan_id, wave_number, attempt), report);
-    store.integrations.putSync(waveKey(plan_id, wave_number), {
+    tx.put(integrations.report, [plan_id, wave_number, attempt], report);
+    tx.put(integrations.wave, [plan_id, wave_number], {
       plan_id,
       wave_number,
       status,
@@ -456,9 +452,9 @@ export interface RollbackResult {
  *         plan or wave, or a wave none of whose features has started.
  */
 export function rollbackWave(env: ControlEnv, locks: LockManager, input: RollbackInput, vouch?: Vouch | null): RollbackResult {
-  const { store, clock } = env;
+  const { clock } = env;
   const { agent_id, plan_id, wave_number, reason } = input;
-  return store.write((): RollbackResult => {
+  return env.txn.write((tx): RollbackResult => {
     requireOrchestrator(env, agent_id, vouch, "agent_id", "roll back a wave");
     const { features: ids } = planWave(env, plan_id, wave_number);
     const live = ids.map((id) => getFeature(env, id)).filter((r): r is FeatureRecord => r !== undefined);
@@ -482,9 +478,9 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
     const withdrawn: string[] = [];
     const resolved: string[] = [];
     for (const f of live) {
-      const holders = new Set([f.agent_id, ...agentsOnFeature(env, f.feature_id).map((a) => a.agent_id), ...locks.holdersOfFeature(f.feature_id)]);
+      const holders = new Set([f.agent_id, ...agentsOnFeature(env, f.feature_id).map((a) => a.agent_id), ...locks.holdersOfFeature(f.feature_id, env.txn)]);
       for (const holder of holders) {
-        for (const l of locks.releaseFeature(holder, f.feature_id).released) {
+        for (const l of locks.releaseFeature(holder, f.feature_id, env.txn).released) {
           released.push({ key: l.key, feature_id: f.feature_id, agent_id: holder, fencing_token: l.fencing_token });
         }
         unassignFeature(env, holder, f.feature_id);
@@ -496,15 +492,15 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
         ),
       );
       const lockedKeys = f.locked_keys ?? lockedKeysOf(env, f.feature_id);
-      for (const key of lockedKeysOf(env, f.feature_id)) store.features.removeSync(`L${f.feature_id}\0${key}`);
+      for (const key of lockedKeysOf(env, f.feature_id)) tx.remove(featureRecords.lockedKey, [f.feature_id, key]);
       const archived: FeatureRecord = { ...f, locked_keys: lockedKeys, rolled_back: { plan_id, wave_number, reason, by: agent_id, at } };
-      store.integrations.putSync(`X${f.feature_id}\0${seq12(nextCounter(store, "archive_seq"))}`, archived);
-      store.features.removeSync(`F${f.feature_id}`);
+      tx.put(integrations.archivedFeature, [f.feature_id, tx.next(meta.counter, ["archive_seq"])], archived);
+      tx.remove(featureRecords.feature, [f.feature_id]);
     }
 
     const voidedGates = voidWaveResults(env, plan_id, wave_number, agent_id, reason);
     clearWaveMerge(env, plan_id, wave_number);
-    const spec = getPlanSpec(lmdbTxn(store), plan_id);
+    const spec = getPlanSpec(tx, plan_id);
     const inWave = new Set(ids);
     const affected = new Set<string>();
     if (spec) {
@@ -513,7 +509,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
       }
     }
     const prev = waveIntegration(env, plan_id, wave_number);
-    const decision = appendDecision(lmdbTxn(store), clock, {
+    const decision = appendDecision(tx, clock, {
       type: "rollback",
       decided_by: agent_id,
       context: `wave ${wave_number} of plan ${plan_id}${prev ? ` (integration attempt ${prev.attempt}: ${prev.status})` : " (never integrated)"}`,
@@ -521,7 +517,7 @@ export function rollbackWave(env: ControlEnv, locks: LockManager, input: Rollbac
       rationale: reason,
       refs: [plan_id, `wave ${wave_number}`, ...cap(live, 20).items.map((f) => f.feature_id)],
     });
-    store.integrations.putSync(waveKey(plan_id, wave_number), {
+    tx.put(integrations.wave, [plan_id, wave_number], {
       plan_id,
       wave_number,
       status: "rolled_back",

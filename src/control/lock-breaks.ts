@@ -15,7 +15,6 @@ import { recordActivity } from "../log/activity.js";
 import type { ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { InvalidArgumentError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
 
 /** What a break did: the ended locks and the decision that records it (null when nothing was held). */
 export interface BreakResult {
@@ -39,12 +38,12 @@ export function breakLock(
 ): BreakResult {
   const reason = input.reason.trim();
   if (reason === "") throw new InvalidArgumentError("reason", "say why the lock must be broken (it goes into the decision log)");
-  return env.store.write((): BreakResult => {
+  return env.txn.write((tx): BreakResult => {
     requireOrchestrator(env, input.agent_id, vouch, "agent_id", "break a lock");
-    const broken = locks.breakHeld(input.agent_id, input.key);
+    const broken = locks.breakHeld(input.agent_id, input.key, env.txn);
     if (broken.length === 0) return { broken, decision_seq: null };
     const holders = broken.map((b) => `${b.agent_id} (${b.mode}, token ${b.fencing_token}${b.feature_id ? `, ${b.feature_id}` : ""})`);
-    const decision = appendDecision(lmdbTxn(env.store), env.clock, {
+    const decision = appendDecision(tx, env.clock, {
       type: "lock_break",
       decided_by: input.agent_id,
       context: `${input.key} was held by ${holders.join(", ")}`,

@@ -19,7 +19,8 @@ import type { AcquireRequest, AcquireResult, LockHooks } from "../locks/types.js
 import { lastActivityOf, recordActivity, repeatActivity } from "../log/activity.js";
 import type { ActivityRecord } from "./records.js";
 import { recordWriteGrant } from "./detectors.js";
-import type { ControlEnv } from "./env.js";
+import { scopeOf, type ControlEnv } from "./env.js";
+import type { WriteTxn } from "../store/txn.js";
 import { noteLockedKeys } from "./features.js";
 import { recordAcquire } from "./metrics.js";
 import { admitLock } from "./stops.js";
@@ -101,11 +102,16 @@ function sameRefusal(last: ActivityRecord, req: AcquireRequest, feature: string 
   );
 }
 
-/** Hooks for `new LockManager(store, clock, settings, hooks)`. */
-export function controlLockHooks(env: ControlEnv): LockHooks {
+/**
+ * Hooks for `new LockManager(store, settings, hooks)`: each runs in the
+ * deciding transaction `tx`, whatever the engine (`env` bound to it).
+ */
+export function controlLockHooks(base: ControlEnv): LockHooks {
+  const inTxn = (tx: WriteTxn): ControlEnv => ({ ...base, txn: scopeOf(tx, () => base.txn.usedBytes()) });
   return {
-    admit: (req) => admitLock(env, req),
-    decided: (req, result) => {
+    admit: (req, tx) => admitLock(inTxn(tx), req),
+    decided: (req, result, tx) => {
+      const env = inTxn(tx);
       recordAcquire(env, req, result);
       recordLockDecision(env, req, result);
       if (result.granted && req.mode === "write") {

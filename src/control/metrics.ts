@@ -23,7 +23,6 @@ import { allAgents } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import { delayedMessages, type DelayedMessage } from "./inbox.js";
 import { cap } from "./page.js";
-import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
 import { conventions, features as featureRecords, metrics, signals } from "../store/schema.js";
 
 /** How many lock-wait samples the ring buffer keeps. */
@@ -48,7 +47,7 @@ function emptyCounters(): AcquireCounters {
 
 /** The stored counters (zeros on a fresh store). Read-only. */
 export function acquireCounters(env: ControlEnv): AcquireCounters {
-  const c = lmdbTxn(env.store).get(metrics.counters, []);
+  const c = env.txn.read().get(metrics.counters, []);
   return c ? { ...c, refused: { ...emptyCounters().refused, ...c.refused } } : emptyCounters();
 }
 
@@ -58,19 +57,21 @@ export function acquireCounters(env: ControlEnv): AcquireCounters {
  * manager's `decided` hook).
  */
 export function recordAcquire(env: ControlEnv, _req: AcquireRequest, result: AcquireResult): void {
-  const c = acquireCounters(env);
-  c.requests++;
-  const waited = result.waited_ms > 0;
-  if (waited) c.waited++;
-  if (waited || !result.granted) c.contended++;
-  if (result.granted) {
-    c.granted++;
-    lmdbTxn(env.store).put(metrics.waitSample, [c.samples % WAIT_SAMPLES], result.waited_ms);
-    c.samples++;
-  } else {
-    c.refused[result.reason]++;
-  }
-  lmdbTxn(env.store).put(metrics.counters, [], c);
+  return env.txn.write((tx) => {
+    const c = acquireCounters(env);
+    c.requests++;
+    const waited = result.waited_ms > 0;
+    if (waited) c.waited++;
+    if (waited || !result.granted) c.contended++;
+    if (result.granted) {
+      c.granted++;
+      tx.put(metrics.waitSample, [c.samples % WAIT_SAMPLES], result.waited_ms);
+      c.samples++;
+    } else {
+      c.refused[result.reason]++;
+    }
+    tx.put(metrics.counters, [], c);
+  });
 }
 
 /** Nearest-rank percentile `q` (0..1] of ascending `sorted`; null when empty. */
@@ -143,13 +144,13 @@ export interface LockLister {
 
 function waitSamples(env: ControlEnv): number[] {
   const out: number[] = [];
-  for (const value of lmdbTxn(env.store).values(metrics.waitSample)) out.push(value);
+  for (const value of env.txn.read().values(metrics.waitSample)) out.push(value);
   return out.sort((a, b) => a - b);
 }
 
 function resolutionTimes(env: ControlEnv): number[] {
   const out: number[] = [];
-  const tx = lmdbTxn(env.store);
+  const tx = env.txn.read();
   for (const s of tx.values(signals.signal)) {
     if (s.level === "RED" && s.status === "resolved" && s.resolved_mono !== null && s.resolved_mono >= s.emitted_mono) {
       out.push(s.resolved_mono - s.emitted_mono);
@@ -168,7 +169,7 @@ function resolutionTimes(env: ControlEnv): number[] {
  */
 export function metricsReport(env: ControlEnv, locks: LockLister, limit = env.config.control.page_size): MetricsReport {
   const { control } = env.config;
-  const tx = lmdbSnapshot(env.store);
+  const tx = env.txn.latest();
   const c = acquireCounters(env);
 
   const samples = waitSamples(env);

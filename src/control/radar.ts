@@ -20,6 +20,7 @@ import { recordActivity } from "../log/activity.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import type { FeatureRecord } from "./records.js";
+import { features, integrations } from "../store/schema.js";
 
 /** A feature branch on the radar. */
 export interface RadarBranch {
@@ -80,17 +81,20 @@ export interface RadarUpdate {
   notified: string[];
 }
 
-const MATRIX_KEY = "Rmatrix";
+/** The key parts of the pair of branches `a` and `b`: the lower name first. */
+function pairOf(a: string, b: string): [string, string] {
+  return a < b ? [a, b] : [b, a];
+}
 
-function pairKey(a: string, b: string): string {
-  return a < b ? `R${a}\0${b}` : `R${b}\0${a}`;
+/** One string per pair, for a set of pairs (NUL never occurs in a branch name). */
+function pairId([a, b]: readonly [string, string]): string {
+  return `${a}\0${b}`;
 }
 
 /** Active features that have a branch: what the radar watches. Reads in the open transaction, if any. */
 export function radarFeatures(env: ControlEnv): FeatureRecord[] {
   const out: FeatureRecord[] = [];
-  for (const { value } of env.store.features.getRange({ start: "F", end: "G" })) {
-    const f = value as FeatureRecord;
+  for (const f of env.txn.read().values(features.feature)) {
     if (f.status === "active" && f.branch) out.push(f);
   }
   return out;
@@ -98,7 +102,7 @@ export function radarFeatures(env: ControlEnv): FeatureRecord[] {
 
 /** The latest matrix, or undefined before the first prediction. */
 export function latestRadar(env: ControlEnv): RadarMatrix | undefined {
-  return env.store.integrations.get(MATRIX_KEY) as RadarMatrix | undefined;
+  return env.txn.read().get(integrations.radarMatrix, []);
 }
 
 /**
@@ -110,28 +114,28 @@ export function latestRadar(env: ControlEnv): RadarMatrix | undefined {
  * news again should it come back in conflict.
  */
 export function recordRadar(env: ControlEnv, matrix: RadarMatrix): RadarUpdate {
-  return env.store.write((): RadarUpdate => {
-    env.store.integrations.putSync(MATRIX_KEY, matrix);
+  return env.txn.write((tx): RadarUpdate => {
+    tx.put(integrations.radarMatrix, [], matrix);
     const newly: RadarPair[] = [];
     const notified = new Set<string>();
-    const current = new Set(matrix.pairs.map((p) => pairKey(p.a.branch, p.b.branch)));
-    for (const { key } of env.store.integrations.getRange({ start: "R", end: "S" })) {
-      const k = key as string;
-      if (k.includes("\0") && !current.has(k)) env.store.integrations.removeSync(k);
+    const current = new Set(matrix.pairs.map((p) => pairId(pairOf(p.a.branch, p.b.branch))));
+    for (const { key } of tx.range(integrations.radarPair)) {
+      // `Rmatrix` shares the prefix: it decodes as one part, a pair as two.
+      if (key.length === 2 && !current.has(pairId(key))) tx.remove(integrations.radarPair, key);
     }
     for (const p of matrix.pairs) {
-      const key = pairKey(p.a.branch, p.b.branch);
-      const prev = env.store.integrations.get(key) as RadarPairState | undefined;
+      const key = pairOf(p.a.branch, p.b.branch);
+      const prev = tx.get(integrations.radarPair, key);
       if (p.status === "clean") {
-        if (prev) env.store.integrations.removeSync(key);
+        if (prev) tx.remove(integrations.radarPair, key);
         continue;
       }
       const files = p.conflicts.map((c) => c.path);
       if (prev) {
-        if (prev.files.join("\0") !== files.join("\0")) env.store.integrations.putSync(key, { ...prev, files });
+        if (prev.files.join("\0") !== files.join("\0")) tx.put(integrations.radarPair, key, { ...prev, files });
         continue;
       }
-      env.store.integrations.putSync(key, { a: p.a.branch, b: p.b.branch, since: nowIso(env), files } satisfies RadarPairState);
+      tx.put(integrations.radarPair, key, { a: p.a.branch, b: p.b.branch, since: nowIso(env), files } satisfies RadarPairState);
       newly.push(p);
       for (const [me, other] of [
         [p.a, p.b],
@@ -146,7 +150,7 @@ export function recordRadar(env: ControlEnv, matrix: RadarMatrix): RadarUpdate {
             `predicted merge conflict: your branch ${me.branch}${me.feature_id ? ` (${me.feature_id})` : ""} and ${other.branch}` +
             `${other.feature_id ? ` (${other.feature_id}, agent ${other.agent_id ?? "?"})` : ""} conflict in ${files.slice(0, 5).join(", ")}${files.length > 5 ? ` and ${files.length - 5} more` : ""}`,
           body: { branch: me.branch, other_branch: other.branch, other_feature: other.feature_id, other_agent: other.agent_id, conflicts: p.conflicts.slice(0, 50) },
-          ref: { kind: "radar", id: key.slice(1).replace("\0", "..") },
+          ref: { kind: "radar", id: `${key[0]}..${key[1]}` },
         });
         notified.add(me.agent_id);
       }

@@ -28,7 +28,6 @@
  * `openReviewByReviewer` `o` reviewer `\0` seq12 -> 1 while open;
  * `reviewByFeature` `r` feature_id `\0` seq12 -> 1).
  */
-import { lmdbTxn } from "../store/lmdb/engine.js";
 import { features, meta, quality } from "../store/schema.js";
 import { recordActivity } from "../log/activity.js";
 import { allAgents, isAvailable } from "./agents.js";
@@ -60,26 +59,26 @@ const ROLE_PREFERENCE: Record<Role, number> = {
  * directly: features.ts calls this module, so importing it back would make a cycle.
  */
 function getFeature(env: ControlEnv, featureId: string): FeatureRecord | undefined {
-  return lmdbTxn(env.store).get(features.feature, [featureId]);
+  return env.txn.read().get(features.feature, [featureId]);
 }
 
 /** One review by id (`rev-<n>`), or undefined. Reads in the open transaction, if any. */
 export function getReview(env: ControlEnv, reviewId: string): ReviewRecord | undefined {
   const m = REVIEW_ID.exec(reviewId);
   if (!m) return undefined;
-  return lmdbTxn(env.store).get(quality.review, [Number(m[1])]);
+  return env.txn.read().get(quality.review, [Number(m[1])]);
 }
 
 /** How many reviews are open for `agentId` (index `o`). */
 export function openReviewCount(env: ControlEnv, agentId: string): number {
   let n = 0;
-  for (const _ of lmdbTxn(env.store).range(quality.openReviewByReviewer, { prefix: [agentId] })) n++;
+  for (const _ of env.txn.read().range(quality.openReviewByReviewer, { prefix: [agentId] })) n++;
   return n;
 }
 
 /** Every review of `featureId` (any attempt, any status), newest first. */
 function reviewsOf(env: ControlEnv, featureId: string): ReviewRecord[] {
-  const tx = lmdbTxn(env.store);
+  const tx = env.txn.read();
   const out: ReviewRecord[] = [];
   for (const { key } of tx.range(quality.reviewByFeature, { prefix: [featureId], reverse: true })) {
     const rec = tx.get(quality.review, [key[1]]);
@@ -104,22 +103,23 @@ export function latestReview(env: ControlEnv, featureId: string, attempt: number
  * Returns the withdrawn review ids, oldest first.
  */
 export function withdrawReviews(env: ControlEnv, featureId: string, reason: string): string[] {
-  const tx = lmdbTxn(env.store);
-  const out: string[] = [];
-  for (const rec of reviewsOf(env, featureId).reverse()) {
-    if (rec.status !== "open") continue;
-    tx.put(quality.review, [rec.seq], { ...rec, status: "withdrawn" });
-    tx.remove(quality.openReviewByReviewer, [rec.reviewer, rec.seq]);
-    deliver(env, [rec.reviewer], {
-      from: "signalbox",
-      kind: "review",
-      summary: `${rec.review_id} of ${featureId} withdrawn: ${reason}`,
-      body: { review_id: rec.review_id, feature_id: featureId, status: "withdrawn", reason },
-      ref: { kind: "review", id: rec.review_id },
-    });
-    out.push(rec.review_id);
-  }
-  return out;
+  return env.txn.write((tx) => {
+    const out: string[] = [];
+    for (const rec of reviewsOf(env, featureId).reverse()) {
+      if (rec.status !== "open") continue;
+      tx.put(quality.review, [rec.seq], { ...rec, status: "withdrawn" });
+      tx.remove(quality.openReviewByReviewer, [rec.reviewer, rec.seq]);
+      deliver(env, [rec.reviewer], {
+        from: "signalbox",
+        kind: "review",
+        summary: `${rec.review_id} of ${featureId} withdrawn: ${reason}`,
+        body: { review_id: rec.review_id, feature_id: featureId, status: "withdrawn", reason },
+        ref: { kind: "review", id: rec.review_id },
+      });
+      out.push(rec.review_id);
+    }
+    return out;
+  });
 }
 
 /** What `request_review` supplies. */
@@ -203,13 +203,12 @@ function chooseReviewer(
  *         dispatch one for); `files: ...` if empty.
  */
 export function requestReview(env: ControlEnv, input: ReviewRequest, classify: (files: readonly string[]) => string[]): ReviewRecord {
-  const { store } = env;
   const { agent_id, feature_id, files } = input;
   const expertise = input.expertise ?? null;
   if (feature_id.includes("\0")) throw new InvalidArgumentError("feature_id", "must not contain a NUL byte");
   if (files.length === 0) throw new InvalidArgumentError("files", "expected at least one file to review");
   const fileDomains = classify(files);
-  return store.write((): ReviewRecord => {
+  return env.txn.write((tx): ReviewRecord => {
     const feature = getFeature(env, feature_id);
     if (!feature) throw new NotFoundError("feature_id", `feature_id: "${feature_id}" was never started; a review is of a started feature's work`);
     if (feature.status === "failed") {
@@ -225,7 +224,6 @@ export function requestReview(env: ControlEnv, input: ReviewRequest, classify: (
           `dispatch a reviewer${domain !== null ? ` with domain "${domain}"` : ""} (e.g. role auditor) with dispatch_agents, then request_review again`,
       );
     }
-    const tx = lmdbTxn(store);
     const seq = tx.next(meta.counter, ["review_seq"]);
     const rec: ReviewRecord = {
       review_id: `rev-${seq}`,
@@ -294,13 +292,12 @@ export interface SubmitResult {
  *         assigned reviewer (naming the reviewer).
  */
 export function submitReview(env: ControlEnv, input: ReviewSubmission): SubmitResult {
-  const { store } = env;
   const { agent_id, review_id, verdict } = input;
   const findings = input.findings.map((f) => f.trim()).filter((f) => f !== "");
   if (verdict === "changes_requested" && findings.length === 0) {
     throw new InvalidArgumentError("findings", "changes_requested needs at least one finding saying what must change");
   }
-  return store.write((): SubmitResult => {
+  return env.txn.write((tx): SubmitResult => {
     const rec = getReview(env, review_id);
     if (!rec) throw new NotFoundError("review_id", `review_id: no review "${review_id}" (ids look like rev-3; request_review returns them)`);
     if (rec.reviewer !== agent_id) {
@@ -315,7 +312,6 @@ export function submitReview(env: ControlEnv, input: ReviewSubmission): SubmitRe
       findings,
       submitted_at: nowIso(env),
     };
-    const tx = lmdbTxn(store);
     tx.put(quality.review, [rec.seq], done);
     tx.remove(quality.openReviewByReviewer, [rec.reviewer, rec.seq]);
     const feature = getFeature(env, rec.feature_id);

@@ -16,16 +16,15 @@
  * `data.auto` true when the system resolved it ({@link autoResolveSignals}).
  */
 import { appendDecision } from "../log/decisions.js";
-import { nextCounter } from "../store/lmdb/store.js";
 import { recordActivity } from "../log/activity.js";
 import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
 import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
-import { isPausableRole, seq12, type SignalLevel, type SignalRecord } from "./records.js";
+import { isPausableRole, type SignalLevel, type SignalRecord } from "./records.js";
 import { signalPauses } from "./stops.js";
 import { InvalidStateError, NotFoundError } from "../errors.js";
-import { lmdbTxn } from "../store/lmdb/engine.js";
+import { meta, signals } from "../store/schema.js";
 
 /** What an emitter supplies. */
 export interface SignalInput {
@@ -52,7 +51,7 @@ export function isPausing(level: SignalLevel, algedonic: boolean): boolean {
 export function getSignal(env: ControlEnv, signalId: string): SignalRecord | undefined {
   const m = /^sig-(\d{1,12})$/.exec(signalId);
   if (!m) return undefined;
-  return env.store.signals.get(`S${seq12(Number(m[1]))}`) as SignalRecord | undefined;
+  return env.txn.read().get(signals.signal, [Number(m[1])]);
 }
 
 /**
@@ -62,9 +61,9 @@ export function getSignal(env: ControlEnv, signalId: string): SignalRecord | und
  * Returns the record and who was told.
  */
 export function createSignal(env: ControlEnv, input: SignalInput): { signal: SignalRecord; paused: string[]; notified: string[] } {
-  const { store, clock } = env;
-  return store.write(() => {
-    const seq = nextCounter(store, "signal_seq");
+  const { clock } = env;
+  return env.txn.write((tx) => {
+    const seq = tx.next(meta.counter, ["signal_seq"]);
     const algedonic = input.algedonic ?? false;
     const pausing = isPausing(input.level, algedonic);
     const rec: SignalRecord = {
@@ -90,8 +89,8 @@ export function createSignal(env: ControlEnv, input: SignalInput): { signal: Sig
       resolved_mono: null,
       escalation_id: input.escalation_id ?? null,
     };
-    store.signals.putSync(`S${seq12(seq)}`, rec);
-    if (pausing) store.signals.putSync(`O${seq12(seq)}`, 1);
+    tx.put(signals.signal, [seq], rec);
+    if (pausing) tx.put(signals.openPausing, [seq], 1);
     const onFeature = rec.feature_id ? agentsOnFeature(env, rec.feature_id) : [];
     const paused = pausing
       ? [...new Set([...onFeature.filter((a) => isPausableRole(a.role)).map((a) => a.agent_id), ...rec.target_agents])]
@@ -150,8 +149,7 @@ export function createSignal(env: ControlEnv, input: SignalInput): { signal: Sig
  *         caller may not resolve it (naming who may).
  */
 export function resolveSignal(env: ControlEnv, signalId: string, agentId: string, resolution: string, vouch?: Vouch | null): SignalRecord {
-  const { store } = env;
-  return store.write(() => {
+  return env.txn.write((tx) => {
     const rec = getSignal(env, signalId);
     if (!rec) throw new NotFoundError("signal_id", `signal_id: no signal "${signalId}" (ids look like sig-3; see signalbox://audit)`);
     if (rec.status !== "open") {
@@ -161,7 +159,7 @@ export function resolveSignal(env: ControlEnv, signalId: string, agentId: string
     mayResolve(env, rec, agentId, vouch);
     const done = endSignal(env, rec, agentId, resolution, false);
     // RED Signal Response Flow: "Resolve, then resume"; the resolution is documented in the decision log.
-    appendDecision(lmdbTxn(store), env.clock, {
+    appendDecision(tx, env.clock, {
       type: "conflict_resolution",
       decided_by: agentId,
       context: `${rec.signal_id} ${rec.level}${rec.algedonic ? " (algedonic)" : ""} from ${rec.emitted_by}: ${rec.summary}`,
@@ -208,37 +206,39 @@ function mayResolve(env: ControlEnv, rec: SignalRecord, agentId: string, vouch: 
  * Inside a write transaction.
  */
 function endSignal(env: ControlEnv, rec: SignalRecord, by: string, resolution: string, auto: boolean): SignalRecord {
-  const { store, clock } = env;
-  const done: SignalRecord = {
-    ...rec,
-    status: "resolved",
-    resolved_by: by,
-    resolution,
-    resolved_at: nowIso(env),
-    resolved_mono: clock.monoMs(),
-  };
-  store.signals.putSync(`S${seq12(rec.seq)}`, done);
-  store.signals.removeSync(`O${seq12(rec.seq)}`);
-  const onFeature = rec.feature_id ? agentsOnFeature(env, rec.feature_id) : [];
-  const resumed = [...new Set([...onFeature.filter((a) => isPausableRole(a.role)).map((a) => a.agent_id), ...rec.target_agents])];
-  if (resumed.length > 0) {
-    deliver(env, resumed, {
-      from: by,
-      kind: "resume",
-      priority: "high",
-      summary: `${rec.signal_id} resolved by ${by}: ${resolution}`,
-      body: { signal_id: rec.signal_id, resolution },
-      ref: { kind: "audit_signal", id: rec.signal_id },
+  const { clock } = env;
+  return env.txn.write((tx) => {
+    const done: SignalRecord = {
+      ...rec,
+      status: "resolved",
+      resolved_by: by,
+      resolution,
+      resolved_at: nowIso(env),
+      resolved_mono: clock.monoMs(),
+    };
+    tx.put(signals.signal, [rec.seq], done);
+    tx.remove(signals.openPausing, [rec.seq]);
+    const onFeature = rec.feature_id ? agentsOnFeature(env, rec.feature_id) : [];
+    const resumed = [...new Set([...onFeature.filter((a) => isPausableRole(a.role)).map((a) => a.agent_id), ...rec.target_agents])];
+    if (resumed.length > 0) {
+      deliver(env, resumed, {
+        from: by,
+        kind: "resume",
+        priority: "high",
+        summary: `${rec.signal_id} resolved by ${by}: ${resolution}`,
+        body: { signal_id: rec.signal_id, resolution },
+        ref: { kind: "audit_signal", id: rec.signal_id },
+      });
+    }
+    recordActivity(env, {
+      kind: "signal_resolved",
+      agent_id: by,
+      feature_id: rec.feature_id,
+      summary: `${by} ${auto ? "auto-resolved" : "resolved"} ${rec.level}${rec.algedonic ? " algedonic" : ""} signal ${rec.signal_id}${rec.feature_id ? ` on ${rec.feature_id}` : ""}: ${resolution}`,
+      data: { signal_id: rec.signal_id, level: rec.level, algedonic: rec.algedonic, auto, resolution, resumed: resumed.slice(0, 20) },
     });
-  }
-  recordActivity(env, {
-    kind: "signal_resolved",
-    agent_id: by,
-    feature_id: rec.feature_id,
-    summary: `${by} ${auto ? "auto-resolved" : "resolved"} ${rec.level}${rec.algedonic ? " algedonic" : ""} signal ${rec.signal_id}${rec.feature_id ? ` on ${rec.feature_id}` : ""}: ${resolution}`,
-    data: { signal_id: rec.signal_id, level: rec.level, algedonic: rec.algedonic, auto, resolution, resumed: resumed.slice(0, 20) },
+    return done;
   });
-  return done;
 }
 
 /**
@@ -250,8 +250,9 @@ function endSignal(env: ControlEnv, rec: SignalRecord, by: string, resolution: s
 export function autoResolveSignals(env: ControlEnv, match: (s: SignalRecord) => boolean, by: string, resolution: string): SignalRecord[] {
   const out: SignalRecord[] = [];
   const open: SignalRecord[] = [];
-  for (const { key } of env.store.signals.getRange({ start: "O", end: "P" })) {
-    const rec = env.store.signals.get(`S${(key as string).slice(1)}`) as SignalRecord | undefined;
+  const tx = env.txn.read();
+  for (const { key } of tx.range(signals.openPausing)) {
+    const rec = tx.get(signals.signal, key);
     if (rec && rec.status === "open") open.push(rec);
   }
   for (const rec of open) {
@@ -264,17 +265,20 @@ export function autoResolveSignals(env: ControlEnv, match: (s: SignalRecord) => 
 /** Signals newest first, optionally only open ones, for the audit resource. Read-only. */
 export function listSignals(env: ControlEnv, opts: { openOnly?: boolean; limit?: number } = {}): { signals: SignalRecord[]; total: number } {
   const limit = opts.limit ?? env.config.control.page_size;
-  const signals: SignalRecord[] = [];
-  const total = opts.openOnly
-    ? env.store.signals.getKeysCount({ start: "O", end: "P" })
-    : ((env.store.meta.get("signal_seq") as number | undefined) ?? 0);
-  const range = opts.openOnly
-    ? env.store.signals.getRange({ start: "P", end: "O", reverse: true })
-    : env.store.signals.getRange({ start: "T", end: "S", reverse: true });
-  for (const { key, value } of range) {
-    if (signals.length >= limit) break;
-    const rec = opts.openOnly ? (env.store.signals.get(`S${(key as string).slice(1)}`) as SignalRecord | undefined) : (value as SignalRecord);
-    if (rec) signals.push(rec);
+  const tx = env.txn.read();
+  const out: SignalRecord[] = [];
+  let total: number;
+  if (opts.openOnly) {
+    total = 0;
+    for (const { key } of tx.range(signals.openPausing, { reverse: true })) {
+      total++;
+      if (out.length >= limit) continue;
+      const rec = tx.get(signals.signal, key);
+      if (rec) out.push(rec);
+    }
+  } else {
+    total = tx.get(meta.counter, ["signal_seq"]) ?? 0;
+    for (const rec of tx.values(signals.signal, { reverse: true, limit })) out.push(rec);
   }
-  return { signals, total };
+  return { signals: out, total };
 }

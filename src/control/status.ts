@@ -9,11 +9,12 @@
  */
 import { checkCapacity, countsTowardCapacity } from "./capacity.js";
 import { NotPermittedError, whoIsOrchestrator } from "./authority.js";
-import { agentKey, getAgent, newAgent, settleAllCoverage, withLocation, type AgentLocation } from "./agents.js";
+import { getAgent, newAgent, settleAllCoverage, withLocation, type AgentLocation } from "./agents.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { unreadCount } from "./inbox.js";
 import type { AgentRecord, AgentStatus, CheckpointRecord, SignalRecord } from "./records.js";
 import { openCheckpoints, pausesFor } from "./stops.js";
+import { agents } from "../store/schema.js";
 
 /** A status broadcast (execution-template.md, "Status Broadcasting System"). */
 export interface StatusReport {
@@ -53,8 +54,8 @@ function checkpointFor(env: ControlEnv, agentId: string, cps: CheckpointRecord[]
  * agents are registered with role `other`. Settles audit coverage on the way.
  */
 export function reportStatus(env: ControlEnv, report: StatusReport): StatusAnswer {
-  const { store, clock } = env;
-  return store.write(() => {
+  const { clock } = env;
+  return env.txn.write((tx) => {
     const known = getAgent(env, report.agent_id);
     if (!known && !(env.config.roles.self_register as readonly string[]).includes("other")) {
       throw new NotPermittedError(
@@ -79,7 +80,7 @@ export function reportStatus(env: ControlEnv, report: StatusReport): StatusAnswe
     if (countsTowardCapacity(env, rec) && !(known && countsTowardCapacity(env, known))) {
       checkCapacity(env, [{ agent_id: rec.agent_id, role: rec.role, domain: rec.domain }], rec.dispatched_by ?? rec.agent_id);
     }
-    store.agents.putSync(agentKey(report.agent_id), rec);
+    tx.put(agents.agent, [report.agent_id], rec);
     settleAllCoverage(env);
     const pauses = pausesFor(env, report.agent_id);
     const checkpoint = checkpointFor(env, report.agent_id, openCheckpoints(env));

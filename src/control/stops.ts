@@ -16,12 +16,14 @@ import {
   type SignalRecord,
   type Stop,
 } from "./records.js";
+import { agents, checkpoints as checkpointRecords, signals as signalRecords } from "../store/schema.js";
 
 /** Open signals that pause (RED or algedonic, not yet resolved), oldest first. */
 export function openPausingSignals(env: ControlEnv): SignalRecord[] {
   const out: SignalRecord[] = [];
-  for (const { key } of env.store.signals.getRange({ start: "O", end: "P" })) {
-    const rec = env.store.signals.get(`S${(key as string).slice(1)}`) as SignalRecord | undefined;
+  const tx = env.txn.read();
+  for (const { key } of tx.range(signalRecords.openPausing)) {
+    const rec = tx.get(signalRecords.signal, key);
     if (rec && rec.status === "open") out.push(rec);
   }
   return out;
@@ -30,8 +32,9 @@ export function openPausingSignals(env: ControlEnv): SignalRecord[] {
 /** Open checkpoints, by name. */
 export function openCheckpoints(env: ControlEnv): CheckpointRecord[] {
   const out: CheckpointRecord[] = [];
-  for (const { key } of env.store.checkpoints.getRange({ start: "O", end: "P" })) {
-    const rec = env.store.checkpoints.get(`K${(key as string).slice(1)}`) as CheckpointRecord | undefined;
+  const tx = env.txn.read();
+  for (const { key } of tx.range(checkpointRecords.open)) {
+    const rec = tx.get(checkpointRecords.checkpoint, key);
     if (rec && rec.status === "open") out.push(rec);
   }
   return out;
@@ -42,7 +45,7 @@ export function openCheckpoints(env: ControlEnv): CheckpointRecord[] {
  * index: dispatch, start_feature, reassignment) or asking on its behalf?
  */
 function worksOn(env: ControlEnv, agentId: string, featureId: string, requestFeature: string | null | undefined): boolean {
-  return requestFeature === featureId || env.store.agents.get(`F${featureId}\0${agentId}`) !== undefined;
+  return requestFeature === featureId || env.txn.read().has(agents.byFeature, [featureId, agentId]);
 }
 
 /**
@@ -65,7 +68,7 @@ export function signalPauses(
 
 /** The open pausing signals that apply to `agentId` (optionally working on `requestFeature`). */
 export function pausesFor(env: ControlEnv, agentId: string, requestFeature?: string | null): SignalRecord[] {
-  const agent = env.store.agents.get(`A${agentId}`) as AgentRecord | undefined;
+  const agent = env.txn.read().get(agents.agent, [agentId]);
   return openPausingSignals(env).filter((s) => signalPauses(env, s, agentId, agent, requestFeature));
 }
 
@@ -104,7 +107,7 @@ export function admitLock(env: ControlEnv, req: AcquireRequest): Stop | null {
   const signals = openPausingSignals(env);
   const checkpoints = openCheckpoints(env);
   if (signals.length === 0 && checkpoints.length === 0) return null;
-  const agent = env.store.agents.get(`A${req.agent_id}`) as AgentRecord | undefined;
+  const agent = env.txn.read().get(agents.agent, [req.agent_id]);
   for (const s of signals) if (signalPauses(env, s, req.agent_id, agent, req.feature_id)) return signalStop(s);
   for (const c of checkpoints) if (!isIntegrationWork(env, c, req.agent_id)) return checkpointStop(c);
   return null;

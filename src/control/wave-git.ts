@@ -16,6 +16,7 @@
  */
 import type { ControlEnv } from "./env.js";
 import type { MigrationRecord } from "./records.js";
+import { integrations } from "../store/schema.js";
 
 /** What git says one completed feature changed on its branch since the merge base with the target branch. */
 export interface FeatureGitChanges {
@@ -70,14 +71,6 @@ export interface WaveGitInput {
   merge: WaveMergeRecord | null;
 }
 
-function wave6(n: number): string {
-  return String(n).padStart(6, "0");
-}
-
-function mergeKey(planId: string, waveNumber: number): string {
-  return `M${planId}\0${wave6(waveNumber)}`;
-}
-
 /** The ref a wave's speculative merge is kept at (under `refs/signalbox/`, never a branch). */
 export function waveMergeRef(planId: string, waveNumber: number): string {
   return `refs/signalbox/waves/${planId}/${waveNumber}`;
@@ -85,12 +78,12 @@ export function waveMergeRef(planId: string, waveNumber: number): string {
 
 /** The wave's current merged commit record, or undefined when none was computed. Reads in the open transaction, if any. */
 export function currentWaveMerge(env: ControlEnv, planId: string, waveNumber: number): WaveMergeRecord | undefined {
-  return env.store.integrations.get(mergeKey(planId, waveNumber)) as WaveMergeRecord | undefined;
+  return env.txn.read().get(integrations.waveMerge, [planId, waveNumber]);
 }
 
 /** Store `rec` as the wave's current merge, replacing the previous one. Inside a write transaction. */
 export function putWaveMerge(env: ControlEnv, rec: WaveMergeRecord): void {
-  env.store.integrations.putSync(mergeKey(rec.plan_id, rec.wave_number), rec);
+  env.txn.write((tx) => tx.put(integrations.waveMerge, [rec.plan_id, rec.wave_number], rec));
 }
 
 /**
@@ -99,12 +92,13 @@ export function putWaveMerge(env: ControlEnv, rec: WaveMergeRecord): void {
  * integration that computed it is refused.
  */
 export function recordWaveMerge(env: ControlEnv, rec: WaveMergeRecord): void {
-  env.store.write(() => putWaveMerge(env, rec));
+  // Outside a write, putWaveMerge's write is a transaction of its own.
+  putWaveMerge(env, rec);
 }
 
 /** Forget the wave's merge (a rollback: the wave's work is gone). Inside a write transaction. */
 export function clearWaveMerge(env: ControlEnv, planId: string, waveNumber: number): void {
-  env.store.integrations.removeSync(mergeKey(planId, waveNumber));
+  env.txn.write((tx) => tx.remove(integrations.waveMerge, [planId, waveNumber]));
 }
 
 /** What one completed feature changed, as the integration judges it, and where that comes from. */

@@ -18,10 +18,10 @@
  * "Store rules" and "Lessons").
  */
 import { NotHolderError } from "../errors.js";
-import type { Clock } from "../store/clock.js";
+import type { EngineTime as Clock } from "../store/port.js";
 import { monoToIso } from "../store/clock.js";
-import type { LockRecord } from "../store/lmdb/store.js";
-import type { LockTable } from "../store/lmdb/lock-table.js";
+import type { LockRecord } from "./records.js";
+import type { LockTable } from "./table.js";
 import { lockIsLive, waiterIsLive, type LockTableReader } from "./conflicts.js";
 import type { BrokenLock, LockStatus, ReleaseResult, RenewResult } from "./types.js";
 import { instantOf, lockStatus } from "./views.js";

@@ -23,8 +23,8 @@
  * reported, never removed: removing them is a command (src/locks/commands.ts).
  */
 import { ancestorDirs, keyKind } from "../paths.js";
-import type { LockRecord, WaiterRecord } from "../store/lmdb/store.js";
-import { isLeaseLive } from "../store/lmdb/layout.js";
+import type { LockRecord, WaiterRecord } from "./records.js";
+import { isLeaseLive } from "./lease.js";
 import type { LockMode } from "./types.js";
 
 /** The moment liveness is judged at: this boot's id and a monotonic instant in ms (store/clock.ts). */
@@ -35,7 +35,7 @@ export interface Instant {
 }
 
 /**
- * A read-only look at the lock table (the layout of src/store/lmdb/lock-table.ts).
+ * A read-only look at the lock table (the layout of src/locks/table.ts).
  * Index entries are named by `index`, the key the caller may later remove
  * when the entry turns out dangling.
  */
@@ -58,8 +58,8 @@ export interface LockTableReader {
   getWaiter(seq: number): WaiterRecord | undefined;
   /** Every waiter, in FIFO (seq) order. */
   allWaiters(): Iterable<WaiterRecord>;
-  /** Is the process that queued a waiter still running? A waiter whose process died blocks nobody. */
-  processAlive(pid: number): boolean;
+  /** Is the process that queued a waiter (its `pid` and `boot` as stored) still running? A waiter whose process died blocks nobody (store/port.ts `Liveness`). */
+  processAlive(owner: { pid: number; boot: string }): boolean;
 }
 
 /** A holder in a request's way: its lock, and the requested key it conflicts with. */
@@ -96,14 +96,14 @@ export function modesConflict(a: LockMode, b: LockMode): boolean {
   return a === "write" || b === "write";
 }
 
-/** Does `rec` hold its key at `at`? State `held`, this boot, lease not lapsed (store/lmdb/layout.ts `isLeaseLive`). */
+/** Does `rec` hold its key at `at`? State `held`, this boot, lease not lapsed (lease.ts `isLeaseLive`). */
 export function lockIsLive(rec: LockRecord, at: Instant): boolean {
   return isLeaseLive(rec, at.bootId, at.now);
 }
 
 /** Is waiter `w` still queued at `at`? This boot, its deadline not reached, its process running. */
 export function waiterIsLive(reader: LockTableReader, w: WaiterRecord, at: Instant): boolean {
-  return w.boot === at.bootId && w.deadline_mono > at.now && reader.processAlive(w.pid);
+  return w.boot === at.bootId && w.deadline_mono > at.now && reader.processAlive(w);
 }
 
 /**

@@ -16,10 +16,11 @@
  *    or left in its place if already queued.
  * A refused or granted request leaves the queue in the same transaction.
  */
+import type { WriteTxn } from "../store/txn.js";
 import { LimitError } from "../errors.js";
 import { monoToIso } from "../store/clock.js";
-import type { LockRecord, WaiterRecord } from "../store/lmdb/store.js";
-import { LockTable } from "../store/lmdb/lock-table.js";
+import type { LockRecord, WaiterRecord } from "./records.js";
+import { LockTable } from "./table.js";
 import { endLock, removeWaiter, type CommandContext } from "./commands.js";
 import {
   blockerAgents,
@@ -41,6 +42,8 @@ import type { Attempt } from "./wait.js";
 export interface DecideContext extends CommandContext {
   settings: LockSettings;
   hooks: LockHooks;
+  /** The deciding write transaction (the hooks write in it). */
+  tx: WriteTxn;
 }
 
 /** One decision step's request: `lease` in ms; `seq` its queue ticket, null before it first queued; `start`, `deadline` monotonic ms. */
@@ -70,7 +73,7 @@ export function decide(ctx: DecideContext, input: DecideInput, onRemoved: () => 
   const at: Instant = { bootId: ctx.clock.bootId, now };
   // Only time spent queued counts as waiting (not a first attempt's wait for the write transaction).
   const waited = seq === null ? 0 : Math.round(now - start);
-  const stop = ctx.hooks.admit?.(req) ?? null;
+  const stop = ctx.hooks.admit?.(req, ctx.tx) ?? null;
   if (stop) {
     leave();
     const reason: RefusalReason = stop.kind === "audit_signal" ? "paused" : "checkpoint";

@@ -28,15 +28,15 @@
  * - src/locks/commands.ts: release, break, renew, sweep;
  * - src/locks/views.ts: list, verify, holders of a feature, holder / waiter views.
  *
- * One `transactionSync` per decision; nothing that decides a grant lives only
- * in this process's memory. The in-process wake-ups only wake local waiters
- * early; other processes are found by polling.
+ * The table lives on the store port (src/locks/table.ts over store/txn.ts):
+ * one write transaction per decision, time and process liveness from the
+ * engine; nothing that decides a grant lives only in this process's memory.
+ * The in-process wake-ups only wake local waiters early; other processes
+ * are found by polling.
  */
 import { InvalidArgumentError, SignalboxError } from "../errors.js";
-import type { Clock } from "../store/clock.js";
-import type { Store } from "../store/lmdb/store.js";
-import { LockTable } from "../store/lmdb/lock-table.js";
-import { LmdbEngine } from "../store/lmdb/engine.js";
+import type { EngineTime } from "../store/port.js";
+import type { ReadTxn, StoreAccess, TxnScope, WriteTxn } from "../store/txn.js";
 import {
   breakLocks,
   releaseFeatureLocks,
@@ -47,6 +47,7 @@ import {
 } from "./commands.js";
 import { blockersOf, type Blockers, type LockTableReader } from "./conflicts.js";
 import { decide, type DecideContext } from "./decide.js";
+import { LockTable, LockTableView } from "./table.js";
 import { tableReader } from "./table-reader.js";
 import type {
   AcquireRequest,
@@ -76,30 +77,39 @@ export { TOMBSTONE_MS } from "./commands.js";
 export { WAIT_REPORT_MS } from "./wait.js";
 
 /**
+ * Where the lock manager keeps its table: `db` for acquire's decision steps
+ * and releases (group-committed where the engine does it), `txn` for the
+ * synchronous commands (joining the caller's write when one is open), the
+ * engine's time for leases and its liveness for waiters.
+ */
+export type LockStore = StoreAccess;
+
+/**
  * The lock table. One instance per context; it holds no state that decides a
  * grant, only the wake-ups of this process's own waiters.
  */
 export class LockManager {
   private readonly wakeups = new Wakeups();
-  private readonly table: LockTable;
-  private readonly reader: LockTableReader;
-  private readonly ctx: DecideContext;
+  private readonly clock: EngineTime;
 
-  /**
-   * @param engine the engine whose group commit the decisions and releases
-   *        go through (one per process, shared with the rest of the
-   *        context; lmdb/engine.ts); by default one of its own on `store`.
-   */
+  /** @param hooks called inside the deciding transactions (control/lock-hooks.ts) */
   constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
+    private readonly store: LockStore,
     private readonly settings: LockSettings,
     private readonly hooks: LockHooks = {},
-    private readonly engine: LmdbEngine = new LmdbEngine(store, clock),
   ) {
-    this.table = new LockTable(() => store.lockTable);
-    this.reader = tableReader(this.table);
-    this.ctx = { table: this.table, reader: this.reader, clock, settings, hooks };
+    this.clock = store.time;
+  }
+
+  /** The decision context on write transaction `tx`. */
+  private inTxn(tx: WriteTxn): DecideContext {
+    const table = new LockTable(() => tx);
+    return { table, reader: tableReader(table, this.store.liveness), clock: this.clock, settings: this.settings, hooks: this.hooks, tx };
+  }
+
+  /** A reader on `snapshot` (the latest commit when a view asks; the open transaction for a hook). */
+  private readerOn(snapshot: ReadTxn): LockTableReader {
+    return tableReader(new LockTableView(() => snapshot), this.store.liveness);
   }
 
   /**
@@ -145,8 +155,7 @@ export class LockManager {
 
   /** Read-only: what blocks queued ticket `seq` of `req` now, in a fresh read snapshot. */
   private look(req: AcquireRequest, seq: number): Blockers {
-    this.store.env.resetReadTxn();
-    return blockersOf(this.reader, instantOf(this.clock), req.agent_id, req.mode, req.keys, seq);
+    return blockersOf(this.readerOn(this.store.txn.latest()), instantOf(this.clock), req.agent_id, req.mode, req.keys, seq);
   }
 
   /**
@@ -156,9 +165,9 @@ export class LockManager {
    */
   private async attempt(req: AcquireRequest, lease: number, seq: number | null, deadline: number, start: number): Promise<Attempt> {
     let removedWaiter = false;
-    const out = await this.engine.write((): Attempt => {
-      const decided = decide(this.ctx, { req, lease, seq, start, deadline }, () => (removedWaiter = true));
-      if (decided.kind === "done") this.hooks.decided?.(req, decided.result);
+    const out = await this.store.db.write((tx): Attempt => {
+      const decided = decide(this.inTxn(tx), { req, lease, seq, start, deadline }, () => (removedWaiter = true));
+      if (decided.kind === "done") this.hooks.decided?.(req, decided.result, tx);
       return decided;
     });
     if (removedWaiter) this.wakeups.notify();
@@ -167,7 +176,7 @@ export class LockManager {
 
   /** Leave the queue (a wait cancelled or failed). */
   private dequeue(seq: number): void {
-    const removed = this.store.write(() => removeWaiter(this.ctx, seq));
+    const removed = this.store.txn.write((tx) => removeWaiter(this.inTxn(tx), seq));
     if (removed) this.wakeups.notify();
   }
 
@@ -184,7 +193,7 @@ export class LockManager {
     if (selectors.length !== 1) {
       throw new SignalboxError("invalid_argument", "lock_ids", "lock_ids, paths, all: give exactly one of lock_ids, paths or all: true");
     }
-    const result = await this.engine.write((): ReleaseResult => releaseLocks(this.ctx, agent, target), RELEASE_WRITE);
+    const result = await this.store.db.write((tx): ReleaseResult => releaseLocks(this.inTxn(tx), agent, target), RELEASE_WRITE);
     if (result.released.length > 0 || result.stale.length > 0) this.wakeups.notify();
     return result;
   }
@@ -192,10 +201,11 @@ export class LockManager {
   /**
    * Release every lock `agent` holds for `featureId` (on completing or
    * failing the feature, parallel-execution-protocol §4.2 "Release all
-   * locks"). Runs as a child of the caller's write transaction if one is open.
+   * locks"). Runs in `scope`'s write transaction: a use case passes its own
+   * (`env.txn`) so the release commits with it.
    */
-  releaseFeature(agent: string, featureId: string): ReleaseResult {
-    const result = this.store.write((): ReleaseResult => releaseFeatureLocks(this.ctx, agent, featureId), RELEASE_WRITE);
+  releaseFeature(agent: string, featureId: string, scope: TxnScope = this.store.txn): ReleaseResult {
+    const result = scope.write((tx): ReleaseResult => releaseFeatureLocks(this.inTxn(tx), agent, featureId), RELEASE_WRITE);
     if (result.released.length > 0) this.wakeups.notify();
     return result;
   }
@@ -205,11 +215,11 @@ export class LockManager {
    * `agent`, marking it `broken` (its holder's verify_lock, renew_lease and
    * release_lock then say stale with status `broken`). Only the audited
    * `break_lock` path calls this (control/lock-breaks.ts records who broke
-   * what and why, and tells each holder). Runs as a child of the caller's
-   * write transaction.
+   * what and why, and tells each holder). Runs in `scope`'s write
+   * transaction (the caller's, `env.txn`).
    */
-  breakHeld(agent: string, key: string): BrokenLock[] {
-    const broken = this.store.write((): BrokenLock[] => breakLocks(this.ctx, agent, key));
+  breakHeld(agent: string, key: string, scope: TxnScope = this.store.txn): BrokenLock[] {
+    const broken = scope.write((tx): BrokenLock[] => breakLocks(this.inTxn(tx), agent, key));
     if (broken.length > 0) this.wakeups.notify();
     return broken;
   }
@@ -229,7 +239,7 @@ export class LockManager {
     if (!(lease > 0) || lease > this.settings.max_lease_ms) {
       throw new InvalidArgumentError("lease_ms", `expected 1..${this.settings.max_lease_ms} ms, got ${lease}`);
     }
-    const result = this.store.write((): RenewResult => renewLocks(this.ctx, agent, lockIds, lease));
+    const result = this.store.txn.write((tx): RenewResult => renewLocks(this.inTxn(tx), agent, lockIds, lease));
     if (result.stale.length > 0) this.wakeups.notify();
     return result;
   }
@@ -239,23 +249,21 @@ export class LockManager {
    * checks right before writing. Read-only.
    */
   verify(lockId: string, token: number): VerifyResult {
-    this.store.env.resetReadTxn();
-    return verifyGrant(this.reader, this.clock, lockId, token);
+    return verifyGrant(this.readerOn(this.store.txn.latest()), this.clock, lockId, token);
   }
 
   /**
    * Agents holding a live lock tagged with feature `featureId`, whoever they
    * are (a test engineer may lock a test file for a coder's feature). Reads
-   * in the open transaction, if any (no read-transaction reset).
+   * in `scope`'s transaction (the caller's, `env.txn`), without renewing it.
    */
-  holdersOfFeature(featureId: string): string[] {
-    return holdersOfFeature(this.reader, instantOf(this.clock), featureId);
+  holdersOfFeature(featureId: string, scope: TxnScope = this.store.txn): string[] {
+    return holdersOfFeature(this.readerOn(scope.read()), instantOf(this.clock), featureId);
   }
 
   /** Live locks and waiters, for the `signalbox://locks` resource. Read-only; no lock_id. */
   list(): { locks: LockView[]; waiters: WaiterView[] } {
-    this.store.env.resetReadTxn();
-    return listLive(this.reader, this.clock);
+    return listLive(this.readerOn(this.store.txn.latest()), this.clock);
   }
 
   /**
@@ -264,7 +272,7 @@ export class LockManager {
    * from another boot. Returns how many records it touched.
    */
   sweep(): number {
-    const touched = this.store.write(() => sweepTable(this.ctx), { housekeeping: true });
+    const touched = this.store.txn.write((tx) => sweepTable(this.inTxn(tx)), { housekeeping: true });
     if (touched > 0) this.wakeups.notify();
     return touched;
   }

@@ -1,34 +1,21 @@
 /**
- * The stored lock table (src/store/lmdb/lock-table.ts, LMDB) seen through the
- * read-only {@link LockTableReader} the conflict rules and the views take
+ * The stored lock table (src/locks/table.ts) seen through the read-only
+ * {@link LockTableReader} the conflict rules and the views take
  * (src/locks/conflicts.ts, src/locks/views.ts), with process liveness
- * answered by signal 0. Used by the lock manager and by the hooks' read-only
- * reader (src/store/lmdb/lock-reader.ts), which must stay light: nothing here
- * loads lmdb or src/store/lmdb/store.ts.
+ * answered by the engine (store/port.ts `Liveness`: on LMDB, signal 0 to a
+ * process of this boot). Used by the lock manager and by the hooks'
+ * read-only reader (src/store/lmdb/lock-reader.ts), which must stay light.
  */
-import type { LockTable } from "../store/lmdb/lock-table.js";
+import type { Liveness } from "../store/port.js";
 import type { LockTableReader } from "./conflicts.js";
-
-/**
- * Is process `pid` alive? Signal 0 probes without signalling; EPERM means it
- * exists but belongs to another user. The calling process is always alive.
- */
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import type { LockTableView } from "./table.js";
 
 /**
  * `table` as a {@link LockTableReader}. Each call reads in whatever
- * transaction is open at the time (the caller's write transaction, or the
- * current read snapshot). `processAlive` defaults to {@link pidAlive}.
+ * transaction the view reads in at the time (the caller's write
+ * transaction, or a snapshot).
  */
-export function tableReader(table: LockTable, processAlive: (pid: number) => boolean = pidAlive): LockTableReader {
+export function tableReader(table: LockTableView, liveness: Liveness): LockTableReader {
   return {
     heldUnder: (prefix) => table.heldUnder(prefix),
     allHeld: () => table.allHeld(),
@@ -37,6 +24,6 @@ export function tableReader(table: LockTable, processAlive: (pid: number) => boo
     getLock: (lockId) => table.getLock(lockId),
     getWaiter: (seq) => table.getWaiter(seq),
     allWaiters: () => table.allWaiters(),
-    processAlive,
+    processAlive: (owner) => liveness.isAlive(owner),
   };
 }

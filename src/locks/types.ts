@@ -3,6 +3,7 @@
  * the views the `signalbox://locks` resource shows. Times ending in `_at` are
  * ISO-8601 strings; durations ending in `_ms` are milliseconds.
  */
+import type { WriteTxn } from "../store/txn.js";
 
 /** `read` is shared, `write` is exclusive. */
 export type LockMode = "read" | "write";
@@ -118,10 +119,10 @@ export type RefusalReason = "conflict" | "deadlock" | "timeout" | "paused" | "ch
  * Hooks must not await and must only read and write the store.
  */
 export interface LockHooks {
-  /** Before conflicts are checked: a stop refuses the request. */
-  admit?(req: AcquireRequest): LockStop | null;
-  /** After a request is decided (granted or refused), in the same transaction. */
-  decided?(req: AcquireRequest, result: AcquireResult): void;
+  /** Before conflicts are checked, in the deciding write transaction `tx`: a stop refuses the request. */
+  admit?(req: AcquireRequest, tx: WriteTxn): LockStop | null;
+  /** After a request is decided (granted or refused), in the same write transaction `tx`. */
+  decided?(req: AcquireRequest, result: AcquireResult, tx: WriteTxn): void;
 }
 
 /** The outcome of `LockManager.acquire`; a refusal is a normal result. */

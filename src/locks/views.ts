@@ -15,8 +15,9 @@
  *
  * Nothing here writes, and nothing here loads lmdb: the hooks import it.
  */
-import { monoToIso, type Clock } from "../store/clock.js";
-import type { LockRecord, WaiterRecord } from "../store/lmdb/store.js";
+import { monoToIso } from "../store/clock.js";
+import type { EngineTime as Clock } from "../store/port.js";
+import type { LockRecord, WaiterRecord } from "./records.js";
 import {
   blockerSet,
   coveringPrefixes,

@@ -47,12 +47,11 @@
  * | `checkpoint_requested`, `checkpoint_reached`, `checkpoint_resumed` | checkpoints.ts |
  * | `convention_set`, `convention_clash_escalated` | conventions.ts            |
  */
-import { atStoreQuota } from "../store/lmdb/guard.js";
+import { atStoreQuota } from "../store/port.js";
 import { nowIso, type ControlEnv } from "../control/env.js";
 import type { ActivityRecord } from "../control/records.js";
-import { lmdbSnapshot, lmdbTxn } from "../store/lmdb/engine.js";
 import { activity } from "../store/schema.js";
-import type { ReadTxn, WriteTxn } from "../store/txn.js";
+import type { ReadTxn } from "../store/txn.js";
 import { InvalidArgumentError } from "../errors.js";
 
 /** Longest summary kept, in characters (longer ones are cut with an ellipsis). */
@@ -78,9 +77,6 @@ export interface ActivityInput {
   data?: Record<string, unknown>;
 }
 
-/** The typed transaction on the LMDB transaction open now (or the latest snapshot, read-only callers). */
-const txOf = (env: ControlEnv): WriteTxn => lmdbTxn(env.store);
-
 /** Sequence number of the newest entry, 0 when the log is empty. */
 function lastSeq(tx: ReadTxn): number {
   return tx.first(activity.entry, { reverse: true })?.key[0] ?? 0;
@@ -102,29 +98,30 @@ function clip(text: string): string {
 
 /**
  * Append one entry. Call inside the write transaction that decided the
- * event (its puts join it, so the entry commits or aborts with the event;
- * called outside one, each put would commit on its own). Returns the stored
+ * event (the entry then commits or aborts with the event; called outside
+ * one, it commits on its own). Returns the stored
  * record. Cost: one reverse cursor step and two or three puts.
  */
 export function recordActivity(env: ControlEnv, input: ActivityInput): ActivityRecord {
-  const tx = txOf(env);
-  const seq = lastSeq(tx) + 1;
-  const summary = clip(input.summary);
-  const rec: ActivityRecord = {
-    seq,
-    kind: input.kind,
-    agent_id: input.agent_id,
-    feature_id: input.feature_id ?? null,
-    plan_id: input.plan_id ?? null,
-    summary,
-    data: input.data ?? {},
-    at: nowIso(env),
-  };
-  tx.put(activity.entry, [seq], rec);
-  tx.put(activity.byAgent, [rec.agent_id, seq], 1);
-  if (rec.feature_id !== null) tx.put(activity.byFeature, [rec.feature_id, seq], 1);
-  pruneActivity(env, seq);
-  return rec;
+  return env.txn.write((tx) => {
+    const seq = lastSeq(tx) + 1;
+    const summary = clip(input.summary);
+    const rec: ActivityRecord = {
+      seq,
+      kind: input.kind,
+      agent_id: input.agent_id,
+      feature_id: input.feature_id ?? null,
+      plan_id: input.plan_id ?? null,
+      summary,
+      data: input.data ?? {},
+      at: nowIso(env),
+    };
+    tx.put(activity.entry, [seq], rec);
+    tx.put(activity.byAgent, [rec.agent_id, seq], 1);
+    if (rec.feature_id !== null) tx.put(activity.byFeature, [rec.feature_id, seq], 1);
+    pruneActivity(env, seq);
+    return rec;
+  });
 }
 
 /** Epoch ms of an entry's latest event: a folded entry's `data.last_at`, else `at` (NaN if unreadable: kept). */
@@ -141,32 +138,33 @@ function latestMs(rec: ActivityRecord): number {
  * and removed. Returns how many entries were removed.
  */
 export function pruneActivity(env: ControlEnv, newest: number): number {
-  const tx = txOf(env);
-  const { activity_max_entries: maxEntries, activity_max_age_ms: maxAgeMs } = env.config.retention;
-  const sweep = newest % ACTIVITY_SWEEP_EVERY === 0;
-  const squeezed = sweep && atStoreQuota(env.store.usedBytes(), env.config.limits.store_mb);
-  const keep = squeezed ? Math.min(maxEntries, ACTIVITY_QUOTA_KEEP) : maxEntries;
-  const oldest = firstSeq(tx);
-  if (oldest === 0 || (!sweep && newest - oldest + 1 <= keep)) return 0;
-  const cutoff = sweep ? env.clock.wallMs() - maxAgeMs : Number.NEGATIVE_INFINITY;
-  const doomed: ActivityRecord[] = [];
-  for (const { key, value: rec } of tx.range(activity.entry, { limit: squeezed ? ACTIVITY_QUOTA_BATCH : ACTIVITY_PRUNE_BATCH })) {
-    const [seq] = key;
-    if (seq >= newest) break;
-    if (newest - seq + 1 <= keep && !(latestMs(rec) < cutoff)) break;
-    doomed.push({ ...rec, seq });
-  }
-  for (const rec of doomed) {
-    tx.remove(activity.entry, [rec.seq]);
-    tx.remove(activity.byAgent, [rec.agent_id, rec.seq]);
-    if (rec.feature_id !== null) tx.remove(activity.byFeature, [rec.feature_id, rec.seq]);
-  }
-  return doomed.length;
+  return env.txn.write((tx) => {
+    const { activity_max_entries: maxEntries, activity_max_age_ms: maxAgeMs } = env.config.retention;
+    const sweep = newest % ACTIVITY_SWEEP_EVERY === 0;
+    const squeezed = sweep && atStoreQuota(env.txn.usedBytes(), env.config.limits.store_mb);
+    const keep = squeezed ? Math.min(maxEntries, ACTIVITY_QUOTA_KEEP) : maxEntries;
+    const oldest = firstSeq(tx);
+    if (oldest === 0 || (!sweep && newest - oldest + 1 <= keep)) return 0;
+    const cutoff = sweep ? env.clock.wallMs() - maxAgeMs : Number.NEGATIVE_INFINITY;
+    const doomed: ActivityRecord[] = [];
+    for (const { key, value: rec } of tx.range(activity.entry, { limit: squeezed ? ACTIVITY_QUOTA_BATCH : ACTIVITY_PRUNE_BATCH })) {
+      const [seq] = key;
+      if (seq >= newest) break;
+      if (newest - seq + 1 <= keep && !(latestMs(rec) < cutoff)) break;
+      doomed.push({ ...rec, seq });
+    }
+    for (const rec of doomed) {
+      tx.remove(activity.entry, [rec.seq]);
+      tx.remove(activity.byAgent, [rec.agent_id, rec.seq]);
+      if (rec.feature_id !== null) tx.remove(activity.byFeature, [rec.feature_id, rec.seq]);
+    }
+    return doomed.length;
+  });
 }
 
 /** The agent's newest activity entry, or undefined. Reads in the open transaction, if any. */
 export function lastActivityOf(env: ControlEnv, agentId: string): ActivityRecord | undefined {
-  const tx = txOf(env);
+  const tx = env.txn.read();
   const newest = tx.first(activity.byAgent, { prefix: [agentId], reverse: true });
   return newest ? tx.get(activity.entry, [newest.key[1]]) : undefined;
 }
@@ -180,8 +178,10 @@ export function lastActivityOf(env: ControlEnv, agentId: string): ActivityRecord
 export function repeatActivity(env: ControlEnv, rec: ActivityRecord, summary: string): ActivityRecord {
   const count = (typeof rec.data.count === "number" ? rec.data.count : 1) + 1;
   const next: ActivityRecord = { ...rec, summary: clip(`${summary} (x${count})`), data: { ...rec.data, count, last_at: nowIso(env) } };
-  txOf(env).put(activity.entry, [rec.seq], next);
-  return next;
+  return env.txn.write((tx) => {
+    tx.put(activity.entry, [rec.seq], next);
+    return next;
+  });
 }
 
 /** Filters of {@link listActivity}; times are epoch ms (inclusive bounds). */
@@ -223,7 +223,7 @@ export function listActivity(env: ControlEnv, filter: ActivityFilter): ActivityP
     if (!/^\d{1,12}$/.test(filter.cursor)) throw new InvalidArgumentError("cursor", `expected a next_cursor returned by an earlier page, got "${filter.cursor}"`);
     below = Number(filter.cursor);
   }
-  const tx = lmdbSnapshot(env.store);
+  const tx = env.txn.latest();
   const { agent_id, feature_id } = filter;
   // Walk the narrowest index: by agent, else by feature, else every entry; newest first, below the cursor.
   const seqs = seqsNewestFirst(tx, agent_id ? { by: "agent", id: agent_id } : feature_id ? { by: "feature", id: feature_id } : null, below);

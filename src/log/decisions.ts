@@ -6,7 +6,7 @@
  * "Document: record resolution") and parallel-execution-protocol.md §5 conflict log.
  */
 import type { Clock } from "../store/clock.js";
-import type { DecisionRecord } from "../store/lmdb/store.js";
+import type { DecisionRecord } from "./decision-record.js";
 import { decisions, meta } from "../store/schema.js";
 import type { Db, ReadTxn, WriteTxn } from "../store/txn.js";
 

@@ -20,8 +20,8 @@ import { Workspace } from "../git/workspace.js";
 import { prepareStore, resolveRoot } from "./root.js";
 import { systemClock, type Clock } from "../store/clock.js";
 import { openStore, type Store } from "../store/lmdb/store.js";
-import { LmdbEngine } from "../store/lmdb/engine.js";
-import { Db } from "../store/txn.js";
+import { lmdbAccess } from "../store/lmdb/engine.js";
+import type { Db, TxnScope } from "../store/txn.js";
 import { storeLinkNames } from "../store/lmdb/link-names.js";
 
 /** Everything a handler needs. */
@@ -32,6 +32,8 @@ export interface Context {
   readonly git: Workspace;
   readonly config: Config;
   readonly store: Store;
+  /** The transactions synchronous domain code runs in (control/env.ts): LMDB's, joined when one is open. */
+  readonly txn: TxnScope;
   /** The store port on this process's store (store/port.ts): typed transactions, group commit. */
   readonly db: Db;
   readonly clock: Clock;
@@ -87,9 +89,10 @@ export function createContext(opts: ContextOptions = {}): Context {
   };
   // Group commit is off unless SIGNALBOX_GROUP_COMMIT=1: with it on, the kill -9 torture run inside
   // the full test suite recorded grants that were answered but not in the store (docs/store-port.md).
-  const engine = new LmdbEngine(store, clock, { groupCommit: process.env.SIGNALBOX_GROUP_COMMIT === "1" });
-  const locks = new LockManager(store, clock, lockSettings, controlLockHooks({ store, clock, config }), engine);
-  const env: ControlEnv = { store, clock, config };
+  const access = lmdbAccess(store, clock, { groupCommit: process.env.SIGNALBOX_GROUP_COMMIT === "1" });
+  const { engine, txn } = access;
+  const env: ControlEnv = { txn, clock, config };
+  const locks = new LockManager(access, lockSettings, controlLockHooks(env));
   locks.sweep();
   const sweepMs = opts.sweepMs ?? 60_000;
   const timer = sweepMs > 0 ? setInterval(() => safeSweep(env, locks, logger), sweepMs) : null;
@@ -105,7 +108,8 @@ export function createContext(opts: ContextOptions = {}): Context {
     git,
     config,
     store,
-    db: new Db(engine),
+    txn,
+    db: access.db,
     clock,
     logger,
     domains: new DomainMap(config),
@@ -131,7 +135,7 @@ export function createContext(opts: ContextOptions = {}): Context {
 function safeSweep(env: ControlEnv, locks: LockManager, logger: Logger): void {
   try {
     locks.sweep();
-    env.store.write(
+    env.txn.write(
       () => {
         settleAllCoverage(env);
         pruneHolderHistories(env, env.clock.monoMs());

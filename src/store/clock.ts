@@ -157,6 +157,6 @@ export function manualClock(bootId = "test-boot", startMono = 1_000_000, startWa
 }
 
 /** ISO time of a monotonic instant, as seen from now on this clock. */
-export function monoToIso(clock: Clock, mono: number): string {
+export function monoToIso(clock: Pick<Clock, "wallOffsetMs">, mono: number): string {
   return new Date(Math.round(mono + clock.wallOffsetMs())).toISOString();
 }

@@ -85,6 +85,8 @@ export interface EngineTime {
   monoMs(): number;
   /** Wall-clock ms since the epoch (display only). */
   wallMs(): number;
+  /** Wall minus monotonic time in whole ms, steady between reads: shows a monotonic instant as the same ISO time each time (store/clock.ts). */
+  wallOffsetMs(): number;
 }
 
 /** Whether the process that wrote a record (a waiter, a session) still runs. */
@@ -271,4 +273,16 @@ export function prefixEnd(prefix: string): string {
     if (cp < 0x10ffff) return cps.join("") + String.fromCodePoint(cp === 0xd7ff ? 0xe000 : cp + 1);
   }
   return "\u{10FFFF}";
+}
+
+/** Bytes in one MiB. */
+const MIB = 1024 * 1024;
+
+/**
+ * Whether a store whose data file uses `usedBytes` is at or over its quota
+ * `storeMb` (MiB, config `limits.store_mb`): retention then frees pages for
+ * the writes that go on in the headroom.
+ */
+export function atStoreQuota(usedBytes: number, storeMb: number): boolean {
+  return usedBytes >= storeMb * MIB;
 }

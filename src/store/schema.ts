@@ -13,6 +13,8 @@
 import type { PlanSummary, StoredPlan, StoredSpec } from "../analysis/plans.js";
 import type { HolderChange } from "../control/detectors.js";
 import type { IntegrationReport } from "../control/integration.js";
+import type { RadarMatrix, RadarPairState } from "../control/radar.js";
+import type { WaveMergeRecord } from "../control/wave-git.js";
 import type { AcquireCounters } from "../control/metrics.js";
 import type {
   ActivityRecord,
@@ -32,7 +34,8 @@ import type {
   SignalRecord,
   WaveIntegrationRecord,
 } from "../control/records.js";
-import type { DecisionRecord, LockRecord, WaiterRecord } from "./lmdb/store.js";
+import type { LockRecord, WaiterRecord } from "../locks/records.js";
+import type { DecisionRecord } from "../log/decision-record.js";
 import { collection, numberCollection, pad6, padded, seq12, text, type KeyPart } from "./port.js";
 
 /** A lock-table sequence (fencing token, waiter seq): 15 digits. */
@@ -102,9 +105,15 @@ export const agents = {
   phaseCoverage: collection<PhaseCoverageRecord>()("agents", "C", "phaseCoverage", [text]),
 };
 
-/** `features`: the feature lifecycle. */
+/** `features`: the feature lifecycle, and the keys write-locked for each active feature. */
 export const features = {
   feature: collection<FeatureRecord>()("features", "F", "feature", [text]),
+  /**
+   * `L` feature_id `\0` key -> 1: a lock key write-locked for the feature's
+   * current attempt (control/features.ts `noteLockedKeys`); a feature's range
+   * lists its locked keys.
+   */
+  lockedKey: collection<1>()("features", "L", "lockedKey", [text, text]),
 };
 
 /** `signals`: audit signals, the open pausing ones, audit handoffs. */
@@ -155,11 +164,27 @@ export const quality = {
   reviewByFeature: collection<1>()("quality", "r", "reviewByFeature", [text, seq12]),
 };
 
-/** `integrations`: each wave's integration status, every attempt's report, features archived by a rollback. */
+/**
+ * `integrations`: each wave's integration status, every attempt's report,
+ * features archived by a rollback, each wave's speculative merge, and the
+ * conflict radar.
+ */
 export const integrations = {
   wave: collection<WaveIntegrationRecord>()("integrations", "W", "wave", [text, pad6]),
   report: collection<IntegrationReport>()("integrations", "I", "report", [text, pad6, pad6]),
   archivedFeature: collection<FeatureRecord>()("integrations", "X", "archivedFeature", [text, seq12]),
+  /** `M` plan_id `\0` wave6 -> the wave's current speculative merge (control/wave-git.ts); one key per wave. */
+  waveMerge: collection<WaveMergeRecord>()("integrations", "M", "waveMerge", [text, pad6]),
+  /** `Rmatrix` -> the latest conflict-radar matrix (control/radar.ts); a single key. */
+  radarMatrix: collection<RadarMatrix>()("integrations", "Rmatrix", "radarMatrix", []),
+  /**
+   * `R` a `\0` b -> a pair of branches predicted to conflict, a < b
+   * (control/radar.ts); the range lists every conflicting pair. It shares
+   * its prefix with {@link integrations.radarMatrix}: a walk of the whole
+   * range also meets `Rmatrix`, the one key without a NUL, decoded as a
+   * single part; pair keys always have two.
+   */
+  radarPair: collection<RadarPairState>()("integrations", "R", "radarPair", [text, text]),
 };
 
 /** `incidents`: emergencies and the open ones. */

@@ -3,7 +3,7 @@
  * domain code holds inside `db.read(tx => ...)` and `db.write(tx => ...)`.
  * Keys are built and records typed by the {@link Collection}s of schema.ts.
  */
-import { prefixEnd, type Collection, type EngineReader, type EngineWriter, type RawRange, type StoreEngine, type WriteOptions } from "./port.js";
+import { prefixEnd, type Collection, type EngineTime, type Liveness, type EngineReader, type EngineWriter, type RawRange, type StoreEngine, type WriteOptions } from "./port.js";
 
 /** One entry of a typed range. */
 export interface Entry<K, V> {
@@ -133,4 +133,45 @@ export class Db {
   write<T>(fn: (tx: WriteTxn) => T, options?: WriteOptions): Promise<T> {
     return this.engine.write((w) => fn(new WriteTxn(w)), options);
   }
+}
+
+/** The transactions domain code works in, whatever engine holds the store. */
+export interface TxnScope {
+  /**
+   * Run `fn` in a write transaction: the enclosing one when a write is
+   * already running (its writes then commit or roll back with it),
+   * otherwise a new one that is durable when this returns. Throws what
+   * `fn` throws, and then none of `fn`'s writes remain.
+   * @param options `housekeeping`: allowed past the store's size quota (store/port.ts `WriteOptions`)
+   */
+  write<T>(fn: (tx: WriteTxn) => T, options?: WriteOptions): T;
+  /** Where to read: the enclosing write transaction, else the snapshot this process last read (not renewed). */
+  read(): ReadTxn;
+  /** As {@link read}, renewed first to the latest commit by any process (a reader that must see others' writes). */
+  latest(): ReadTxn;
+  /** Bytes the store's data uses now (retention compares them with `limits.store_mb`: port.ts `atStoreQuota`). */
+  usedBytes(): number;
+}
+
+/**
+ * A scope bound to one write transaction that is already running (any
+ * engine's `db.write(tx => ...)`): writes and reads all go to `tx`.
+ */
+export function scopeOf(tx: WriteTxn, usedBytes: () => number = () => 0): TxnScope {
+  return { write: (fn) => fn(tx), read: () => tx, latest: () => tx, usedBytes };
+}
+
+
+/**
+ * A store as domain code sees it on any engine: asynchronous transactions
+ * (`db`), the synchronous scope (`txn`), and the engine's time and
+ * liveness (port.ts).
+ */
+export interface StoreAccess {
+  readonly db: Db;
+  readonly txn: TxnScope;
+  /** Lease time: monotonic ms within one boot. */
+  readonly time: EngineTime;
+  /** Whether a recorded process still runs. */
+  readonly liveness: Liveness;
 }

@@ -4,7 +4,7 @@
  * shows its sequence number, when (UTC), type, who decided, and the decision
  * with its context on a second, dim line. Pure: decisions in, text out.
  */
-import type { DecisionRecord } from "../../store/lmdb/store.js";
+import type { DecisionRecord } from "../../log/decision-record.js";
 import { colorsFor, DEFAULT_WIDTH, renderTable, sectionTitle, type Cell, type Colors } from "./text.js";
 
 /** Options of {@link renderDecisions}. */

@@ -25,8 +25,9 @@ import type { Clock } from "../clock.js";
 import type { Store } from "./store.js";
 import { StoreFullError } from "../../errors.js";
 import { storeFailureOf } from "./guard.js";
+import { hostLiveness } from "./liveness.js";
 import type { EngineReader, EngineTime, EngineWriter, Liveness, RawEntry, RawKey, RawRange, StoreEngine, WriteOptions } from "../port.js";
-import { ReadTxn, WriteTxn } from "../txn.js";
+import { Db, ReadTxn, WriteTxn, type StoreAccess, type TxnScope } from "../txn.js";
 
 interface Pending {
   fn: (writer: EngineWriter) => unknown;
@@ -44,16 +45,6 @@ export interface GroupCommitStats {
   largest: number;
 }
 
-/** Whether a process with this pid runs on this machine (`kill(pid, 0)`; EPERM means it exists). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** The store port on an open LMDB store. */
 export class LmdbEngine implements StoreEngine {
   readonly kind = "lmdb";
@@ -67,7 +58,7 @@ export class LmdbEngine implements StoreEngine {
    * @param store an open store (openStore); the engine does not close it
    *        unless {@link close} is called.
    * @param clock the host clock: leases compare its monotonic ms within
-   *        one boot (store/lmdb/layout.ts `isLeaseLive`).
+   *        one boot (locks/lease.ts `isLeaseLive`).
    * @param options `groupCommit: false` commits every call in its own
    *        transaction (the bench's comparison; default true).
    */
@@ -79,9 +70,7 @@ export class LmdbEngine implements StoreEngine {
     this.time = clock;
     this.writer = rawAccess(store);
     this.reader = this.writer;
-    const bootId = clock.bootId;
-    // A process of another boot is gone; on this boot, ask the kernel.
-    this.liveness = { isAlive: ({ pid, boot }) => boot === bootId && pidAlive(pid) };
+    this.liveness = hostLiveness(clock.bootId);
   }
 
   /** Group-commit figures (for the bench and tests). */
@@ -231,6 +220,23 @@ export function lmdbEngine(store: Store, clock: Clock): LmdbEngine {
 }
 
 /** The raw reader and writer of `store`'s databases, in whatever LMDB transaction is current. */
+/**
+ * A raw reader of one opened LMDB database `db` standing for database `name`
+ * (the hooks' read-only reader opens only the lock table): reads go to
+ * whatever transaction or snapshot the environment has open.
+ * @throws Error on a read of another database
+ */
+export function databaseReader(name: string, db: Database<unknown, string>): EngineReader {
+  const only = (n: string) => {
+    if (n !== name) throw new Error(`store: this reader opened only database "${name}", not "${n}"`);
+    return db as unknown as Database<unknown, RawKey>;
+  };
+  return {
+    get: (n, key) => only(n).get(key),
+    range: (n, range) => rangeOf(only(n), range),
+  };
+}
+
 function rawAccess(store: Store): EngineWriter {
   const db = (name: string) => store.database(name) as Database<unknown, RawKey>;
   return {
@@ -254,4 +260,29 @@ export function lmdbTxn(store: Store): WriteTxn {
 export function lmdbSnapshot(store: Store): ReadTxn {
   store.env.resetReadTxn();
   return new ReadTxn(rawAccess(store));
+}
+
+/**
+ * The transaction scope on `store` for synchronous domain code: `write`
+ * joins the LMDB write transaction already open in this process or opens
+ * one (Store.write: nested calls share the outer transaction), `read` reads
+ * in the current transaction or snapshot, `latest` renews the snapshot.
+ */
+export function lmdbScope(store: Store): TxnScope {
+  return {
+    write: (fn, options) => store.write(() => fn(lmdbTxn(store)), options),
+    read: () => lmdbTxn(store),
+    latest: () => lmdbSnapshot(store),
+    usedBytes: () => store.usedBytes(),
+  };
+}
+
+/**
+ * Everything domain code needs of an open LMDB `store`: the engine on it
+ * (group commit per `options`), its `Db`, the synchronous scope, the host
+ * clock as lease time and host process liveness.
+ */
+export function lmdbAccess(store: Store, clock: Clock, options: { groupCommit?: boolean; engine?: LmdbEngine } = {}): StoreAccess & { engine: LmdbEngine } {
+  const engine = options.engine ?? new LmdbEngine(store, clock, options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit });
+  return { engine, db: new Db(engine), txn: lmdbScope(store), time: engine.time, liveness: engine.liveness };
 }

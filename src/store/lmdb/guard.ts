@@ -27,6 +27,7 @@
  *   ...) until the next write; that write first reopens the environment.
  */
 import { StoreFullError } from "../../errors.js";
+import { atStoreQuota } from "../port.js";
 import fs from "node:fs";
 
 /** Store limits from the config (`limits`), in MiB. */
@@ -87,14 +88,6 @@ export function quotaHeadroomBytes(storeMb: number): number {
   return Math.min(Math.max((storeMb * MIB) / 16, 256 * 1024), 64 * MIB);
 }
 
-/**
- * Whether a store whose data file uses `usedBytes` is at or over its quota
- * `storeMb` (MiB, config `limits.store_mb`): retention then frees pages for
- * the writes that go on in the headroom.
- */
-export function atStoreQuota(usedBytes: number, storeMb: number): boolean {
-  return usedBytes >= storeMb * MIB;
-}
 
 /**
  * The per-process guard state of one store. It decides nothing about grants;

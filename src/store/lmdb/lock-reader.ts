@@ -28,7 +28,10 @@ import type { Database, RootDatabase } from "lmdb";
 import type { Clock } from "../clock.js";
 import { dbOptionsOf, ENV_OPTIONS, SCHEMA_VERSION } from "./layout.js";
 import { linkNameKey } from "./link-names.js";
-import { LockTable } from "./lock-table.js";
+import { databaseReader } from "./engine.js";
+import { hostLiveness } from "./liveness.js";
+import { LockTableView } from "../../locks/table.js";
+import { ReadTxn } from "../txn.js";
 import { reportUndecodable, validateStoreFile } from "./validate.js";
 import { tableReader } from "../../locks/table-reader.js";
 import { liveLocksCovering, type LiveLock } from "../../locks/views.js";
@@ -82,7 +85,8 @@ export function openLockReader(storeDir: string, clock: Clock): LockReader {
     }
     // A store no server of schema 3 has opened yet still holds ordered-binary keys (layout.ts STRING_KEYS).
     const db = openNamed(env, file, "lockTable", typeof version === "number" && version < 3);
-    const reader = db ? tableReader(new LockTable(() => db)) : null;
+    const snapshot = db ? new ReadTxn(databaseReader("lockTable", db)) : null;
+    const reader = snapshot ? tableReader(new LockTableView(() => snapshot), hostLiveness(clock.bootId)) : null;
     return {
       locksCovering: (key) => (reader ? liveLocksCovering(reader, clock, key) : []),
       linkName: (id) => meta?.get(linkNameKey(id)) as string | undefined,

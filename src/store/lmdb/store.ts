@@ -42,6 +42,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { storeFailureOf, WriteGuard, type StoreLimits } from "./guard.js";
 import { dbOptionsOf, ENV_OPTIONS, NUMBER_KEYED, SCHEMA_VERSION, unescapeLegacyKey } from "./layout.js";
 import { reportUndecodable, validateStoreFile, writeSeenRecord } from "./validate.js";
+import type { DecisionRecord } from "../../log/decision-record.js";
 
 export type { StoreLimits } from "./guard.js";
 
@@ -52,48 +53,8 @@ export { isStoreDamaged, StoreDamagedError, STORE_DAMAGED } from "./validate.js"
 /** How often (ms, monotonic) a writing process refreshes the side record `signalbox.mdb-seen` after a commit. */
 export const SEEN_REFRESH_MS = 60_000;
 
-/** A lock grant, live or ended. Times: `*_mono` monotonic ms of boot `boot`; `*_at` ISO. */
-export interface LockRecord {
-  lock_id: string;
-  key: string;
-  mode: "read" | "write";
-  agent_id: string;
-  feature_id: string | null;
-  fencing_token: number;
-  boot: string;
-  acquired_mono: number;
-  expires_mono: number;
-  acquired_at: string;
-  state: "held" | "released" | "expired" | "broken";
-  ended_mono: number | null;
-  ended_at: string | null;
-}
-
-/** A request waiting in the FIFO queues of its keys while its `wait_ms` runs. */
-export interface WaiterRecord {
-  seq: number;
-  agent_id: string;
-  feature_id: string | null;
-  mode: "read" | "write";
-  keys: string[];
-  pid: number;
-  boot: string;
-  enqueued_mono: number;
-  deadline_mono: number;
-  enqueued_at: string;
-}
-
-/** One entry of the append-only decision log. */
-export interface DecisionRecord {
-  seq: number;
-  type: string;
-  decided_by: string;
-  context: string;
-  decision: string;
-  rationale: string | null;
-  refs: string[];
-  recorded_at: string;
-}
+export type { LockRecord, WaiterRecord } from "../../locks/records.js";
+export type { DecisionRecord } from "../../log/decision-record.js";
 
 /** Names of the named databases, in the order they are opened. */
 export const DB_NAMES = [

@@ -329,6 +329,10 @@ class ManualTime implements EngineTime {
     return this.epochMs + this.mono;
   }
 
+  wallOffsetMs(): number {
+    return this.epochMs;
+  }
+
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`store: memory engine: the monotonic clock only moves forward (advance by ${ms} ms refused)`);
     this.mono += ms;
