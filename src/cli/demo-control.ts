@@ -18,6 +18,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import Table from "cli-table3";
+import type { StoreWatcher } from "../dashboard/demo.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PACKAGE = path.resolve(HERE, "../../..");
@@ -407,15 +408,20 @@ async function summary(p: Proc, s: Steps): Promise<void> {
  * printing why) if any step answered differently from the protocol or a
  * call failed.
  */
-export async function runControlDemo(): Promise<boolean> {
+export async function runControlDemo(watch?: StoreWatcher): Promise<boolean> {
   console.log("\n=== 4. Control layer: the worked example played by agents on three server processes sharing one store ===");
   console.log("[A] = orchestrator's process, [B] = implementor-1's, [C] = implementor-2's, auditor-1's and tester-1's");
   // The protocol's own reading of its example: a migration is an ordinary file, so P2 and P3 share wave 2.
   const config = path.join(PACKAGE, "examples/protocol-example.signalbox.json");
-  const s = await playOnSharedStore(["A", "B", "C"], (root) => fs.copyFileSync(config, path.join(root, "signalbox.config.json")), async ([a, b, c], steps) => {
-    await play(a!, b!, c!, steps);
-    await summary(b!, steps);
-  });
+  const s = await playOnSharedStore(
+    ["A", "B", "C"],
+    (root) => fs.copyFileSync(config, path.join(root, "signalbox.config.json")),
+    async ([a, b, c], steps) => {
+      await play(a!, b!, c!, steps);
+      await summary(b!, steps);
+    },
+    watch,
+  );
   return verdict(s, "The control layer DOES NOT follow the protocol", "Every control-layer step answered as the protocol prescribes.");
 }
 
@@ -423,9 +429,16 @@ export async function runControlDemo(): Promise<boolean> {
  * Start one server process per tag on a fresh root and store (a temp folder,
  * removed afterwards), let `configure` write into the root (e.g. a
  * signalbox.config.json), and run `body`. A call that fails stops the flow
- * and is kept as a mismatch. Returns the steps.
+ * and is kept as a mismatch. Returns the steps. `watch` (the demo's
+ * dashboard) is shown the store once the servers opened it and let go of it
+ * before it is removed.
  */
-export async function playOnSharedStore(tags: string[], configure: (root: string) => void, body: (procs: Proc[], s: Steps) => Promise<void>): Promise<Steps> {
+export async function playOnSharedStore(
+  tags: string[],
+  configure: (root: string) => void,
+  body: (procs: Proc[], s: Steps) => Promise<void>,
+  watch?: StoreWatcher,
+): Promise<Steps> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "signalbox-demo-control-"));
   const root = path.join(work, "root");
   const store = path.join(work, "store");
@@ -437,10 +450,12 @@ export async function playOnSharedStore(tags: string[], configure: (root: string
   const s = new Steps();
   try {
     await Promise.all(procs.map((p) => p.start(env)));
+    await watch?.follow(root, store);
     await body(procs, s);
   } catch (err) {
     s.mismatches.push(`the flow stopped: ${(err as Error).message}`);
   } finally {
+    await watch?.release();
     await Promise.allSettled(procs.map((p) => p.client.close()));
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { playOnSharedStore, verdict, type Proc, type Steps } from "./demo-control.js";
+import type { StoreWatcher } from "../dashboard/demo.js";
 import { WAVE_CONFIG, WAVE_FEATURES, WAVE_GATE, WAVE_TEAM, WAVE_WORK } from "./scenarios/wave-lifecycle.js";
 
 interface Integration {
@@ -135,9 +136,9 @@ async function play([a, b, c]: Proc[], s: Steps): Promise<void> {
 }
 
 /** Run the wave-lifecycle demo; false (after printing why) if a step answered differently from the protocol. */
-export async function runWaveDemo(): Promise<boolean> {
+export async function runWaveDemo(watch?: StoreWatcher): Promise<boolean> {
   console.log("\n=== 5. A wave from dispatch to integration: capacity, gate, review, integration report, rollback, emergency, retry ===");
   console.log("[A] = orchestrator's process, [B] = coders c1 and c2, [C] = coder c3, auditor aud and test engineer te");
-  const s = await playOnSharedStore(["A", "B", "C"], (root) => fs.writeFileSync(path.join(root, "signalbox.config.json"), JSON.stringify(WAVE_CONFIG)), play);
+  const s = await playOnSharedStore(["A", "B", "C"], (root) => fs.writeFileSync(path.join(root, "signalbox.config.json"), JSON.stringify(WAVE_CONFIG)), play, watch);
   return verdict(s, "The wave lifecycle DOES NOT follow the protocol", "Every wave-lifecycle step answered as the protocol prescribes.");
 }

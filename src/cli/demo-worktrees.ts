@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gitEnv } from "../git/cli.js";
+import type { StoreWatcher } from "../dashboard/demo.js";
 import { Proc, Steps, verdict } from "./demo-control.js";
 import { buildHistoryRepo, fileBody, type HistoryCommit, type HistoryFile } from "./demo-repo.js";
 
@@ -82,7 +83,7 @@ function snapshot(dirs: readonly string[]): string {
   return dirs.map((d) => `${git(d, ["status", "--porcelain=v1", "--untracked-files=all"])}|${git(d, ["for-each-ref", "refs/heads"])}`).join("\n");
 }
 
-async function play(repo: string, wts: [string, string], changes: [HistoryCommit, HistoryCommit], common: string, s: Steps): Promise<void> {
+async function play(repo: string, wts: [string, string], changes: [HistoryCommit, HistoryCommit], common: string, s: Steps, watch?: StoreWatcher): Promise<void> {
   const [a, b] = changes;
   const branches = [`feature/${a.id}`, `feature/${b.id}`];
   const env = (root: string) => {
@@ -95,6 +96,7 @@ async function play(repo: string, wts: [string, string], changes: [HistoryCommit
   try {
     await pa.start(env(wts[0]));
     await pb.start(env(wts[1]));
+    await watch?.follow(wts[0], path.join(repo, ".git", "signalbox"));
     await pa.ok("dispatch_agents", { agents: [{ agent_id: "orch", role: "orchestrator" }, { agent_id: "coder-a", role: "coder" }, { agent_id: "coder-b", role: "coder" }] });
     // The plan as the agents declared it: each forgot the file the other also writes.
     const declared = (c: HistoryCommit) => c.writes.filter((w) => w !== common);
@@ -178,12 +180,13 @@ async function play(repo: string, wts: [string, string], changes: [HistoryCommit
     const untouched = snapshot([repo, ...wts]) === after && before !== after;
     s.line(pa, "", "git status + branch heads of all worktrees", "", untouched ? "unchanged by signalbox" : "CHANGED", untouched, "signalbox never changes a working tree, index or branch");
   } finally {
+    await watch?.release();
     await Promise.allSettled([pa.client.close(), pb.client.close()]);
   }
 }
 
 /** Run the git-worktree part; true when every step matched. */
-export async function runWorktreeDemo(): Promise<boolean> {
+export async function runWorktreeDemo(watch?: StoreWatcher): Promise<boolean> {
   const history = JSON.parse(fs.readFileSync(path.join(EXAMPLES, "fastapi-template-history.json"), "utf8")) as HistoryFile;
   const past = history.tasks.slice(0, history.tasks.length - RECENT);
   const [a, b, common] = pickOverlap(history.tasks.slice(-RECENT));
@@ -198,7 +201,7 @@ export async function runWorktreeDemo(): Promise<boolean> {
     git(repo, ["worktree", "add", "-q", "-b", `feature/${a.id}`, wtA, "main"]);
     git(repo, ["worktree", "add", "-q", "-b", `feature/${b.id}`, wtB, "main"]);
     console.log(`repository ${repo} (${git(repo, ["rev-list", "--count", "main"])} commits, ${git(repo, ["ls-files"]).split("\n").length} files), worktrees wt-a and wt-b`);
-    await play(repo, [fs.realpathSync(wtA), fs.realpathSync(wtB)], [a, b], common, s);
+    await play(repo, [fs.realpathSync(wtA), fs.realpathSync(wtB)], [a, b], common, s, watch);
     const store = path.join(repo, ".git", "signalbox");
     s.line(new Proc("git"), "", "the store", "", fs.existsSync(store) ? ".git/signalbox/ (shared by both worktrees)" : "missing", fs.existsSync(store), "in the common git directory");
   } catch (err) {

@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import Table from "cli-table3";
+import { DemoDashboard, type StoreWatcher } from "../dashboard/demo.js";
+import { stderrLogger } from "../runtime/logger.js";
 import { runControlDemo } from "./demo-control.js";
 import { runWaveDemo } from "./demo-wave.js";
 import { runWorktreeDemo } from "./demo-worktrees.js";
@@ -93,7 +95,7 @@ function mark(ok: boolean): string {
   return ok ? "ok " : "MISMATCH";
 }
 
-async function protocolExample(work: string): Promise<boolean> {
+async function protocolExample(work: string, watch: StoreWatcher): Promise<boolean> {
   heading("1. The protocol's worked example (examples/protocol-example.json, read as the protocol does: examples/protocol-example.signalbox.json)");
   const input = readJson<{ features: Feature[]; expected: { waves: string[][]; pairs: Record<string, string> } }>(
     "protocol-example.json",
@@ -103,6 +105,7 @@ async function protocolExample(work: string): Promise<boolean> {
   fs.copyFileSync(path.join(EXAMPLES, "protocol-example.signalbox.json"), path.join(root, "signalbox.config.json"));
   const defaultsOk = await protocolWithoutConfig(work, input.features);
   const { client, call } = await startServer(root);
+  await watch.follow(root, path.join(root, ".signalbox"));
   try {
     const report = await call<ParallelReport>("check_parallel", { tasks: input.features });
     const plan = await call<Plan>("plan_waves", { features: input.features, name: "protocol example" });
@@ -158,7 +161,7 @@ async function protocolWithoutConfig(work: string, features: Feature[]): Promise
   }
 }
 
-async function fastapiHistory(work: string): Promise<void> {
+async function fastapiHistory(work: string, watch: StoreWatcher): Promise<void> {
   const history = readJson<{ tasks: Feature[] }>("fastapi-template-history.json");
   const latest = history.tasks.slice(-300).map((t) => ({ id: t.id, writes: t.writes ?? [] }));
   heading(
@@ -168,6 +171,7 @@ async function fastapiHistory(work: string): Promise<void> {
   fs.mkdirSync(root, { recursive: true });
   fs.copyFileSync(path.join(EXAMPLES, "fastapi-template.signalbox.json"), path.join(root, "signalbox.config.json"));
   const { client, call } = await startServer(root);
+  await watch.follow(root, path.join(root, ".signalbox"));
   try {
     let t0 = performance.now();
     const report = await call<ParallelReport>("check_parallel", { tasks: latest, max_pairs: 50 });
@@ -271,19 +275,28 @@ async function twoAgents(call: <T>(name: string, args: object) => Promise<T>, ta
   await call("release_lock", { agent_id: "agent-2", all: true });
 }
 
-/** Run the demo; exits non-zero if the worked example or the control-layer flow does not match the protocol. */
+/**
+ * Run the demo; exits non-zero if the worked example or the control-layer
+ * flow does not match the protocol. While it plays, the read-only dashboard
+ * (src/dashboard/) serves the store of the section playing on loopback; its
+ * one-time link is printed first.
+ */
 export async function runDemo(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error(`build first: ${CLI} is missing (npm run build)`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "signalbox-demo-"));
+  const dashboard = await DemoDashboard.start(stderrLogger());
+  console.log(`Dashboard, live while the demo plays (one-time link, 5 min): ${dashboard.link().href}`);
   try {
-    const ok = await protocolExample(work);
-    await fastapiHistory(work);
+    const ok = await protocolExample(work, dashboard);
+    await fastapiHistory(work, dashboard);
+    await dashboard.release();
     console.log(`\n${ok ? "Worked example matches the protocol's expected results." : "Worked example DOES NOT match."}`);
-    const controlOk = await runControlDemo();
-    const waveOk = await runWaveDemo();
-    const gitOk = await runWorktreeDemo();
+    const controlOk = await runControlDemo(dashboard);
+    const waveOk = await runWaveDemo(dashboard);
+    const gitOk = await runWorktreeDemo(dashboard);
     if (!ok || !controlOk || !waveOk || !gitOk) process.exitCode = 1;
   } finally {
+    await dashboard.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

@@ -25,7 +25,8 @@ program
     "--toolsets <list>",
     "toolsets listed from the start, comma-separated: core, planning, orchestration, quality, waves, incidents, git, or all (default: SIGNALBOX_TOOLSETS, else tools.toolsets of the config, else core)",
   )
-  .action(async (opts: { http?: string; toolsets?: string }) => {
+  .option("--no-dashboard", "with --http: do not serve the read-only web dashboard at /")
+  .action(async (opts: { http?: string; toolsets?: string; dashboard: boolean }) => {
     const root = program.opts<{ root?: string }>().root;
     // Loaded here, not at the top: the hooks must start fast, without the SDK and every tool.
     if (opts.http === undefined) {
@@ -36,8 +37,24 @@ program
     const { close } = await serveHttp({
       ...(root !== undefined ? { root } : {}),
       listen: opts.http,
+      dashboard: opts.dashboard,
       ...(opts.toolsets !== undefined ? { toolsets: opts.toolsets } : {}),
     });
+    const stop = () => void close().finally(() => process.exit(0));
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+program
+  .command("dashboard")
+  .description("serve the read-only web dashboard of the store on loopback and print a one-time link to it (like Jupyter)")
+  .option("--http <host:port>", "loopback address to listen on (HOST:PORT, :PORT or PORT; default 127.0.0.1 and a free port)")
+  .action(async (opts: { http?: string }) => {
+    const { runDashboard } = await import("../dashboard/run.js");
+    const root = program.opts<{ root?: string }>().root;
+    const { link, close } = await runDashboard({ ...(root !== undefined ? { root } : {}), ...(opts.http !== undefined ? { listen: opts.http } : {}) });
+    console.log(link.href);
+    process.stderr.write("signalbox dashboard: open the link above (it works once, for 5 minutes; run the command again for a new one). Ctrl-C stops.\n");
     const stop = () => void close().finally(() => process.exit(0));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);

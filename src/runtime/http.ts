@@ -18,6 +18,10 @@
  *   checks live here.
  * - Sessions idle (no request in flight) for `idleMs` are closed; DELETE
  *   ends a session; `close()` ends them all.
+ * - With `dashboard` (on for `serve --http`), every other path goes to the
+ *   read-only web dashboard (src/dashboard/routes.ts) after the same Host and
+ *   Origin checks: a page and its JSON/SSE feed for holders of a bearer token
+ *   or of a dashboard session; a path it does not serve is still 404.
  *
  * Nothing is written to stdout.
  */
@@ -35,6 +39,8 @@ import { createContext, type Context } from "./context.js";
 import type { Logger } from "./logger.js";
 import { resolveRoot } from "./root.js";
 import { createServer } from "../server.js";
+import { DashboardRoutes } from "../dashboard/routes.js";
+import { StateFeed } from "../dashboard/feed.js";
 
 /** The only path MCP is served at. */
 export const MCP_PATH = "/mcp";
@@ -115,6 +121,31 @@ export function allowedHosts(addr: ListenAddress, port: number, extra: readonly 
   return hosts;
 }
 
+/** The configured `http.allowed_origins`, normalised for {@link originAllowed} (lower-case, no trailing slash). */
+export function allowedOrigins(config: Config): Set<string> {
+  return new Set(config.http.allowed_origins.map((o) => o.trim().toLowerCase().replace(/\/+$/, "")));
+}
+
+/**
+ * Whether an `Origin` header is acceptable (DNS-rebinding and cross-site
+ * protection): absent (not a browser, or a same-origin GET), listed in
+ * `origins` ({@link allowedOrigins}), or `http(s)://` to a host in `hosts`
+ * ({@link allowedHosts}).
+ */
+export function originAllowed(origin: string | undefined, hosts: ReadonlySet<string>, origins: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  const o = origin.trim().toLowerCase();
+  if (origins.has(o)) return true;
+  try {
+    const u = new URL(o);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return false;
+    // An origin leaves its scheme's default port out; the listening address may be on it.
+    return hosts.has(u.host) || hosts.has(`${u.host}:${u.protocol === "https:" ? 443 : 80}`);
+  } catch {
+    return false;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Settings checked before anything starts
 
@@ -187,6 +218,8 @@ export interface HttpServerOptions {
   now?: () => number;
   /** Toolsets each new session starts with (default: the config's `tools.toolsets`); `enable_toolsets` adds per session. */
   toolsets?: readonly Toolset[];
+  /** Also serve the read-only web dashboard at `/` (src/dashboard/) to holders of a bearer token (default false: `/mcp` only). */
+  dashboard?: boolean;
 }
 
 /** A running HTTP server (see {@link createHttpServer}). */
@@ -197,6 +230,8 @@ export interface HttpServer {
   sessions(): SessionInfo[];
   /** Close the sessions idle for longer than `idleMs` now; returns how many were closed (also runs on a timer). */
   sweepIdle(): Promise<number>;
+  /** A fresh one-time dashboard link (`http://HOST:PORT/?token=...`, single use, 5 min), or null when the dashboard is off. */
+  dashboardLink(): URL | null;
   /** Stop listening, end every session and connection. The context stays open (the caller's). */
   close(): Promise<void>;
 }
@@ -243,23 +278,11 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
   const log = ctx.logger;
   const sessions = new Map<string, Session>();
   let hosts = new Set<string>();
-  const origins = new Set(ctx.config.http.allowed_origins.map((o) => o.trim().toLowerCase().replace(/\/+$/, "")));
+  const origins = allowedOrigins(ctx.config);
   let closing = false;
-
-  /** Whether an Origin header is acceptable: absent, listed, or http(s) to an accepted host. */
-  const originAllowed = (origin: string | undefined): boolean => {
-    if (origin === undefined) return true;
-    const o = origin.trim().toLowerCase();
-    if (origins.has(o)) return true;
-    try {
-      const u = new URL(o);
-      if (u.protocol !== "http:" && u.protocol !== "https:") return false;
-      // An origin leaves its scheme's default port out; the listening address may be on it.
-      return hosts.has(u.host) || hosts.has(`${u.host}:${u.protocol === "https:" ? 443 : 80}`);
-    } catch {
-      return false;
-    }
-  };
+  // The read-only dashboard at `/` (src/dashboard/), for the same bearer tokens; off unless asked for.
+  const feed = opts.dashboard ? new StateFeed(ctx) : null;
+  const dashboard = feed ? new DashboardRoutes({ tokens, logger: log, source: () => feed }) : null;
 
   const openSession = async (tokenName: string, digest: Buffer): Promise<Session> => {
     const mcp = createServer(ctx, opts.toolsets ? { toolsets: opts.toolsets } : {});
@@ -321,12 +344,15 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
       return refuse(res, 403, `Forbidden: Host ${JSON.stringify(req.headers.host ?? "")} is not allowed (see http.allowed_hosts)`);
     }
     const origin = req.headers.origin;
-    if (!originAllowed(origin)) {
+    if (!originAllowed(origin, hosts, origins)) {
       log.log("warn", "http request refused: Origin not allowed", { origin: origin ?? null, remote: req.socket.remoteAddress });
       return refuse(res, 403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (see http.allowed_origins)`);
     }
     const path = (req.url ?? "/").split("?")[0];
-    if (path !== MCP_PATH) return refuse(res, 404, `Not Found: MCP is served at ${MCP_PATH}`);
+    if (path !== MCP_PATH) {
+      if (dashboard !== null && (await dashboard.handle(req, res))) return;
+      return refuse(res, 404, `Not Found: MCP is served at ${MCP_PATH}`);
+    }
     const auth = authenticate(req, tokens);
     if ("challenge" in auth) {
       log.log("warn", "http request refused: bad or missing bearer token", { remote: req.socket.remoteAddress });
@@ -402,10 +428,12 @@ export async function createHttpServer(ctx: Context, opts: HttpServerOptions): P
     sessions: () =>
       [...sessions].map(([id, s]) => ({ id, tokenName: s.tokenName, inFlight: s.inFlight, idleMs: s.callsInFlight > 0 ? 0 : now() - s.lastSeen })),
     sweepIdle,
+    dashboardLink: () => (dashboard === null ? null : dashboard.link(new URL(`http://${authority(addr.host, port)}/`))),
     async close() {
       if (closing) return;
       closing = true;
       clearInterval(timer);
+      feed?.close();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...sessions.values()].map((s) => s.close()));
       server.closeAllConnections();
@@ -432,12 +460,15 @@ export interface ServeHttpOptions {
   maxBodyBytes?: number;
   /** The `--toolsets` list (else `SIGNALBOX_TOOLSETS`, else the config's `tools.toolsets`). */
   toolsets?: string;
+  /** Serve the read-only dashboard at `/` (default true; `--no-dashboard` turns it off). */
+  dashboard?: boolean;
 }
 
 /**
  * `signalbox serve --http`: check the settings, open the store, listen, and
  * write `signalbox listening on http://HOST:PORT/mcp` (the real port) to
- * stderr. `close()` ends every session and closes the store.
+ * stderr, then (dashboard on) a one-time dashboard link on the next line.
+ * `close()` ends every session and closes the store.
  * @throws Error as {@link createHttpServer}, or when the root, config or store cannot be opened.
  */
 export async function serveHttp(opts: ServeHttpOptions): Promise<{ url: URL; close(): Promise<void> }> {
@@ -456,6 +487,7 @@ export async function serveHttp(opts: ServeHttpOptions): Promise<{ url: URL; clo
     server = await createHttpServer(ctx, {
       listen: opts.listen,
       toolsets,
+      dashboard: opts.dashboard ?? true,
       ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
       ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     });
@@ -464,6 +496,8 @@ export async function serveHttp(opts: ServeHttpOptions): Promise<{ url: URL; clo
     throw err;
   }
   process.stderr.write(`signalbox listening on ${server.url.href}\n`);
+  const link = server.dashboardLink();
+  if (link !== null) process.stderr.write(`signalbox dashboard (one-time link, 5 min): ${link.href}\n`);
   ctx.logger.log("info", "signalbox serving over HTTP", { url: server.url.href, root: ctx.root, store: ctx.store.dir, pid: process.pid });
   let closed: Promise<void> | null = null;
   return {
