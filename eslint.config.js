@@ -52,9 +52,16 @@ export default tseslint.config(
     const sdkAllowed = ["src/runtime/**", "src/server.ts", "src/cli/demo*.ts"];
     const lmdbAllowed = ["src/store/lmdb/**"];
     const rootsAllowed = ["src/runtime/**", "src/cli/**", "src/cli.ts", "src/hooks/**", "src/server.ts"];
+    // The control layer's registry (who is who, who may do what, what stops whom, inboxes) sits under
+    // its use cases: a registry module never imports one (no cycles between queries and use cases).
+    const registryLayer = {
+      regex: "^\\.\\./[^./][^/]*$",
+      message: "src/control/registry/ holds the registry queries the use cases build on; it imports no use case from src/control/.",
+    };
     const rule = (patterns, paths) => ({ "no-restricted-imports": ["error", { patterns, paths }] });
     return [
       { files: ["src/**/*.ts", "tools/**/*.ts", "resources/**/*.ts", "prompts/**/*.ts"], ignores: [...sdkAllowed, ...lmdbAllowed, ...rootsAllowed], rules: rule([sdk, engine], [lmdb]) },
+      { files: ["src/control/registry/**/*.ts"], rules: rule([sdk, engine, registryLayer], [lmdb]) },
       { files: ["tools/**/*.ts", "resources/**/*.ts", "prompts/**/*.ts"], rules: rule([engine], [lmdb]) },
       { files: rootsAllowed, ignores: sdkAllowed, rules: rule([sdk], [lmdb]) },
       { files: sdkAllowed, rules: rule([], [lmdb]) },

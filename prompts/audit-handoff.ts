@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Context } from "../src/runtime/context.js";
 import { handoffsOfFeature } from "../src/control/audit.js";
 import { allFeatures, getFeature } from "../src/control/features.js";
-import type { SignalRecord } from "../src/control/records.js";
+import type { SignalRecord } from "../src/control/registry/records.js";
 import { listSignals } from "../src/control/signals.js";
 import { userText } from "./common.js";
 

@@ -1,6 +1,6 @@
 import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/runtime/context.js";
-import { statusBoard } from "../src/control/agents.js";
+import { statusBoard } from "../src/control/registry/agents.js";
 import { jsonContents } from "./common.js";
 
 /** `signalbox://agents`: the status board. */

@@ -2,7 +2,7 @@ import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/runtime/context.js";
 import { allConventions } from "../src/control/conventions.js";
 import { listEscalations } from "../src/control/escalations.js";
-import { cap } from "../src/control/page.js";
+import { cap } from "../src/control/registry/page.js";
 import { jsonContents } from "./common.js";
 
 /** Most conventions the resource lists; `omitted` counts the rest. */

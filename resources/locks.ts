@@ -1,6 +1,6 @@
 import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/runtime/context.js";
-import { cap } from "../src/control/page.js";
+import { cap } from "../src/control/registry/page.js";
 import { jsonContents } from "./common.js";
 
 /** Most locks and waiters listed; the resource counts the rest. */

@@ -10,7 +10,7 @@
  * - `invalid_state`: the thing named exists but its state refuses the request (already completed, closed or resumed; not open; active under another agent) ({@link InvalidStateError});
  * - `not_holder`: the lock belongs to another agent (locks/manager.ts);
  * - `limit`: a configured limit would be passed (`limits.*`, `capacity.*`; {@link LimitError});
- * - `not_permitted`: the caller lacks the authority (control/authority.ts NotPermittedError);
+ * - `not_permitted`: the caller lacks the authority (control/registry/authority.ts NotPermittedError);
  * - `store_full`: the disk reserve or the store's quota refuses the write (store/lmdb/guard.ts);
  * - `store_damaged`: the data file is damaged (store/lmdb/validate.ts);
  * - `boot_id_unavailable`: no system boot identity (store/clock.ts);

@@ -12,7 +12,7 @@ import { requestCheckpoint } from "../src/control/checkpoints.js";
 import { createSignal } from "../src/control/signals.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
-import type { ActivityRecord } from "../src/control/records.js";
+import type { ActivityRecord } from "../src/control/registry/records.js";
 import { ServerProcess } from "./helpers/process.js";
 import { until } from "./helpers/wait.js";
 

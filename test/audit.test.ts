@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deliverPendingHandoffs, markHandoffAcknowledged, testPhase } from "../src/control/audit.js";
-import { acknowledgeMessages, listInbox } from "../src/control/inbox.js";
+import { acknowledgeMessages, listInbox } from "../src/control/registry/inbox.js";
 import { getSignal } from "../src/control/signals.js";
 import { manualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";

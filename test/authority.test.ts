@@ -1,5 +1,5 @@
 /**
- * Authority is granted, never claimed (control/authority.ts): each way an
+ * Authority is granted, never claimed (control/registry/authority.ts): each way an
  * agent once gave itself authority, or lifted its own pause, over a real
  * in-memory Client, each with the call that is refused now and the one that
  * does the same thing with authority.

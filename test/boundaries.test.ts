@@ -48,3 +48,12 @@ describe("lint boundaries", () => {
     expect(await violations("src/runtime/sample.ts", SDK_IMPORT)).toEqual([]);
   });
 });
+
+describe("the control layer's layers", () => {
+  it("keeps use cases out of the registry, and lets use cases build on the registry", async () => {
+    const useCase = `import { createSignal } from "../signals.js";\nexport const f = createSignal;\n`;
+    expect(await violations("src/control/registry/sample.ts", useCase)).toContain("no-restricted-imports");
+    expect(await violations("src/control/registry/sample.ts", `import { nowIso } from "./env.js";\nimport { InvalidArgumentError } from "../../errors.js";\nexport const f = [nowIso, InvalidArgumentError];\n`)).toEqual([]);
+    expect(await violations("src/control/sample.ts", `import { getAgent } from "./registry/agents.js";\nexport const f = getAgent;\n`)).toEqual([]);
+  });
+});

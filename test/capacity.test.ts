@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/runtime/config.js";
 import { listActivity } from "../src/log/activity.js";
-import { getAgent } from "../src/control/agents.js";
+import { getAgent } from "../src/control/registry/agents.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/runtime/config.js";
 import { listCheckpoints } from "../src/control/checkpoints.js";
-import { listInbox } from "../src/control/inbox.js";
+import { listInbox } from "../src/control/registry/inbox.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
 

@@ -20,7 +20,7 @@ import { renderPlanList, renderWavesTable, waveRanges, type FeatureProgress } fr
 import { parseConfig } from "../src/runtime/config.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
 import { allFeatures } from "../src/control/features.js";
-import { deliver } from "../src/control/inbox.js";
+import { deliver } from "../src/control/registry/inbox.js";
 import { DomainMap } from "../src/analysis/domains.js";
 import { getPlan, getPlanSpec, listPlans, type StoredPlan } from "../src/analysis/plans.js";
 import { listDecisions } from "../src/log/decisions.js";

@@ -24,11 +24,11 @@ import {
   orchestratorInboxes,
   readyForReallocation,
   statusBoard,
-} from "../src/control/agents.js";
+} from "../src/control/registry/agents.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/env.js";
+import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
 import { completeFeature, coordinationState, failFeature, getFeature, lockedKeysOf, startFeature } from "../src/control/features.js";
-import { listInbox } from "../src/control/inbox.js";
+import { listInbox } from "../src/control/registry/inbox.js";
 import { controlLockHooks } from "../src/control/lock-hooks.js";
 import { createSignal, resolveSignal } from "../src/control/signals.js";
 import { reportStatus } from "../src/control/status.js";

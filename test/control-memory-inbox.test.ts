@@ -10,10 +10,10 @@
  * because the control functions have no effect outside their transaction.
  */
 import { describe, expect, it } from "vitest";
-import { allAgents } from "../src/control/agents.js";
+import { allAgents } from "../src/control/registry/agents.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/env.js";
-import { acknowledgeMessages, delayedMessages, deliver, listInbox, unreadCount } from "../src/control/inbox.js";
+import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
+import { acknowledgeMessages, delayedMessages, deliver, listInbox, unreadCount } from "../src/control/registry/inbox.js";
 import { controlLockHooks } from "../src/control/lock-hooks.js";
 import { codeOf } from "../src/errors.js";
 import { LockManager } from "../src/locks/manager.js";

@@ -9,19 +9,19 @@
  * feature is held back by its gates in the completing transaction.
  */
 import { describe, expect, it } from "vitest";
-import { getAgent } from "../src/control/agents.js";
+import { getAgent } from "../src/control/registry/agents.js";
 import { listCheckpoints, reachCheckpoint, requestCheckpoint, resumeCheckpoint } from "../src/control/checkpoints.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/env.js";
+import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
 import { completeFeature, getFeature, startFeature } from "../src/control/features.js";
 import { defineGate, describeBlocker, featureCompleteGates, recordGateResult } from "../src/control/gates.js";
-import { listInbox } from "../src/control/inbox.js";
+import { listInbox } from "../src/control/registry/inbox.js";
 import { closeIncident, getIncident, incidentsView, reportEmergency } from "../src/control/incidents.js";
 import { controlLockHooks } from "../src/control/lock-hooks.js";
-import type { Role } from "../src/control/records.js";
+import type { Role } from "../src/control/registry/records.js";
 import { getReview, latestReview, openReviewCount, requestReview, submitReview } from "../src/control/reviews.js";
 import { reportStatus } from "../src/control/status.js";
-import { admitLock, openCheckpoints } from "../src/control/stops.js";
+import { admitLock, openCheckpoints } from "../src/control/registry/stops.js";
 import { codeOf } from "../src/errors.js";
 import { LockManager } from "../src/locks/manager.js";
 import { listActivity } from "../src/log/activity.js";

@@ -10,17 +10,17 @@
  * pause refuses a write lock inside the grant's own transaction.
  */
 import { describe, expect, it } from "vitest";
-import { getAgent } from "../src/control/agents.js";
+import { getAgent } from "../src/control/registry/agents.js";
 import { createAuditHandoff, emitAuditSignal, markHandoffAcknowledged, resolveAuditSignal, testPhase } from "../src/control/audit.js";
 import { allConventions, conventionsFor, normalizeScope, setConvention } from "../src/control/conventions.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/env.js";
+import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
 import { getEscalation, listEscalations, openEscalation, recordDecisionResolving } from "../src/control/escalations.js";
-import { acknowledgeMessages, listInbox } from "../src/control/inbox.js";
+import { acknowledgeMessages, listInbox } from "../src/control/registry/inbox.js";
 import { controlLockHooks } from "../src/control/lock-hooks.js";
 import { createSignal, getSignal, listSignals, resolveSignal } from "../src/control/signals.js";
 import { reportStatus } from "../src/control/status.js";
-import { admitLock, openPausingSignals, pausesFor } from "../src/control/stops.js";
+import { admitLock, openPausingSignals, pausesFor } from "../src/control/registry/stops.js";
 import { codeOf } from "../src/errors.js";
 import { LockManager } from "../src/locks/manager.js";
 import { listActivity } from "../src/log/activity.js";

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listInbox } from "../src/control/inbox.js";
-import type { CheckpointRecord } from "../src/control/records.js";
+import { listInbox } from "../src/control/registry/inbox.js";
+import type { CheckpointRecord } from "../src/control/registry/records.js";
 import { createSignal, getSignal } from "../src/control/signals.js";
 import { getPlanSpec, newestPlanWith, planSpecOf, savePlan } from "../src/analysis/plans.js";
 import { manualClock } from "../src/store/clock.js";

@@ -11,7 +11,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/runtime/config.js";
-import type { FeatureRecord } from "../src/control/records.js";
+import type { FeatureRecord } from "../src/control/registry/records.js";
 import { getReview, openReviewCount } from "../src/control/reviews.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/runtime/config.js";
 import { createAuditHandoff, testPhase } from "../src/control/audit.js";
 import { crossAgentHandoff } from "../src/control/handoffs.js";
-import { deliver } from "../src/control/inbox.js";
+import { deliver } from "../src/control/registry/inbox.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/runtime/config.js";
 import { listActivity } from "../src/log/activity.js";
 import { allGates, describeBlocker, featureCompleteGates, waveGates, type GateStatus } from "../src/control/gates.js";
-import type { ReviewRecord } from "../src/control/records.js";
+import type { ReviewRecord } from "../src/control/registry/records.js";
 import { getReview, latestReview, openReviewCount, withdrawReviews } from "../src/control/reviews.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { connect, type Harness } from "./helpers/client.js";

@@ -1,7 +1,7 @@
 import type { ToolHost } from "./host.js";
 import { z } from "zod";
 import type { Context } from "../src/runtime/context.js";
-import { cap } from "../src/control/page.js";
+import { cap } from "../src/control/registry/page.js";
 import { checkParallelSliced } from "../src/analysis/parallel.js";
 import { predictedConflicts } from "../src/git/radar-scan.js";
 import { watchedFeatures } from "../src/git/radar-watch.js";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Context } from "../src/runtime/context.js";
-import type { AgentLocation } from "../src/control/agents.js";
+import type { AgentLocation } from "../src/control/registry/agents.js";
 import { GitError } from "../src/git/cli.js";
 import { branchExists, resolveCommit } from "../src/git/repo.js";
 

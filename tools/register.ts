@@ -20,7 +20,7 @@
  *   field, the token's label and the ids it covers. A token with role
  *   orchestrator acts on other agents (the agents it dispatches, reassigns
  *   to and from), so for it only the acting fields (`agent_id`, `by`,
- *   `decided_by`) are bound; the authority rules of control/authority.ts
+ *   `decided_by`) are bound; the authority rules of control/registry/authority.ts
  *   then judge what it may do.
  */
 import type { RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -30,7 +30,7 @@ import { z } from "zod";
 import { assertMayActAs, grantOf } from "../src/runtime/auth.js";
 import { codeOf, InvalidArgumentError } from "../src/errors.js";
 import type { Context } from "../src/runtime/context.js";
-import type { Vouch } from "../src/control/authority.js";
+import type { Vouch } from "../src/control/registry/authority.js";
 import { agentFieldPaths, agentValues } from "./agent-fields.js";
 import type { ToolHost } from "./host.js";
 
@@ -120,7 +120,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
 
 /**
  * What the transport vouches for about this call's caller: over HTTP its
- * token (ids and roles), over stdio and in memory null (control/authority.ts).
+ * token (ids and roles), over stdio and in memory null (control/registry/authority.ts).
  */
 /** A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -132,7 +132,7 @@ export function vouchOf(extra: ToolExtra): Vouch | null {
 /**
  * Refuse a NUL byte in any string of a call's arguments, nested ones
  * included, naming the field (`agents[2].phase: must not contain a NUL
- * byte`). Ids are parts of NUL-separated store keys (control/records.ts), so
+ * byte`). Ids are parts of NUL-separated store keys (control/registry/records.ts), so
  * a NUL in one would let it alias another record; free text gains nothing
  * from one either. A lone surrogate (half of a UTF-16 pair, which JSON can
  * carry) is refused too: stored as UTF-8 it becomes U+FFFD, so two ids would

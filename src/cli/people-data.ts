@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createContext, type Context } from "../runtime/context.js";
-import { allAgents, statusBoard } from "../control/agents.js";
+import { allAgents, statusBoard } from "../control/registry/agents.js";
 import { allFeatures, coordinationState } from "../control/features.js";
 import { listSignals } from "../control/signals.js";
 import { decisionPage } from "../log/decisions.js";
@@ -63,7 +63,7 @@ function lastTxnIdOf(ctx: Context): number {
 }
 
 /**
- * Unacknowledged messages per recipient, from the `U` index (control/records.ts
+ * Unacknowledged messages per recipient, from the `U` index (control/registry/records.ts
  * `messages`: `U` seq12 `\0` agent_id -> created_mono), most unread first.
  */
 function unreadInboxes(ctx: Context): StatusInbox[] {

@@ -25,12 +25,12 @@
  * `h` feature_id `\0` seq12 -> 1. Ids are `ah-<n>` from counter
  * `audit_handoff_seq`.
  */
-import { NotPermittedError, type Vouch } from "./authority.js";
+import { NotPermittedError, type Vouch } from "./registry/authority.js";
 import { recordActivity } from "../log/activity.js";
-import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import { cap } from "./page.js";
+import { agentsOnFeature, allAgents, getAgent, orchestratorInboxes } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import { cap } from "./registry/page.js";
 import {
   SIGNAL_LEVELS,
   type AgentRecord,
@@ -38,9 +38,9 @@ import {
   type MessageRecord,
   type SignalLevel,
   type SignalRecord,
-} from "./records.js";
+} from "./registry/records.js";
 import { createSignal, listSignals, resolveSignal } from "./signals.js";
-import { openPausingSignals, pausesFor, signalPauses } from "./stops.js";
+import { openPausingSignals, pausesFor, signalPauses } from "./registry/stops.js";
 import { InvalidArgumentError } from "../errors.js";
 import { meta, signals } from "../store/schema.js";
 

@@ -30,12 +30,12 @@
  * (`checkpoints`: `K` name -> record, `O` name -> 1 while open). A resumed
  * checkpoint's name may be used again; the new record replaces the old one.
  */
-import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./registry/authority.js";
 import { recordActivity } from "../log/activity.js";
-import { agentsOnFeature, allAgents, isAvailable } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import type { CheckpointRecord } from "./records.js";
+import { agentsOnFeature, allAgents, isAvailable } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import type { CheckpointRecord } from "./registry/records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 import { checkpoints } from "../store/schema.js";
 

@@ -32,9 +32,9 @@
  * scan per write; the periodic housekeeping ({@link pruneHolderHistories})
  * removes every stale one.
  */
-import type { ControlEnv } from "./env.js";
+import type { ControlEnv } from "./registry/env.js";
 import { openEscalation } from "./escalations.js";
-import type { EscalationRecord, SignalRecord } from "./records.js";
+import type { EscalationRecord, SignalRecord } from "./registry/records.js";
 import { createSignal } from "./signals.js";
 import { metrics } from "../store/schema.js";
 

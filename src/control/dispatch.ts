@@ -1,7 +1,7 @@
 /**
  * Dispatching agents and reassigning features: the two ways an agent gets a
  * role or work from someone else, so the two places authority is judged
- * (control/authority.ts) together with capacity (control/capacity.ts).
+ * (control/registry/authority.ts) together with capacity (control/registry/capacity.ts).
  *
  * Who dispatches a batch: `by` when given; else the batch's one entry with
  * role orchestrator; else, for a batch of one agent, that agent registering
@@ -31,7 +31,7 @@ import {
   type AgentView,
   type AuditCoverage,
   type DispatchEntry,
-} from "./agents.js";
+} from "./registry/agents.js";
 import { deliverPendingHandoffs } from "./audit.js";
 import {
   describeHoldings,
@@ -44,11 +44,11 @@ import {
   whoIsOrchestrator,
   vouchedOrchestrator,
   type Vouch,
-} from "./authority.js";
-import { admitActive, checkCapacity, type CapacityUse } from "./capacity.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import type { AgentRecord } from "./records.js";
+} from "./registry/authority.js";
+import { admitActive, checkCapacity, type CapacityUse } from "./registry/capacity.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import type { AgentRecord } from "./registry/records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 import { agents, features, meta } from "../store/schema.js";
 

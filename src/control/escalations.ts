@@ -10,11 +10,11 @@
 import { recordActivity } from "../log/activity.js";
 import { appendDecision, type DecisionInput } from "../log/decisions.js";
 import type { DecisionRecord } from "../log/decision-record.js";
-import { getAgent, orchestratorInboxes } from "./agents.js";
-import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import type { EscalationRecord } from "./records.js";
+import { getAgent, orchestratorInboxes } from "./registry/agents.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./registry/authority.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import type { EscalationRecord } from "./registry/records.js";
 import { autoResolveSignals } from "./signals.js";
 import { conventions, meta } from "../store/schema.js";
 

@@ -24,21 +24,21 @@
  * key -> 1 for each key write-locked for the active feature); plan specs:
  * plans.ts.
  */
-import { admitActive } from "./capacity.js";
-import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
+import { admitActive } from "./registry/capacity.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./registry/authority.js";
 import { appendDecision } from "../log/decisions.js";
 import type { LockManager } from "../locks/manager.js";
 import type { LockMode } from "../locks/types.js";
 import { getPlan, getPlanSpec, listPlans, newestPlanWith, type FeatureSpec, type PlanSpec, type PlanSummary } from "../analysis/plans.js";
 import { recordActivity } from "../log/activity.js";
-import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature, withLocation, type AgentLocation } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import { cap } from "./page.js";
+import { agentsOnFeature, assignFeature, getAgent, markDoneIfIdle, orchestratorInboxes, unassignFeature, withLocation, type AgentLocation } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import { cap } from "./registry/page.js";
 import { describeBlocker, featureCompleteGates } from "./gates.js";
-import type { FeatureRecord, MigrationRecord, SchemaChange } from "./records.js";
+import type { FeatureRecord, MigrationRecord, SchemaChange } from "./registry/records.js";
 import { autoResolveSignals } from "./signals.js";
-import { openCheckpoints, openPausingSignals, pausesFor } from "./stops.js";
+import { openCheckpoints, openPausingSignals, pausesFor } from "./registry/stops.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 import { agents, features as featureRecords, integrations, meta } from "../store/schema.js";
 

@@ -28,13 +28,13 @@
  * `g` gate `\0` `F`feature_id `\0` seq12 and `gateResultOfWave` `g` gate `\0`
  * `W`plan_id `\0` wave6 `\0` seq12 -> {@link GateResultRecord}).
  */
-import { isOrchestrator, NotPermittedError, requireOrchestrator, whoIsOrchestrator, type Vouch } from "./authority.js";
+import { isOrchestrator, NotPermittedError, requireOrchestrator, whoIsOrchestrator, type Vouch } from "./registry/authority.js";
 import { appendDecision, type DecisionType } from "../log/decisions.js";
 import { recordActivity } from "../log/activity.js";
-import { getAgent, orchestratorInboxes } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import type { FeatureRecord, GateRecord, GateResultRecord, GateTrigger, Role } from "./records.js";
+import { getAgent, orchestratorInboxes } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import type { FeatureRecord, GateRecord, GateResultRecord, GateTrigger, Role } from "./registry/records.js";
 import { latestReview } from "./reviews.js";
 import { currentWaveMerge } from "./wave-git.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";

@@ -17,10 +17,10 @@
  */
 import { recordActivity } from "../log/activity.js";
 import { markHandoffAcknowledged } from "./audit.js";
-import { agentsInDomain, getAgent, ORCHESTRATOR_INBOX, orchestratorInboxes } from "./agents.js";
-import type { ControlEnv } from "./env.js";
-import { acknowledgeMessages, deliver } from "./inbox.js";
-import { cap } from "./page.js";
+import { agentsInDomain, getAgent, ORCHESTRATOR_INBOX, orchestratorInboxes } from "./registry/agents.js";
+import type { ControlEnv } from "./registry/env.js";
+import { acknowledgeMessages, deliver } from "./registry/inbox.js";
+import { cap } from "./registry/page.js";
 import { InvalidArgumentError } from "../errors.js";
 
 /** What the discovering agent reports. `files` are normalised keys (the caller normalises). */

@@ -23,13 +23,13 @@
  * (records.ts, `incidents`): `N` seq12 -> {@link IncidentRecord}; `O` seq12 ->
  * 1 while open. Ids come from counter `incident_seq`.
  */
-import { requireOrchestrator, type Vouch } from "./authority.js";
+import { requireOrchestrator, type Vouch } from "./registry/authority.js";
 import { appendDecision, type DecisionType } from "../log/decisions.js";
 import { recordActivity } from "../log/activity.js";
-import { orchestratorInboxes } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import type { EmergencyType, IncidentRecord } from "./records.js";
+import { orchestratorInboxes } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import type { EmergencyType, IncidentRecord } from "./registry/records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 import { incidents, meta } from "../store/schema.js";
 

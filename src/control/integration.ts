@@ -27,20 +27,20 @@
  * Every step is one write transaction. Key layout: records.ts
  * (`integrations`).
  */
-import { requireOrchestrator, type Vouch } from "./authority.js";
+import { requireOrchestrator, type Vouch } from "./registry/authority.js";
 import { appendDecision } from "../log/decisions.js";
 import type { LockManager } from "../locks/manager.js";
 import { keysOverlap } from "../paths.js";
 import { getPlan, getPlanSpec, type StoredPlan } from "../analysis/plans.js";
 import { recordActivity } from "../log/activity.js";
-import { agentsOnFeature, orchestratorInboxes, unassignFeature } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
+import { agentsOnFeature, orchestratorInboxes, unassignFeature } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
 import { allDependents, getFeature, lockedKeysOf } from "./features.js";
 import { describeBlocker, voidWaveResults, waveGates, type GateStatus } from "./gates.js";
-import { deliver } from "./inbox.js";
+import { deliver } from "./registry/inbox.js";
 import { findMigrationCollisions, type MigrationCollision, type PlacedMigration } from "./migrations.js";
-import { cap } from "./page.js";
-import type { FeatureRecord, MigrationRecord, WaveIntegrationRecord } from "./records.js";
+import { cap } from "./registry/page.js";
+import type { FeatureRecord, MigrationRecord, WaveIntegrationRecord } from "./registry/records.js";
 import { latestReview, withdrawReviews } from "./reviews.js";
 import { clearWaveMerge, judgeChanges, putWaveMerge, type JudgedChanges, type WaveGitInput, type WaveMergeRecord } from "./wave-git.js";
 import { autoResolveSignals } from "./signals.js";

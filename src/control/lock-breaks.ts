@@ -8,12 +8,12 @@
  * delivers the notices and logs one `lock_broken` activity entry per ended
  * lock (activity.ts), so a break is never half recorded.
  */
-import { requireOrchestrator, type Vouch } from "./authority.js";
+import { requireOrchestrator, type Vouch } from "./registry/authority.js";
 import { appendDecision } from "../log/decisions.js";
 import type { BrokenLock, LockManager } from "../locks/manager.js";
 import { recordActivity } from "../log/activity.js";
-import type { ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
+import type { ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
 import { InvalidArgumentError } from "../errors.js";
 
 /** What a break did: the ended locks and the decision that records it (null when nothing was held). */
@@ -28,7 +28,7 @@ export interface BreakResult {
  * result is empty and no decision is written.
  *
  * @throws Error naming `reason` when it is blank; NotPermittedError naming
- *         `agent_id` unless the caller is an orchestrator (control/authority.ts).
+ *         `agent_id` unless the caller is an orchestrator (control/registry/authority.ts).
  */
 export function breakLock(
   env: ControlEnv,

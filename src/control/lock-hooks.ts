@@ -17,13 +17,13 @@
  */
 import type { AcquireRequest, AcquireResult, LockHooks } from "../locks/types.js";
 import { lastActivityOf, recordActivity, repeatActivity } from "../log/activity.js";
-import type { ActivityRecord } from "./records.js";
+import type { ActivityRecord } from "./registry/records.js";
 import { recordWriteGrant } from "./detectors.js";
-import { scopeOf, type ControlEnv } from "./env.js";
+import { scopeOf, type ControlEnv } from "./registry/env.js";
 import type { WriteTxn } from "../store/txn.js";
 import { noteLockedKeys } from "./features.js";
 import { recordAcquire } from "./metrics.js";
-import { admitLock } from "./stops.js";
+import { admitLock } from "./registry/stops.js";
 
 /** At most this many keys, fencing tokens and blocking agents are kept in one lock entry's `data`. */
 export const LOCK_ACTIVITY_LIST_MAX = 20;

@@ -19,10 +19,10 @@
  * holds the last {@link WAIT_SAMPLES} granted requests' waits.
  */
 import type { AcquireRequest, AcquireResult, LockView, RefusalReason, WaiterView } from "../locks/types.js";
-import { allAgents } from "./agents.js";
-import type { ControlEnv } from "./env.js";
-import { delayedMessages, type DelayedMessage } from "./inbox.js";
-import { cap } from "./page.js";
+import { allAgents } from "./registry/agents.js";
+import type { ControlEnv } from "./registry/env.js";
+import { delayedMessages, type DelayedMessage } from "./registry/inbox.js";
+import { cap } from "./registry/page.js";
 import { conventions, features as featureRecords, metrics, signals } from "../store/schema.js";
 
 /** How many lock-wait samples the ring buffer keeps. */

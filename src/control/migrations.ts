@@ -20,7 +20,7 @@
  *   the earlier one's revision).
  */
 import path from "node:path/posix";
-import type { MigrationRecord } from "./records.js";
+import type { MigrationRecord } from "./registry/records.js";
 
 /** One migration of a feature, in the order features completed. */
 export interface PlacedMigration {

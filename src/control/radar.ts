@@ -17,9 +17,9 @@
  * (`R` + branch name never equals `Rmatrix`'s layout: pair keys hold a NUL.)
  */
 import { recordActivity } from "../log/activity.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import type { FeatureRecord } from "./records.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import type { FeatureRecord } from "./registry/records.js";
 import { features, integrations } from "../store/schema.js";
 
 /** A feature branch on the radar. */

@@ -30,12 +30,12 @@
  */
 import { features, meta, quality } from "../store/schema.js";
 import { recordActivity } from "../log/activity.js";
-import { allAgents, isAvailable } from "./agents.js";
-import { NotPermittedError } from "./authority.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import { cap } from "./page.js";
-import type { AgentRecord, FeatureRecord, ReviewRecord, ReviewVerdict, Role } from "./records.js";
+import { allAgents, isAvailable } from "./registry/agents.js";
+import { NotPermittedError } from "./registry/authority.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import { cap } from "./registry/page.js";
+import type { AgentRecord, FeatureRecord, ReviewRecord, ReviewVerdict, Role } from "./registry/records.js";
 import { InvalidArgumentError, InvalidStateError, NotFoundError } from "../errors.js";
 
 /** Most files listed in a review message body (the record keeps them all). */

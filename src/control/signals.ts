@@ -17,12 +17,12 @@
  */
 import { appendDecision } from "../log/decisions.js";
 import { recordActivity } from "../log/activity.js";
-import { agentsOnFeature, getAgent, orchestratorInboxes } from "./agents.js";
-import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./authority.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { deliver } from "./inbox.js";
-import { isPausableRole, type SignalLevel, type SignalRecord } from "./records.js";
-import { signalPauses } from "./stops.js";
+import { agentsOnFeature, getAgent, orchestratorInboxes } from "./registry/agents.js";
+import { isOrchestrator, NotPermittedError, whoIsOrchestrator, type Vouch } from "./registry/authority.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { deliver } from "./registry/inbox.js";
+import { isPausableRole, type SignalLevel, type SignalRecord } from "./registry/records.js";
+import { signalPauses } from "./registry/stops.js";
 import { InvalidStateError, NotFoundError } from "../errors.js";
 import { meta, signals } from "../store/schema.js";
 

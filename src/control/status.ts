@@ -3,17 +3,17 @@
  * the heartbeat every agent sends, and the answer telling it what to do now
  * (paused, at a checkpoint, unread messages). A heartbeat that makes an agent
  * active again (after completing, erroring or going silent) takes a capacity
- * slot, judged in the same transaction (control/capacity.ts). An unregistered
+ * slot, judged in the same transaction (control/registry/capacity.ts). An unregistered
  * agent's first report registers it with role `other`, a self-registration
  * `roles.self_register` must allow.
  */
-import { checkCapacity, countsTowardCapacity } from "./capacity.js";
-import { NotPermittedError, whoIsOrchestrator } from "./authority.js";
-import { getAgent, newAgent, settleAllCoverage, withLocation, type AgentLocation } from "./agents.js";
-import { nowIso, type ControlEnv } from "./env.js";
-import { unreadCount } from "./inbox.js";
-import type { AgentRecord, AgentStatus, CheckpointRecord, SignalRecord } from "./records.js";
-import { openCheckpoints, pausesFor } from "./stops.js";
+import { checkCapacity, countsTowardCapacity } from "./registry/capacity.js";
+import { NotPermittedError, whoIsOrchestrator } from "./registry/authority.js";
+import { getAgent, newAgent, settleAllCoverage, withLocation, type AgentLocation } from "./registry/agents.js";
+import { nowIso, type ControlEnv } from "./registry/env.js";
+import { unreadCount } from "./registry/inbox.js";
+import type { AgentRecord, AgentStatus, CheckpointRecord, SignalRecord } from "./registry/records.js";
+import { openCheckpoints, pausesFor } from "./registry/stops.js";
 import { agents } from "../store/schema.js";
 
 /** A status broadcast (execution-template.md, "Status Broadcasting System"). */

@@ -14,8 +14,8 @@
  * |---------------------------|-----------------------------|
  * | `M` plan_id `\0` wave6    | {@link WaveMergeRecord}: the wave's current merged commit |
  */
-import type { ControlEnv } from "./env.js";
-import type { MigrationRecord } from "./records.js";
+import type { ControlEnv } from "./registry/env.js";
+import type { MigrationRecord } from "./registry/records.js";
 import { integrations } from "../store/schema.js";
 
 /** What git says one completed feature changed on its branch since the merge base with the target branch. */

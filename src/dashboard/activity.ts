@@ -3,7 +3,7 @@
  * `signalbox://activity{?...}`), newest first, filtered by agent, feature
  * and time and paged back through history with `cursor`.
  */
-import type { ControlEnv } from "../control/env.js";
+import type { ControlEnv } from "../control/registry/env.js";
 import { InvalidArgumentError } from "../errors.js";
 import { ACTIVITY_PAGE_MAX, listActivity } from "../log/activity.js";
 import type { ActivityPageBody } from "./types.js";

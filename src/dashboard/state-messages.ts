@@ -6,13 +6,13 @@
  * handoffs still unacknowledged in some inbox (`listInbox` of every inbox).
  * Read-only.
  */
-import { allAgents, orchestratorInboxes } from "../control/agents.js";
+import { allAgents, orchestratorInboxes } from "../control/registry/agents.js";
 import { auditView, type AuditView, type SignalView } from "../control/audit.js";
 import { listCheckpoints } from "../control/checkpoints.js";
-import type { ControlEnv } from "../control/env.js";
-import { listInbox } from "../control/inbox.js";
+import type { ControlEnv } from "../control/registry/env.js";
+import { listInbox } from "../control/registry/inbox.js";
 import { incidentsView } from "../control/incidents.js";
-import type { IncidentRecord } from "../control/records.js";
+import type { IncidentRecord } from "../control/registry/records.js";
 import type { AuditHandoffRow, CheckpointRow, HandoffRow, IncidentRow, IncidentsBlock, SignalRow, SignalsBlock } from "./types.js";
 
 /** Most items of each list of this section. */

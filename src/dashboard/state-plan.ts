@@ -7,10 +7,10 @@
  * `signalbox://waves/{plan_id}/integration/{n}`). Read-only.
  */
 import { getPlan, getPlanSpec, listPlans, type FeatureSpec, type PlanSpec, type StoredPlan } from "../analysis/plans.js";
-import type { ControlEnv } from "../control/env.js";
+import type { ControlEnv } from "../control/registry/env.js";
 import { allDependents, allFeatures } from "../control/features.js";
 import { integrationReport, planIntegrations } from "../control/integration.js";
-import type { FeatureRecord } from "../control/records.js";
+import type { FeatureRecord } from "../control/registry/records.js";
 import type { ReadTxn } from "../store/txn.js";
 import type { FeatureNode, FeatureState, IntegrationRow, PlanGraph, PlanSummaryRow, WaveRow } from "./types.js";
 

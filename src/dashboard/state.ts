@@ -8,8 +8,8 @@
  * as recorded: the dashboard never recomputes it) and the activity log.
  * Read-only: nothing here writes to the store.
  */
-import type { AgentView } from "../control/agents.js";
-import { statusBoard } from "../control/agents.js";
+import type { AgentView } from "../control/registry/agents.js";
+import { statusBoard } from "../control/registry/agents.js";
 import { latestRadar } from "../control/radar.js";
 import { listActivity } from "../log/activity.js";
 import type { Context } from "../runtime/context.js";

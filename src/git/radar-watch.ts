@@ -8,8 +8,8 @@
  * and the pair states recorded in one transaction keep messages from being
  * sent twice.
  */
-import type { ControlEnv } from "../control/env.js";
-import { nowIso } from "../control/env.js";
+import type { ControlEnv } from "../control/registry/env.js";
+import { nowIso } from "../control/registry/env.js";
 import { latestRadar, radarFeatures, recordRadar, type RadarMatrix, type RadarUpdate } from "../control/radar.js";
 import type { Logger } from "../runtime/logger.js";
 import { branchHeads } from "./refs.js";

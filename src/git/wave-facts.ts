@@ -7,8 +7,8 @@
  * (wave-merge.ts; no checkout, no working tree, index or branch touched).
  */
 import { completedWave, waveIntegration } from "../control/integration.js";
-import type { ControlEnv } from "../control/env.js";
-import { nowIso } from "../control/env.js";
+import type { ControlEnv } from "../control/registry/env.js";
+import { nowIso } from "../control/registry/env.js";
 import { waveMergeRef, type FeatureGitChanges, type WaveGitInput, type WaveMergeRecord } from "../control/wave-git.js";
 import { featureChanges, type IsMigration, type KeyOf } from "./feature-changes.js";
 import { speculativeWaveMerge } from "./wave-merge.js";

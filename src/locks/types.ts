@@ -100,7 +100,7 @@ export interface QueuedAhead {
 /**
  * Why a write lock is refused before any conflict check: an open pausing
  * audit signal (reason `paused`) or an open integration checkpoint (reason
- * `checkpoint`). Produced by the control layer (src/control/stops.ts).
+ * `checkpoint`). Produced by the control layer (src/control/registry/stops.ts).
  */
 export interface LockStop {
   kind: "audit_signal" | "checkpoint";

@@ -48,8 +48,8 @@
  * | `convention_set`, `convention_clash_escalated` | conventions.ts            |
  */
 import { atStoreQuota } from "../store/port.js";
-import { nowIso, type ControlEnv } from "../control/env.js";
-import type { ActivityRecord } from "../control/records.js";
+import { nowIso, type ControlEnv } from "../control/registry/env.js";
+import type { ActivityRecord } from "../control/registry/records.js";
 import { activity } from "../store/schema.js";
 import type { ReadTxn } from "../store/txn.js";
 import { InvalidArgumentError } from "../errors.js";

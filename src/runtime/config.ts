@@ -29,12 +29,12 @@
  * - `hooks.require_lock`: the Claude Code PreToolUse hook also denies an edit
  *   of a file the calling agent has not write-locked (default false: it only
  *   denies files another agent holds).
- * - `capacity` (control/capacity.ts; README, "The config file"): how many
+ * - `capacity` (control/registry/capacity.ts; README, "The config file"): how many
  *   agents may work in parallel, `max_agents` in all, `per_orchestrator` per
  *   dispatching orchestrator, `per_domain` per domain, and `domains`
  *   `{<domain>: n}` overriding `per_domain` for the domains it names. Positive
  *   integers; an absent limit is no limit (the default: none).
- *   `dispatch_agents` refuses a batch that would pass one (control/capacity.ts
+ *   `dispatch_agents` refuses a batch that would pass one (control/registry/capacity.ts
  *   says which agents count).
  * - `git.target_branch`: the branch feature branches integrate into (merge
  *   bases, the radar, the wave merge); default the repository's default
@@ -47,7 +47,7 @@
  * - `retention`: how long, and how many, of the records that grow with every
  *   event are kept: activity log entries, acknowledged inbox messages and
  *   detector histories, by age (ms) and by count (log/activity.ts,
- *   control/inbox.ts, control/detectors.ts prune them in small batches inside
+ *   control/registry/inbox.ts, control/detectors.ts prune them in small batches inside
  *   the writes that add them). The decision log is never pruned.
  * - The file is read from the worktree the server runs in: worktrees on
  *   different commits may hold different versions of it, and each server then
@@ -189,7 +189,7 @@ const CapacitySettings = z.strictObject({
 
 /**
  * Roles an agent may give itself by registering (dispatch_agents naming only
- * itself); never orchestrator. Mirrors control/records.ts ROLES (a reviewer is
+ * itself); never orchestrator. Mirrors control/registry/records.ts ROLES (a reviewer is
  * any registered agent a review is assigned to, not a role).
  */
 const SELF_REGISTRABLE = ["coder", "auditor", "test_engineer", "architect", "other"] as const;

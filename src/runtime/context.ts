@@ -7,8 +7,8 @@ import { ChangeFeed } from "./changes.js";
 import { loadConfig, type Config } from "./config.js";
 import { DomainMap } from "../analysis/domains.js";
 import { EventBus } from "./events.js";
-import { settleAllCoverage } from "../control/agents.js";
-import type { ControlEnv } from "../control/env.js";
+import { settleAllCoverage } from "../control/registry/agents.js";
+import type { ControlEnv } from "../control/registry/env.js";
 import { pruneHolderHistories } from "../control/detectors.js";
 import { controlLockHooks } from "../control/lock-hooks.js";
 import { LockManager } from "../locks/manager.js";
@@ -32,7 +32,7 @@ export interface Context {
   readonly git: Workspace;
   readonly config: Config;
   readonly store: Store;
-  /** The transactions synchronous domain code runs in (control/env.ts): LMDB's, joined when one is open. */
+  /** The transactions synchronous domain code runs in (control/registry/env.ts): LMDB's, joined when one is open. */
   readonly txn: TxnScope;
   /** The store port on this process's store (store/port.ts): typed transactions, group commit. */
   readonly db: Db;

@@ -193,7 +193,7 @@ export function padded(width: number): KeyPart<number> {
   };
 }
 
-/** A sequence number as 12 digits (control/records.ts `seq12`). */
+/** A sequence number as 12 digits (control/registry/records.ts `seq12`). */
 export const seq12 = padded(12);
 /** A wave number or attempt as 6 digits. */
 export const pad6 = padded(6);

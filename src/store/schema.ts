@@ -3,7 +3,7 @@
  * typed key parts, record type and record version (store/port.ts
  * `Collection`). The raw keys are byte for byte the layouts the stores on
  * disk already hold (store/lmdb/store.ts, store/lmdb/lock-table.ts,
- * control/records.ts, log/activity.ts, control/metrics.ts,
+ * control/registry/records.ts, log/activity.ts, control/metrics.ts,
  * control/detectors.ts, analysis/plans.ts), so an existing store reads the
  * same through them.
  *
@@ -33,7 +33,7 @@ import type {
   Role,
   SignalRecord,
   WaveIntegrationRecord,
-} from "../control/records.js";
+} from "../control/registry/records.js";
 import type { LockRecord, WaiterRecord } from "../locks/records.js";
 import type { DecisionRecord } from "../log/decision-record.js";
 import { collection, numberCollection, pad6, padded, seq12, text, type KeyPart } from "./port.js";
@@ -97,7 +97,7 @@ export const plans = {
   summary: numberCollection<PlanSummary>("planIndex", "summary"),
 };
 
-/** `agents`: the registry and its phase and feature memberships (control/records.ts). */
+/** `agents`: the registry and its phase and feature memberships (control/registry/records.ts). */
 export const agents = {
   agent: collection<AgentRecord>()("agents", "A", "agent", [text]),
   byPhase: collection<Role>()("agents", "P", "byPhase", [text, text]),

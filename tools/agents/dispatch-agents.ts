@@ -2,7 +2,7 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { dispatchAgents } from "../../src/control/dispatch.js";
-import { ROLES } from "../../src/control/records.js";
+import { ROLES } from "../../src/control/registry/records.js";
 import { agentId, featureId, result } from "../common.js";
 import { agentView, coverage } from "./shapes.js";
 import { registerTool, vouchOf } from "../register.js";
@@ -12,7 +12,7 @@ import { registerTool, vouchOf } from "../register.js";
  * phase. The authority rules of control/dispatch.ts decide who may dispatch
  * whom (`by`, else the batch's one orchestrator entry, else one agent
  * registering itself); a batch that would pass a `capacity` limit of the
- * config is refused whole, naming the limit (control/capacity.ts). The
+ * config is refused whole, naming the limit (control/registry/capacity.ts). The
  * dispatcher is counted for `capacity.per_orchestrator`.
  * `capacity` in the answer: `{limit, scope, in_use, max}` for each limit the
  * batch is subject to, after it (`limit` is the config field, e.g.

@@ -2,8 +2,8 @@
 import { z } from "zod";
 
 /**
- * An agent on the status board (AgentView in src/control/agents.ts). `role` is
- * one of ROLES and `status` one of AGENT_STATUSES (src/control/records.ts);
+ * An agent on the status board (AgentView in src/control/registry/agents.ts). `role` is
+ * one of ROLES and `status` one of AGENT_STATUSES (src/control/registry/records.ts);
  * `available` is false once silent past the heartbeat limit; `paused_by` lists
  * the open RED signal ids pausing it.
  */
@@ -28,7 +28,7 @@ export const agentView = z.object({
   paused_by: z.array(z.string()),
 });
 
-/** Audit coverage of a phase (AuditCoverage in src/control/agents.ts); `decides_at`: when pending turns uncovered. */
+/** Audit coverage of a phase (AuditCoverage in src/control/registry/agents.ts); `decides_at`: when pending turns uncovered. */
 export const coverage = z.object({
   phase: z.string(),
   coders: z.number(),

@@ -2,8 +2,8 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { createAuditHandoff, testPhase } from "../../src/control/audit.js";
-import { cap } from "../../src/control/page.js";
-import type { AuditHandoffRecord } from "../../src/control/records.js";
+import { cap } from "../../src/control/registry/page.js";
+import type { AuditHandoffRecord } from "../../src/control/registry/records.js";
 import { agentId, featureId, result } from "../common.js";
 import { registerTool } from "../register.js";
 

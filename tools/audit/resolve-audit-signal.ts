@@ -2,7 +2,7 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { resolveAuditSignal } from "../../src/control/audit.js";
-import { cap } from "../../src/control/page.js";
+import { cap } from "../../src/control/registry/page.js";
 import { agentId, result } from "../common.js";
 import { registerTool, vouchOf } from "../register.js";
 

@@ -1,7 +1,7 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
-import { nowIso } from "../../src/control/env.js";
+import { nowIso } from "../../src/control/registry/env.js";
 import { radarView, type RadarMatrix, type RadarPair } from "../../src/control/radar.js";
 import { scanRadar } from "../../src/git/radar-scan.js";
 import { watchedFeatures } from "../../src/git/radar-watch.js";

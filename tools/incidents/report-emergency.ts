@@ -2,7 +2,7 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { reportEmergency } from "../../src/control/incidents.js";
-import { EMERGENCY_TYPES } from "../../src/control/records.js";
+import { EMERGENCY_TYPES } from "../../src/control/registry/records.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 

@@ -2,7 +2,7 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { conventionsFor } from "../../src/control/conventions.js";
-import { paginate } from "../../src/control/page.js";
+import { paginate } from "../../src/control/registry/page.js";
 import { normalizeKey } from "../../src/paths.js";
 import { keyString, READ_ONLY, result } from "../common.js";
 import { conventionShape } from "./set-convention.js";

@@ -1,11 +1,11 @@
 import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
-import { listInbox } from "../../src/control/inbox.js";
+import { listInbox } from "../../src/control/registry/inbox.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 
-/** One inbox message as get_inbox shows it (MessageView in src/control/inbox.ts). */
+/** One inbox message as get_inbox shows it (MessageView in src/control/registry/inbox.ts). */
 export const messageShape = z.object({
   message_id: z.string(),
   from: z.string(),

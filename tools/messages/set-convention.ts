@@ -5,7 +5,7 @@ import { normalizeScope, setConvention } from "../../src/control/conventions.js"
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 
-/** A stored convention (ConventionRecord in src/control/records.ts). */
+/** A stored convention (ConventionRecord in src/control/registry/records.ts). */
 export const conventionShape = z.object({
   scope: z.string(),
   key: z.string(),

@@ -2,7 +2,7 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { defineGate } from "../../src/control/gates.js";
-import { GATE_TRIGGERS, ROLES } from "../../src/control/records.js";
+import { GATE_TRIGGERS, ROLES } from "../../src/control/registry/records.js";
 import { agentId, result } from "../common.js";
 import { registerTool, vouchOf } from "../register.js";
 

@@ -2,7 +2,7 @@ import type { ToolHost } from "../host.js";
 import { z } from "zod";
 import type { Context } from "../../src/runtime/context.js";
 import { submitReview } from "../../src/control/reviews.js";
-import { REVIEW_VERDICTS } from "../../src/control/records.js";
+import { REVIEW_VERDICTS } from "../../src/control/registry/records.js";
 import { agentId, result } from "../common.js";
 import { registerTool } from "../register.js";
 

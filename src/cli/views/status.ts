@@ -13,7 +13,7 @@ import type { LockView, WaiterView } from "../../locks/types.js";
 import { renderLockTable, renderWaiterTable } from "./locks.js";
 import { colorsFor, DEFAULT_WIDTH, formatDuration, line, renderTable, sectionTitle, type Cell, type Colors } from "./text.js";
 
-/** One agent as the board shows it (from `statusBoard`, src/control/agents.ts). */
+/** One agent as the board shows it (from `statusBoard`, src/control/registry/agents.ts). */
 export interface StatusAgent {
   agent_id: string;
   role: string;

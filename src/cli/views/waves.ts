@@ -20,7 +20,7 @@ import {
   type Colors,
 } from "./text.js";
 
-/** Lifecycle state of a started feature (src/control/records.ts FeatureRecord). */
+/** Lifecycle state of a started feature (src/control/registry/records.ts FeatureRecord). */
 export interface FeatureProgress {
   status: "active" | "completed" | "failed";
   agent_id: string;

@@ -16,7 +16,7 @@
  *   refuses writes other than housekeeping. LMDB files never shrink, but the
  *   pages that deletions free are reused inside the file: from the quota on,
  *   retention prunes harder ({@link atStoreQuota}; log/activity.ts,
- *   control/inbox.ts), and writes that fit in the freed pages (a release, a
+ *   control/registry/inbox.ts), and writes that fit in the freed pages (a release, a
  *   renewal, an append that pruning paid for) go on without growing the file.
  *   So a store at its quota still lets holders release; only a store whose
  *   live records grew through the headroom refuses every write but

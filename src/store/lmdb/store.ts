@@ -22,16 +22,16 @@
  * | `plans`      | plan_id                      | stored wave plan           |
  * |              | plan_id `\0spec`             | feature specs (plans.ts)   |
  * | `planIndex`  | plan seq (number)            | plan summary               |
- * | `features`   | see control/records.ts       | feature lifecycle          |
- * | `agents`     | see control/records.ts       | registry, phases           |
- * | `signals`    | see control/records.ts       | audit signals, handoffs    |
- * | `messages`   | see control/records.ts       | inboxes                    |
- * | `conventions`| see control/records.ts       | conventions, escalations   |
- * | `checkpoints`| see control/records.ts       | integration checkpoints    |
- * | `metrics`    | see control/records.ts       | counters, samples, history |
- * | `quality`    | see control/records.ts       | gates, results, reviews    |
- * | `integrations`| see control/records.ts      | wave integration, rollback |
- * | `incidents`  | see control/records.ts       | emergencies                |
+ * | `features`   | see control/registry/records.ts       | feature lifecycle          |
+ * | `agents`     | see control/registry/records.ts       | registry, phases           |
+ * | `signals`    | see control/registry/records.ts       | audit signals, handoffs    |
+ * | `messages`   | see control/registry/records.ts       | inboxes                    |
+ * | `conventions`| see control/registry/records.ts       | conventions, escalations   |
+ * | `checkpoints`| see control/registry/records.ts       | integration checkpoints    |
+ * | `metrics`    | see control/registry/records.ts       | counters, samples, history |
+ * | `quality`    | see control/registry/records.ts       | gates, results, reviews    |
+ * | `integrations`| see control/registry/records.ts      | wave integration, rollback |
+ * | `incidents`  | see control/registry/records.ts       | emergencies                |
  * | `activity`   | see log/activity.ts      | the activity log           |
  *
  * The NUL separator is safe because keys holding NUL are refused (paths.ts).
@@ -90,7 +90,7 @@ export interface Store {
   readonly decisions: Database<DecisionRecord, number>;
   readonly plans: Database<unknown, string>;
   readonly planIndex: Database<unknown, number>;
-  /** Control layer (src/control/records.ts documents each key layout). */
+  /** Control layer (src/control/registry/records.ts documents each key layout). */
   readonly features: Database<unknown, string>;
   readonly agents: Database<unknown, string>;
   readonly signals: Database<unknown, string>;
@@ -98,7 +98,7 @@ export interface Store {
   readonly conventions: Database<unknown, string>;
   readonly checkpoints: Database<unknown, string>;
   readonly metrics: Database<unknown, string>;
-  /** The wave lifecycle's databases: quality gates and reviews, wave integrations, incidents, the activity log (control/records.ts). */
+  /** The wave lifecycle's databases: quality gates and reviews, wave integrations, incidents, the activity log (control/registry/records.ts). */
   readonly quality: Database<unknown, string>;
   readonly integrations: Database<unknown, string>;
   readonly incidents: Database<unknown, string>;

@@ -16,13 +16,13 @@
  *   locks stay until their leases end, and its feature is ready for
  *   reallocation (execution-template.md, "Dynamic Task Reallocation").
  *
- * Key layout: control/records.ts (`agents`).
+ * Key layout: control/registry/records.ts (`agents`).
  */
 import { nowIso, type ControlEnv } from "./env.js";
 import { deliver } from "./inbox.js";
 import { pausesFor } from "./stops.js";
 import type { AgentRecord, PhaseCoverageRecord, Role, SignalRecord } from "./records.js";
-import { agents, features } from "../store/schema.js";
+import { agents, features } from "../../store/schema.js";
 
 /** Phase used when `dispatch_agents` names none: coders are dispatched in CODE. */
 export const DEFAULT_PHASE = "CODE";

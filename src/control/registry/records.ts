@@ -22,7 +22,7 @@
  * |               | `h` feature_id `\0` seq12    | 1: audit handoffs by feature  |
  * | `messages`    | `I` agent_id `\0` seq12      | {@link MessageRecord}         |
  * |               | `U` seq12 `\0` agent_id      | created_mono: unacknowledged  |
- * |               | (acknowledged messages are pruned by `retention`, control/inbox.ts) | |
+ * |               | (acknowledged messages are pruned by `retention`, control/registry/inbox.ts) | |
  * | `conventions` | `C` scope `\0` key           | {@link ConventionRecord}      |
  * |               | `E` seq12                    | {@link EscalationRecord}      |
  * | `checkpoints` | `K` name                     | {@link CheckpointRecord}      |
@@ -325,7 +325,7 @@ export interface CheckpointRecord {
 }
 
 /** What refuses a write lock before conflicts are checked (defined with the lock API). */
-export type { LockStop as Stop } from "../locks/types.js";
+export type { LockStop as Stop } from "../../locks/types.js";
 
 /** When a gate applies (execution-template.md, "Quality Gates": Trigger). */
 export const GATE_TRIGGERS = ["feature_complete", "wave_integration", "before_merge"] as const;

@@ -19,7 +19,7 @@
  * (with the role and domain the batch gives them); orchestrator-role entries
  * of the batch do not count.
  */
-import { LimitError } from "../errors.js";
+import { LimitError } from "../../errors.js";
 import { allAgents, getAgent, isAvailable } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import type { AgentRecord, Role } from "./records.js";

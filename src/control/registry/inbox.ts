@@ -18,13 +18,13 @@
  * Pruning runs when a message is delivered to the inbox and when its owner
  * acknowledges messages, a few at a time.
  */
-import { atStoreQuota } from "../store/port.js";
-import { messages, meta } from "../store/schema.js";
-import type { ReadTxn } from "../store/txn.js";
+import { atStoreQuota } from "../../store/port.js";
+import { messages, meta } from "../../store/schema.js";
+import type { ReadTxn } from "../../store/txn.js";
 import { nowIso, type ControlEnv } from "./env.js";
 import { paginate, type Page } from "./page.js";
 import type { MessageKind, MessagePriority, MessageRecord } from "./records.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../../errors.js";
 
 /** What a sender supplies; the inbox adds id, recipient and times. */
 export interface Outgoing {

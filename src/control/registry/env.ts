@@ -9,9 +9,9 @@
  * are asynchronous the caller runs the whole use case inside
  * `db.write(tx => ...)` and hands it a scope bound to that transaction.
  */
-import type { Config } from "../runtime/config.js";
-import type { Clock } from "../store/clock.js";
-import { scopeOf, type TxnScope, type WriteTxn } from "../store/txn.js";
+import type { Config } from "../../runtime/config.js";
+import type { Clock } from "../../store/clock.js";
+import { scopeOf, type TxnScope, type WriteTxn } from "../../store/txn.js";
 
 export { scopeOf, type TxnScope };
 

@@ -4,7 +4,7 @@
  * item as a decimal string; it is opaque to callers.
  */
 
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../../errors.js";
 
 /** One page of a list: the items, where to continue, and how many there are in all. */
 export interface Page<T> {

@@ -7,7 +7,7 @@
  * lock is refused while a stop applies) and inside report_status, so the
  * answer an agent gets and the grant it is refused always agree.
  */
-import type { AcquireRequest } from "../locks/types.js";
+import type { AcquireRequest } from "../../locks/types.js";
 import type { ControlEnv } from "./env.js";
 import {
   isPausableRole,
@@ -16,7 +16,7 @@ import {
   type SignalRecord,
   type Stop,
 } from "./records.js";
-import { agents, checkpoints as checkpointRecords, signals as signalRecords } from "../store/schema.js";
+import { agents, checkpoints as checkpointRecords, signals as signalRecords } from "../../store/schema.js";
 
 /** Open signals that pause (RED or algedonic, not yet resolved), oldest first. */
 export function openPausingSignals(env: ControlEnv): SignalRecord[] {

@@ -22,9 +22,9 @@
  * may do it instead. All reads here run inside the caller's transaction, so
  * the check and the change it guards are one step for every process.
  */
-import type { Config } from "../runtime/config.js";
-import { isLeaseLive } from "../locks/lease.js";
-import { lockTable } from "../store/schema.js";
+import type { Config } from "../../runtime/config.js";
+import { isLeaseLive } from "../../locks/lease.js";
+import { lockTable } from "../../store/schema.js";
 import { activeFeaturesOf, allAgents, getAgent } from "./agents.js";
 import type { ControlEnv } from "./env.js";
 import { pausesFor } from "./stops.js";
