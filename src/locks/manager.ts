@@ -101,6 +101,18 @@ export class LockManager {
     this.clock = store.time;
   }
 
+  /**
+   * Wake this process's waiters once a change made in `scope` is committed:
+   * at once for this manager's own scope (its write has returned), else
+   * after the caller's transaction (a use case's scope: the wake-up must not
+   * be an effect of a transaction function, which an engine may run again).
+   * A wake-up only shortens a waiter's sleep; a spurious one costs a look.
+   */
+  private notifyAfter(scope: TxnScope): void {
+    if (scope === this.store.txn) this.wakeups.notify();
+    else setImmediate(() => this.wakeups.notify());
+  }
+
   /** The decision context on write transaction `tx`. */
   private inTxn(tx: WriteTxn): DecideContext {
     const table = new LockTable(() => tx);
@@ -206,7 +218,7 @@ export class LockManager {
    */
   releaseFeature(agent: string, featureId: string, scope: TxnScope = this.store.txn): ReleaseResult {
     const result = scope.write((tx): ReleaseResult => releaseFeatureLocks(this.inTxn(tx), agent, featureId), RELEASE_WRITE);
-    if (result.released.length > 0) this.wakeups.notify();
+    if (result.released.length > 0) this.notifyAfter(scope);
     return result;
   }
 
@@ -220,7 +232,7 @@ export class LockManager {
    */
   breakHeld(agent: string, key: string, scope: TxnScope = this.store.txn): BrokenLock[] {
     const broken = scope.write((tx): BrokenLock[] => breakLocks(this.inTxn(tx), agent, key));
-    if (broken.length > 0) this.wakeups.notify();
+    if (broken.length > 0) this.notifyAfter(scope);
     return broken;
   }
 
