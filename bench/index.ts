@@ -10,6 +10,7 @@
  *    against a trivial pass over the same input;
  * 4. server start to initialize against `node -e ""`, idle RSS against bare node;
  * 5. a subscriber hearing of another process's commit, against that commit's round trip;
+ *    5b. the change feed alone: another process's commit to the listener, watching the data file against polling only;
  * 6. the Claude Code PreToolUse hook as a process, against `node -e ""`;
  * 7. the conflict radar (28 predicted merges) against 28 trivial git processes;
  * 8. store growth over 100,000 refused polls of one agent (activity folding and retention);
@@ -23,7 +24,7 @@ import { benchGroupCommit } from "./group-commit.js";
 import { CLI, fmt } from "./lib.js";
 import { benchHook, hookRows } from "./hook.js";
 import { benchLockCycle } from "./lock-cycle.js";
-import { benchNotify } from "./notify.js";
+import { benchChangeFeed, benchNotify } from "./notify.js";
 import { benchRadar } from "./radar.js";
 import { benchRetention } from "./retention.js";
 import { benchStartup } from "./startup.js";
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   const start = await benchStartup();
   step("5. resource update latency across processes (40 commits)");
   const notify = await benchNotify();
+  step("5b. change feed: another process's commit to the listener, watch vs poll (40 commits)");
+  const feed = await benchChangeFeed();
   step("6. the PreToolUse hook process (40 runs each, 1,000 live locks)");
   const hook = await benchHook();
   step("7. the conflict radar: 8 branches, 28 merges, on the fastapi history");
@@ -188,12 +191,48 @@ async function main(): Promise<void> {
     ],
     [
       "5",
-      `resources/updated after another process's commit, p50 (${notify.samples})`,
+      `resources/updated after another process's acquire/release call, p50 (${notify.samples})`,
       `${fmt(notify.latency_p50_ms)} ms`,
       "that commit's acquire_lock round trip p50",
       `${fmt(notify.acquire_p50_ms)} ms`,
       fmt(notify.ratio_p50, 1),
       goal(notify.latency_max_ms < 1000, "max < 1000 ms"),
+    ],
+    [
+      "5b",
+      `change feed: another process's store.write call to the listener, p50 (${feed.samples}; ${feed.mode}, reader-visible id)`,
+      `${fmt(feed.watch.p50_ms)} ms`,
+      `same commits, a feed polling every ${feed.poll_ms} ms`,
+      `${fmt(feed.poll.p50_ms)} ms`,
+      fmt(feed.ratio_p50, 3),
+      goal(feed.watch.p50_ms < 20, "< 20 ms"),
+    ],
+    [
+      "5b",
+      "  same, p95",
+      `${fmt(feed.watch.p95_ms)} ms`,
+      "polling feed p95",
+      `${fmt(feed.poll.p95_ms)} ms`,
+      fmt(feed.watch.p95_ms / feed.poll.p95_ms, 3),
+      "(info)",
+    ],
+    [
+      "5b",
+      "  same, against the commit itself",
+      `${fmt(feed.watch.p50_ms)} ms`,
+      "the writer's store.write p50, call to return",
+      `${fmt(feed.commit_p50_ms)} ms`,
+      fmt(feed.ratio_vs_commit),
+      "(info; 1.0 = heard as the commit ends)",
+    ],
+    [
+      "5b",
+      "  listener calls whose read missed the commit: watch+visible id / watch+meta id / poll",
+      `${feed.watch.stale_reads} / ${feed.watch_meta.stale_reads} / ${feed.poll.stale_reads}`,
+      "commits",
+      `${feed.samples}`,
+      "",
+      goal(feed.watch.stale_reads === 0, "0 with the visible id"),
     ],
     ...hookRows(hook, fmt),
     [
@@ -261,7 +300,10 @@ async function main(): Promise<void> {
       `3: plan_waves: ${pw.waves} waves, ${fmt(pw.conflicts_total, 0)} conflicts, critical path ${pw.critical_path_length}, ` +
         `${fmt(pw.write_keys, 0)} writes + ${fmt(pw.read_keys, 0)} reads over ${fmt(pw.files_pool, 0)} files; runs ${pw.core_runs_ms.map((x) => fmt(x, 0)).join("/")} ms`,
       `4: start runs ${start.connect_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; node importing the SDK server, lmdb, zod, commander, picomatch: ${fmt(start.node_import_deps_ms, 0)} ms to exit`,
-      `5: poll every ${notify.poll_ms} ms while subscribed; latency p95 ${fmt(notify.latency_p95_ms)} ms, max ${fmt(notify.latency_max_ms)} ms`,
+      `5: latency p95 ${fmt(notify.latency_p95_ms)} ms, max ${fmt(notify.latency_max_ms)} ms, from B's answer p50 ${fmt(notify.after_answer_p50_ms)} ms ` +
+        `(the server's feed watches the data file when the context gives it the file, else polls every ${notify.poll_ms} ms)`,
+      `5b: max: watch ${fmt(feed.watch.max_ms)} ms, watch+meta id ${fmt(feed.watch_meta.max_ms)} ms (p50 ${fmt(feed.watch_meta.p50_ms)}), poll ${fmt(feed.poll.max_ms)} ms; ` +
+        `from store.write returning to the watching listener p50 ${fmt(feed.watch_after_return_p50_ms)} ms; safety poll every ${feed.safety_poll_ms} ms while watching`,
       `7: ${radar.commits} commits, ${radar.files} files, ${radar.conflicting_pairs} of ${radar.pairs} pairs conflict; runs ${radar.scan_runs_ms.map((x) => fmt(x, 0)).join("/")} ms; repository built in ${fmt(radar.build_ms, 0)} ms (git fast-import)`,
       `8: poll ${fmt(retention.identical.poll_us, 0)} µs identical, ${fmt(retention.differing.poll_us, 0)} µs differing (pruning included); ` +
         `${fmt(retention.identical.entries, 0)} / ${fmt(retention.differing.entries, 0)} activity entries at the end`,
@@ -280,6 +322,7 @@ async function main(): Promise<void> {
     plan_waves: pw,
     startup: start,
     notify,
+    change_feed: feed,
     hook,
     radar,
     retention,

@@ -31,8 +31,8 @@
  * The table lives on the store port (src/locks/table.ts over store/txn.ts):
  * one write transaction per decision, time and process liveness from the
  * engine; nothing that decides a grant lives only in this process's memory.
- * The in-process wake-ups only wake local waiters early; other processes
- * are found by polling.
+ * The wake-ups only shorten waiters' sleeps: this process's own releases
+ * wake them at once, other processes' commits through the change feed.
  */
 import { InvalidArgumentError, SignalboxError } from "../errors.js";
 import type { EngineTime } from "../store/port.js";
@@ -62,7 +62,7 @@ import type {
   WaiterView,
 } from "./types.js";
 import { holdersOfFeature, instantOf, listLive, verifyGrant } from "./views.js";
-import { waitForGrant, Wakeups, type Attempt } from "./wait.js";
+import { waitForGrant, Wakeups, type Attempt, type ChangeSignal } from "./wait.js";
 
 /**
  * Releases run as housekeeping writes: past `limits.store_mb` (and its
@@ -89,16 +89,23 @@ export type LockStore = StoreAccess;
  * grant, only the wake-ups of this process's own waiters.
  */
 export class LockManager {
-  private readonly wakeups = new Wakeups();
+  private readonly wakeups: Wakeups;
   private readonly clock: EngineTime;
 
-  /** @param hooks called inside the deciding transactions (control/lock-hooks.ts) */
+  /**
+   * @param hooks called inside the deciding transactions (control/lock-hooks.ts)
+   * @param changes commits by any process (the context's change feed): wakes
+   *        this process's waiters when another process releases; without it
+   *        they learn of other processes' releases by polling alone
+   */
   constructor(
     private readonly store: LockStore,
     private readonly settings: LockSettings,
     private readonly hooks: LockHooks = {},
+    changes?: ChangeSignal,
   ) {
     this.clock = store.time;
+    this.wakeups = new Wakeups(changes);
   }
 
   /**

@@ -6,14 +6,16 @@
  *
  * Every decision is taken in a store transaction by the caller's decision
  * step (src/locks/manager.ts, src/locks/commands.ts); this loop only decides
- * WHEN to take the next one. Other processes cannot wake us, so the loop
- * polls with a cheap read-only look, backing off from 1 ms to
- * {@link POLL_MAX_MS}, and asks for a write transaction only when what blocks
- * the request changed (or its wait ended). Changes made by this process wake
- * its waiters at once ({@link Wakeups}).
+ * WHEN to take the next one. The loop polls with a cheap read-only look,
+ * backing off from 1 ms to {@link POLL_MAX_MS}, and asks for a write
+ * transaction only when what blocks the request changed (or its wait ended).
+ * Changes made by this process wake its waiters at once ({@link Wakeups});
+ * so do commits of other processes when the wake-ups follow a change signal
+ * (the context's change feed, src/runtime/changes.ts). A wake-up only
+ * shortens a sleep: the look and the decision step read the table again.
  */
 import { EventEmitter } from "node:events";
-import type { Clock } from "../store/clock.js";
+import type { EngineTime as Clock } from "../store/port.js";
 import { blockerAgents, type Blockers } from "./conflicts.js";
 import type { AcquireRequest, AcquireResult } from "./types.js";
 import { waitingInfo } from "./views.js";
@@ -31,20 +33,67 @@ export const WAIT_REPORT_MS = 1000;
 export type Attempt = { kind: "done"; result: AcquireResult } | { kind: "waiting"; seq: number; blockerAgents: string };
 
 /**
- * Wakes this process's queued requests early when this process changes the
- * lock table. Holds no state that decides a grant: a missed wake-up only
- * costs one poll interval.
+ * A source of "something may have changed in the store" signals, such as
+ * runtime/changes.ts `ChangeFeed` (a commit by any process, seen through a
+ * watch on the data file or a poll). `subscribe` returns the function that
+ * stops listening; a listener may be called for changes that do not concern
+ * the lock table.
+ */
+export interface ChangeSignal {
+  subscribe(listener: () => void): () => void;
+}
+
+/**
+ * Wakes this process's queued requests early: at once when this process
+ * changes the lock table ({@link notify}), and, given a {@link ChangeSignal},
+ * when another process commits while at least one request of this process
+ * waits ({@link hold}). Holds no state that decides a grant: a missed
+ * wake-up only costs one poll interval.
  */
 export class Wakeups {
   private readonly emitter = new EventEmitter();
+  private holders = 0;
+  private stopFollowing: (() => void) | null = null;
 
-  constructor() {
+  /** @param changes commits of any process; followed only while some request waits (none: this process's own changes only) */
+  constructor(private readonly changes?: ChangeSignal) {
     this.emitter.setMaxListeners(0);
   }
 
   /** The lock table changed (a lock ended or a waiter left): wake every sleeper. */
   notify(): void {
     this.emitter.emit("change");
+  }
+
+  /**
+   * A request starts waiting: follow the change signal (if any) until every
+   * holder has called the returned release (idempotent), so the signal's
+   * watch and timer run only while someone waits. Never throws: when the
+   * signal cannot be followed, waiters fall back on their polling.
+   */
+  hold(): () => void {
+    if (this.holders === 0 && this.changes) {
+      try {
+        this.stopFollowing = this.changes.subscribe(() => this.notify());
+      } catch {
+        this.stopFollowing = null;
+      }
+    }
+    this.holders++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.holders--;
+      if (this.holders > 0) return;
+      const stop = this.stopFollowing;
+      this.stopFollowing = null;
+      try {
+        stop?.();
+      } catch {
+        // Nothing to undo: the wait is over either way.
+      }
+    };
   }
 
   /** Sleep up to `ms` ms, waking early on {@link notify} or when `signal` aborts. Never rejects. */
@@ -67,7 +116,7 @@ export class Wakeups {
 export interface WaitSteps {
   /** The lease clock: monotonic ms for the deadline, the back-off and the report interval. */
   clock: Clock;
-  /** This process's wake-ups; a sleeping waiter wakes at once when it changes the table. */
+  /** This process's wake-ups; a sleeping waiter wakes at once when it changes the table (or another process commits, if they follow a change signal). */
   wakeups: Wakeups;
   /** The decision step for queued ticket `seq`, in a write transaction; resolves once durable. */
   attempt(seq: number): Promise<Attempt>;
@@ -107,6 +156,7 @@ export async function waitForGrant(
   };
   report();
   let pollMs = 1;
+  const release = wakeups.hold();
   try {
     for (;;) {
       const remaining = deadline - clock.monoMs();
@@ -130,7 +180,15 @@ export async function waitForGrant(
       report();
     }
   } catch (err) {
-    steps.dequeue(seq);
+    // Leave the queue, but let the wait's own failure be the answer: a failing dequeue must not
+    // hide it (its waiter record is then dropped by the sweep once its process or deadline is gone).
+    try {
+      steps.dequeue(seq);
+    } catch {
+      // The waiter stays queued until its deadline passes or its process ends (conflicts.ts waiterIsLive).
+    }
     throw err;
+  } finally {
+    release();
   }
 }

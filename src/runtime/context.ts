@@ -2,6 +2,7 @@
  * The context object created once per process and passed down to every tool
  * and resource: no module-level mutable state (DESIGN.md, "Layout").
  */
+import path from "node:path";
 import { Admission } from "./admission.js";
 import { ChangeFeed } from "./changes.js";
 import { loadConfig, type Config } from "./config.js";
@@ -17,7 +18,7 @@ import { stderrLogger, type Logger } from "./logger.js";
 import { discoverRepo } from "../git/repo.js";
 import { RadarWatcher } from "../git/radar-watch.js";
 import { Workspace } from "../git/workspace.js";
-import { prepareStore, resolveRoot } from "./root.js";
+import { prepareStore, resolveRoot, STORE_FILE } from "./root.js";
 import { systemClock, type Clock } from "../store/clock.js";
 import { openStore, type Store } from "../store/lmdb/store.js";
 import { lmdbAccess } from "../store/lmdb/engine.js";
@@ -92,7 +93,15 @@ export function createContext(opts: ContextOptions = {}): Context {
   const access = lmdbAccess(store, clock, { groupCommit: process.env.SIGNALBOX_GROUP_COMMIT === "1" });
   const { engine, txn } = access;
   const env: ControlEnv = { txn, clock, config };
-  const locks = new LockManager(access, lockSettings, controlLockHooks(env));
+  // Another process's commit reaches subscribers and this process's lock waiters through a watch
+  // on the data file, confirmed by the id a fresh read sees (runtime/changes.ts, docs/change-feed.md).
+  const changes = new ChangeFeed(
+    () => store.lastTxnId(),
+    opts.changePollMs,
+    (err) => logger.log("warn", "change feed failed", { error: (err as Error).message }),
+    { watchFile: path.join(store.dir, STORE_FILE) },
+  );
+  const locks = new LockManager(access, lockSettings, controlLockHooks(env), changes);
   locks.sweep();
   const sweepMs = opts.sweepMs ?? 60_000;
   const timer = sweepMs > 0 ? setInterval(() => safeSweep(env, locks, logger), sweepMs) : null;
@@ -100,9 +109,6 @@ export function createContext(opts: ContextOptions = {}): Context {
   const radar = new RadarWatcher(env, git, logger);
   radar.start(opts.radarPollMs ?? config.git.radar_poll_ms);
   let closed = false;
-  const changes = new ChangeFeed(() => store.lastTxnId(), opts.changePollMs, (err) =>
-    logger.log("warn", "change feed failed", { error: (err as Error).message }),
-  );
   return {
     root,
     git,

@@ -126,7 +126,13 @@ export interface Store {
    * @throws Error for a name that is not a database of the store.
    */
   database(name: string): Database<unknown, string | number>;
-  /** Id of the last committed write transaction by any process (poll it to learn of changes). */
+  /**
+   * Id of the last write transaction by any process that a read started now
+   * sees (poll it, or look after a change of the data file, to learn of
+   * changes): this process's read transaction is renewed first, so a caller
+   * that sees the id move can read what that commit wrote
+   * ({@link readerVisibleTxnId}).
+   */
   lastTxnId(): number;
   /**
    * Bytes of the data file in use: its highest page. LMDB files never shrink;
@@ -289,7 +295,7 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
         depth--;
       }
     },
-    lastTxnId: () => (h.env.getStats() as { lastTxnId: number }).lastTxnId,
+    lastTxnId: () => readerVisibleTxnId(h.env),
     usedBytes,
     close: () => {
       recordSeen();
@@ -312,6 +318,29 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
   }
   if (seenAt === -Infinity) recordSeen(); // the upgrade's write has just written it otherwise
   return store;
+}
+
+/**
+ * The id of the snapshot a read transaction started now sees: this
+ * process's read transaction is renewed, then its id is read from LMDB's
+ * reader table (`mdb_reader_list`: pid, thread, txn id per slot; the
+ * highest of this process's slots). Not the meta page's id
+ * (`mdb_env_info`, `getStats().lastTxnId`): LMDB writes the meta page of a
+ * commit before its final disk sync returns, and until it does a new reader
+ * still gets the previous snapshot, so a look woken by that id can read the
+ * old state and then miss the change for good (docs/change-feed.md). Falls
+ * back to the meta page's id when the reader table names no slot of this
+ * process.
+ */
+export function readerVisibleTxnId(env: RootDatabase): number {
+  env.resetReadTxn();
+  env.get("\0"); // any read renews the read transaction
+  let id = 0;
+  for (const line of env.readerList().split("\n")) {
+    const [pid, , txn] = line.trim().split(/\s+/);
+    if (Number(pid) === process.pid && txn !== undefined && /^\d+$/.test(txn)) id = Math.max(id, Number(txn));
+  }
+  return id > 0 ? id : (env.getStats() as { lastTxnId: number }).lastTxnId;
 }
 
 /**
