@@ -6,13 +6,13 @@
  * the engine. No LMDB here.
  */
 import { describe, expect, it } from "vitest";
-import { LockManager, type LockSettings } from "../src/locks/manager.js";
+import { LockManager, type AcquireRequest, type AcquireResult, type LockSettings, type WaitingInfo } from "../src/locks/manager.js";
 import { MemoryEngine } from "../src/store/memory/engine.js";
 import { Db, type StoreAccess, type TxnScope } from "../src/store/txn.js";
 
 const SETTINGS: LockSettings = { default_lease_ms: 60_000, max_lease_ms: 600_000, default_wait_ms: 0, max_wait_ms: 10_000 };
 
-/** The synchronous scope an asynchronous engine cannot give: these tests use only acquire and release. */
+/** The synchronous scope an asynchronous engine cannot give: acquiring (waiting too) and releasing never need it. */
 const NO_SYNC_SCOPE: TxnScope = {
   write: () => {
     throw new Error("test: no synchronous transactions on the memory engine");
@@ -109,4 +109,69 @@ describe("the lock manager on the in-memory engine", () => {
     const late = await locks.release("a", { all: true });
     expect(late.released).toEqual([]);
   });
+
+  it("queues waiters FIFO and grants each when the key frees, waking them on this process's release", async () => {
+    const { locks } = onMemory();
+    const first = await locks.acquire({ agent_id: "a", keys: ["q.ts"], mode: "write" });
+    expect(first.granted).toBe(true);
+    const order: string[] = [];
+    const waiter = (id: string) => {
+      const w = queue(locks, { agent_id: id, keys: ["q.ts"], mode: "write", wait_ms: 5_000 });
+      const done = w.result.then(async (r) => {
+        order.push(id);
+        if (r.granted) await locks.release(id, { all: true });
+        return r;
+      });
+      return { queued: w.queued, done };
+    };
+    const b = waiter("b");
+    await b.queued;
+    const c = waiter("c");
+    await c.queued;
+    await locks.release("a", { all: true });
+    const [rb, rc] = await Promise.all([b.done, c.done]);
+    expect(rb.granted && rc.granted).toBe(true);
+    expect(order).toEqual(["b", "c"]);
+    if (rb.granted && rc.granted) expect(rc.locks[0]?.fencing_token).toBeGreaterThan(rb.locks[0]?.fencing_token ?? 0);
+  });
+
+  it("refuses the request that would close a wait-for cycle as a deadlock, naming the cycle", async () => {
+    const { locks } = onMemory();
+    await locks.acquire({ agent_id: "a", keys: ["x.ts"], mode: "write" });
+    await locks.acquire({ agent_id: "b", keys: ["y.ts"], mode: "write" });
+    const aWaits = queue(locks, { agent_id: "a", keys: ["y.ts"], mode: "write", wait_ms: 5_000 });
+    await aWaits.queued;
+    const bWaits = await locks.acquire({ agent_id: "b", keys: ["x.ts"], mode: "write", wait_ms: 5_000 });
+    expect(bWaits.granted).toBe(false);
+    if (!bWaits.granted) {
+      expect(bWaits.reason).toBe("deadlock");
+      expect(bWaits.cycle).toEqual(["b", "a", "b"]);
+    }
+    await locks.release("b", { all: true });
+    expect((await aWaits.result).granted).toBe(true);
+  });
+
+  it("ends a wait at its deadline on the engine's clock, and the waiter leaves the queue", async () => {
+    const { engine, locks } = onMemory();
+    await locks.acquire({ agent_id: "a", keys: ["t.ts"], mode: "write" });
+    const waiting = queue(locks, { agent_id: "b", keys: ["t.ts"], mode: "write", wait_ms: 1_000 });
+    await waiting.queued;
+    engine.advance(1_001);
+    const r = await waiting.result;
+    expect(r.granted).toBe(false);
+    if (!r.granted) expect(r.reason).toBe("timeout");
+    // Nobody waits any more: a third agent queued behind the key is first in line.
+    const third = queue(locks, { agent_id: "c", keys: ["t.ts"], mode: "write", wait_ms: 5_000 });
+    expect((await third.queued).position).toBe(1);
+    await locks.release("a", { all: true });
+    expect((await third.result).granted).toBe(true);
+  });
 });
+
+/** Start a waiting acquire: `queued` resolves with its first progress report (it is in the queue), `result` with the answer. */
+function queue(locks: LockManager, req: AcquireRequest): { queued: Promise<WaitingInfo>; result: Promise<AcquireResult> } {
+  let reported: (w: WaitingInfo) => void = () => undefined;
+  const queued = new Promise<WaitingInfo>((resolve) => (reported = resolve));
+  const result = locks.acquire({ ...req, onWaiting: (w) => reported(w) });
+  return { queued, result };
+}

@@ -173,8 +173,8 @@ export class LockManager {
   }
 
   /** Read-only: what blocks queued ticket `seq` of `req` now, in a fresh read snapshot. */
-  private look(req: AcquireRequest, seq: number): Blockers {
-    return blockersOf(this.readerOn(this.store.txn.latest()), instantOf(this.clock), req.agent_id, req.mode, req.keys, seq);
+  private look(req: AcquireRequest, seq: number): Promise<Blockers> {
+    return this.store.db.read((r) => blockersOf(this.readerOn(r), instantOf(this.clock), req.agent_id, req.mode, req.keys, seq));
   }
 
   /**
@@ -193,9 +193,9 @@ export class LockManager {
     return out;
   }
 
-  /** Leave the queue (a wait cancelled or failed). */
-  private dequeue(seq: number): void {
-    const removed = this.store.txn.write((tx) => removeWaiter(this.inTxn(tx), seq));
+  /** Leave the queue (a wait cancelled or failed); resolves once durable. */
+  private async dequeue(seq: number): Promise<void> {
+    const removed = await this.store.db.write((tx) => removeWaiter(this.inTxn(tx), seq), RELEASE_WRITE);
     if (removed) this.wakeups.notify();
   }
 

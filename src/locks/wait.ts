@@ -120,10 +120,10 @@ export interface WaitSteps {
   wakeups: Wakeups;
   /** The decision step for queued ticket `seq`, in a write transaction; resolves once durable. */
   attempt(seq: number): Promise<Attempt>;
-  /** Read-only: what blocks ticket `seq` now, in a fresh read snapshot. */
-  look(seq: number): Blockers;
-  /** Leave the queue (the wait was cancelled or failed). */
-  dequeue(seq: number): void;
+  /** Read-only: what blocks ticket `seq` now, in a fresh read snapshot (the engine's `db.read`). */
+  look(seq: number): Promise<Blockers>;
+  /** Leave the queue (the wait was cancelled or failed), in a write transaction; resolves once durable. */
+  dequeue(seq: number): Promise<void>;
 }
 
 /**
@@ -149,15 +149,16 @@ export async function waitForGrant(
   let seq = queued.seq;
   let lastBlockers = queued.blockerAgents;
   let lastReport = clock.monoMs();
-  const report = (b?: Blockers) => {
+  const report = async (b?: Blockers) => {
     if (!req.onWaiting) return;
+    const blockers = b ?? (await steps.look(seq));
     lastReport = clock.monoMs();
-    req.onWaiting(waitingInfo(seq, b ?? steps.look(seq), lastReport - start, clock));
+    req.onWaiting(waitingInfo(seq, blockers, lastReport - start, clock));
   };
-  report();
   let pollMs = 1;
   const release = wakeups.hold();
   try {
+    await report();
     for (;;) {
       const remaining = deadline - clock.monoMs();
       await wakeups.sleep(Math.max(0, Math.min(pollMs, remaining)), req.signal);
@@ -166,10 +167,10 @@ export async function waitForGrant(
       const now = clock.monoMs();
       if (now < deadline) {
         // Cheap read-only look first; a write transaction only when something changed.
-        const b = steps.look(seq);
+        const b = await steps.look(seq);
         const agents = blockerAgents(b);
         if (agents !== "" && agents === lastBlockers) {
-          if (now - lastReport >= WAIT_REPORT_MS) report(b);
+          if (now - lastReport >= WAIT_REPORT_MS) await report(b);
           continue;
         }
       }
@@ -177,13 +178,13 @@ export async function waitForGrant(
       if (attempt.kind === "done") return attempt.result;
       seq = attempt.seq;
       lastBlockers = attempt.blockerAgents;
-      report();
+      await report();
     }
   } catch (err) {
     // Leave the queue, but let the wait's own failure be the answer: a failing dequeue must not
     // hide it (its waiter record is then dropped by the sweep once its process or deadline is gone).
     try {
-      steps.dequeue(seq);
+      await steps.dequeue(seq);
     } catch {
       // The waiter stays queued until its deadline passes or its process ends (conflicts.ts waiterIsLive).
     }
