@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockManager } from "../src/locks/manager.js";
 import { manualClock, type ManualClock } from "../src/store/clock.js";
 import { openStore, type Store } from "../src/store/lmdb/store.js";
-import { LmdbEngine, lmdbAccess } from "../src/store/lmdb/engine.js";
+import { LmdbEngine, lmdbAccess, lmdbTxn } from "../src/store/lmdb/engine.js";
 import { collection, text } from "../src/store/port.js";
 import { Db } from "../src/store/txn.js";
 import { tempDir } from "./helpers/store.js";
@@ -107,6 +107,30 @@ describe("group commit", () => {
     const own = new LockManager(lmdbAccess(store, clock, { engine: single }), settings);
     await Promise.all(Array.from({ length: 5 }, (_, a) => own.acquire({ agent_id: `s${a}`, keys: [`src/s${a}.ts`], mode: "write" })));
     expect(single.stats).toEqual({ commits: 5, calls: 5, largest: 1 });
+  });
+
+  it("with group commit off, a call commits within the call; one made inside a running transaction waits until that one is committed", async () => {
+    const single = new LmdbEngine(store, clock, { groupCommit: false });
+    const db = new Db(single);
+    const before = store.lastTxnId();
+    const now = db.write((tx) => tx.put(probes, ["now"], 1));
+    // Committed before the caller awaited anything.
+    expect(store.lastTxnId()).toBe(before + 1);
+    await now;
+    let inner: Promise<void> | null = null;
+    let innerDoneInside = false;
+    store.write(() => {
+      inner = db.write((tx) => tx.put(probes, ["inner"], 2)).then(() => {
+        innerDoneInside = store.inTransaction();
+      });
+      lmdbTxn(store).put(probes, ["outer"], 0);
+      expect(store.inTransaction()).toBe(true);
+    });
+    await inner;
+    expect(innerDoneInside).toBe(false);
+    // The inner call got a commit of its own after the enclosing one.
+    expect(store.lastTxnId()).toBe(before + 3);
+    expect(single.stats.commits).toBe(2);
   });
 
   it("at the store's quota a mixed batch refuses its plain calls and still commits its housekeeping ones", async () => {

@@ -10,7 +10,13 @@
  * that call's writes, the others commit). The transaction commits with one
  * fsync (`overlappingSync: false`), and no call's promise resolves before
  * that commit returned, so an answer never reports a write that a crash
- * could lose. A call that arrives alone waits one `setImmediate`.
+ * could lose. A call that arrives alone waits one `setImmediate`; a batch
+ * of one commits in its own transaction, without a child transaction.
+ *
+ * With group commit off (the server's default for now, docs/store-port.md)
+ * a call commits at once, inside `write` itself, unless a transaction
+ * function of this process is running (then it waits its turn, so it is
+ * never answered before the enclosing transaction is durable).
  *
  * Housekeeping calls (releases, pruning) share the transaction while the
  * write guard admits plain writes; when it refuses them (the store at its
@@ -88,6 +94,14 @@ export class LmdbEngine implements StoreEngine {
   }
 
   write<T>(fn: (writer: EngineWriter) => T, options: WriteOptions = {}): Promise<T> {
+    if (this.options.groupCommit === false && !this.store.inTransaction()) {
+      // Nothing to batch with: commit now, in this call (resolved only after the commit returned).
+      // Inside a running transaction function the call waits its turn instead: committed there,
+      // as a child, it would be answered before the enclosing transaction is durable.
+      return new Promise<T>((resolve, reject) => {
+        this.commitAlone({ fn, resolve: resolve as (v: unknown) => void, reject }, options.housekeeping ?? false);
+      });
+    }
     return new Promise<T>((resolve, reject) => {
       this.queues[options.housekeeping ? "housekeeping" : "plain"].push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
@@ -140,6 +154,8 @@ export class LmdbEngine implements StoreEngine {
    * every other call of a refused or failed batch is rejected.
    */
   private commit(batch: Pending[], housekeeping: boolean, spared: readonly Pending[] = []): boolean {
+    const [only] = batch;
+    if (batch.length === 1 && only && spared.length === 0) return this.commitAlone(only, housekeeping);
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.store.write(
@@ -175,6 +191,27 @@ export class LmdbEngine implements StoreEngine {
     return false;
   }
 
+  /**
+   * A call alone: its own write transaction, no child transaction (what
+   * one would buy it is already what the transaction does: a call that
+   * throws aborts it, and it holds nothing else). Returns false (nothing
+   * spared).
+   */
+  private commitAlone(p: Pending, housekeeping: boolean): boolean {
+    let value: unknown;
+    try {
+      value = this.store.write(() => p.fn(this.writer), { housekeeping });
+    } catch (err) {
+      p.reject(err);
+      return false;
+    }
+    this.figures.commits++;
+    this.figures.calls++;
+    this.figures.largest = Math.max(this.figures.largest, 1);
+    p.resolve(value);
+    return false;
+  }
+
   private readonly writer: EngineWriter;
   private readonly reader: EngineReader;
 }
@@ -189,9 +226,12 @@ function* rangeOf(db: Database<unknown, RawKey>, r: RawRange): Generator<RawEntr
   if (limit <= 0) return;
   let n = 0;
   if (!r.reverse) {
-    for (const { key, value } of db.getRange({ ...(r.low !== undefined ? { start: r.low } : {}), ...(r.high !== undefined ? { end: r.high } : {}), ...(r.limit !== undefined ? { limit: r.limit } : {}) })) {
-      yield { key: key as RawKey, value };
-    }
+    // lmdb-js's own entries ({key, value}) are yielded as they come: the hot path (lock table, activity) walks here.
+    const options: { start?: RawKey; end?: RawKey; limit?: number } = {};
+    if (r.low !== undefined) options.start = r.low;
+    if (r.high !== undefined) options.end = r.high;
+    if (r.limit !== undefined) options.limit = r.limit;
+    yield* db.getRange(options) as Iterable<RawEntry>;
     return;
   }
   const entries = db.getRange({

@@ -126,6 +126,8 @@ export interface Store {
    * @throws Error for a name that is not a database of the store.
    */
   database(name: string): Database<unknown, string | number>;
+  /** Whether a transaction function of {@link write} is running in this process now. */
+  inTransaction(): boolean;
   /**
    * Id of the last write transaction by any process that a read started now
    * sees (poll it, or look after a change of the data file, to learn of
@@ -295,6 +297,7 @@ export function openStore(dir: string, options: { limits?: StoreLimits } = {}): 
         depth--;
       }
     },
+    inTransaction: () => depth > 0,
     lastTxnId: () => readerVisibleTxnId(h.env),
     usedBytes,
     close: () => {
