@@ -2,7 +2,7 @@
  * Every keyspace of the store, declared once as code: database, key prefix,
  * typed key parts, record type and record version (store/port.ts
  * `Collection`). The raw keys are byte for byte the layouts the stores on
- * disk already hold (store/lmdb/store.ts, store/lmdb/lock-table.ts,
+ * disk already hold (store/lmdb/store.ts, locks/table.ts,
  * control/registry/records.ts, log/activity.ts, control/metrics.ts,
  * control/detectors.ts, analysis/plans.ts), so an existing store reads the
  * same through them.
@@ -72,7 +72,7 @@ export const meta = {
   linkName: collection<string>()("meta", "link\0", "linkName", [text]),
 };
 
-/** `lockTable`: locks, their live indexes, waiters and queues in one database (store/lmdb/lock-table.ts). */
+/** `lockTable`: locks, their live indexes, waiters and queues in one database (locks/table.ts). */
 export const lockTable = {
   counter: collection<number>()("lockTable", "#", "counter", [text]),
   lock: collection<LockRecord>()("lockTable", "L", "lock", [seq15]),

@@ -5,7 +5,7 @@
  * `resetReadTxn()`, so all of them see one read snapshot; no write
  * transaction is opened and nothing is repaired.
  *
- * Invariants of the lock table (layout in lock-table.ts) and the decision log:
+ * Invariants of the lock table (layout in src/locks/table.ts) and the decision log:
  * - every live index entry (`H` by key, `A` by agent) points to a lock record
  *   in state "held" with the same key / agent;
  * - every held record is indexed under both, and has a lease (a finite

@@ -17,7 +17,7 @@
  * | database     | key                          | value                      |
  * |--------------|------------------------------|----------------------------|
  * | `meta`       | name                         | schema version, counters   |
- * | `lockTable`  | see `lock-table.ts`          | locks, indexes, waiters    |
+ * | `lockTable`  | see `src/locks/table.ts`     | locks, indexes, waiters    |
  * | `decisions`  | sequence number (number)     | {@link DecisionRecord}     |
  * | `plans`      | plan_id                      | stored wave plan           |
  * |              | plan_id `\0spec`             | feature specs (plans.ts)   |
@@ -85,7 +85,7 @@ export interface Store {
    */
   readonly env: RootDatabase;
   readonly meta: Database<unknown, string>;
-  /** Locks, their indexes, waiters and lock counters: one database (lock-table.ts). */
+  /** Locks, their indexes, waiters and lock counters: one database (src/locks/table.ts). */
   readonly lockTable: Database<unknown, string>;
   readonly decisions: Database<DecisionRecord, number>;
   readonly plans: Database<unknown, string>;
