@@ -76,6 +76,7 @@ class Writer {
       const take = () => {
         if (this.lines.length > 0) {
           this.waiting = null;
+          this.child.off("exit", take);
           resolve(this.lines.shift() as string);
         } else if (this.child.exitCode !== null) resolve(null);
       };
