@@ -8,6 +8,7 @@
  *   real changes of a full-stack repository and its domain map.
  */
 import fs from "node:fs";
+import readline from "node:readline";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -281,10 +282,17 @@ async function twoAgents(call: <T>(name: string, args: object) => Promise<T>, ta
  * (src/dashboard/) serves the store of the section playing on loopback; its
  * one-time link is printed first.
  */
-export async function runDemo(): Promise<void> {
+export async function runDemo(opts: { pause?: boolean } = {}): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error(`build first: ${CLI} is missing (npm run build)`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "signalbox-demo-"));
-  const dashboard = await DemoDashboard.start(stderrLogger());
+  const lines = opts.pause ? stdinLines() : null;
+  const pause = lines
+    ? async () => {
+        console.log("-- paused: the dashboard shows this section's store; press Enter to go on --");
+        await lines.next();
+      }
+    : undefined;
+  const dashboard = await DemoDashboard.start(stderrLogger(), pause);
   console.log(`Dashboard, live while the demo plays (one-time link, 5 min): ${dashboard.link().href}`);
   try {
     const ok = await protocolExample(work, dashboard);
@@ -296,7 +304,33 @@ export async function runDemo(): Promise<void> {
     const gitOk = await runWorktreeDemo(dashboard);
     if (!ok || !controlOk || !waveOk || !gitOk) process.exitCode = 1;
   } finally {
+    lines?.close();
     await dashboard.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Lines typed on stdin, one `next()` at a time; once stdin ends every `next()` resolves at once. */
+function stdinLines(): { next(): Promise<void>; close(): void } {
+  const rl = readline.createInterface({ input: process.stdin });
+  const typed: string[] = [];
+  const waiting: (() => void)[] = [];
+  let ended = false;
+  rl.on("line", (line) => {
+    const w = waiting.shift();
+    if (w) w();
+    else typed.push(line);
+  });
+  rl.on("close", () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w();
+  });
+  return {
+    next: () =>
+      new Promise<void>((resolve) => {
+        if (typed.shift() !== undefined || ended) resolve();
+        else waiting.push(resolve);
+      }),
+    close: () => rl.close(),
+  };
 }

@@ -63,9 +63,10 @@ program
 program
   .command("demo")
   .description("drive the built server over stdio through the bundled real inputs (examples/)")
-  .action(async () => {
+  .option("--pause", "at the end of each section wait for Enter, so the dashboard can be looked at")
+  .action(async (opts: { pause?: boolean }) => {
     const { runDemo } = await import("./demo.js");
-    await runDemo();
+    await runDemo({ pause: opts.pause === true });
   });
 
 program

@@ -27,12 +27,17 @@ export class DemoDashboard implements StoreWatcher {
   private constructor(
     private readonly server: DashboardServer,
     private readonly logger: Logger,
+    private readonly pause: (() => Promise<void>) | null,
   ) {}
 
-  /** Listen on 127.0.0.1 (a free port), showing no store yet. */
-  static async start(logger: Logger): Promise<DemoDashboard> {
+  /**
+   * Listen on 127.0.0.1 (a free port), showing no store yet.
+   * @param pause when given, called at the end of every section while its
+   *        store is still shown (`signalbox demo --pause` waits for Enter there)
+   */
+  static async start(logger: Logger, pause?: () => Promise<void>): Promise<DemoDashboard> {
     const server = await startDashboardServer({ ctx: null, config: parseConfig({}), logger });
-    return new DemoDashboard(server, logger);
+    return new DemoDashboard(server, logger, pause ?? null);
   }
 
   /** A fresh one-time link (single use, 5 min). */
@@ -52,6 +57,7 @@ export class DemoDashboard implements StoreWatcher {
   }
 
   async release(): Promise<void> {
+    if (this.ctx && this.pause) await this.pause();
     this.server.use(null);
     const ctx = this.ctx;
     this.ctx = null;
