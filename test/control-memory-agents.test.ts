@@ -26,54 +26,13 @@ import {
   statusBoard,
 } from "../src/control/registry/agents.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
 import { completeFeature, coordinationState, failFeature, getFeature, lockedKeysOf, startFeature } from "../src/control/features.js";
 import { listInbox } from "../src/control/registry/inbox.js";
-import { controlLockHooks } from "../src/control/lock-hooks.js";
 import { createSignal, resolveSignal } from "../src/control/signals.js";
 import { reportStatus } from "../src/control/status.js";
 import { codeOf } from "../src/errors.js";
-import { LockManager } from "../src/locks/manager.js";
 import { decisionPage } from "../src/log/decisions.js";
-import { parseConfig } from "../src/runtime/config.js";
-import { MemoryEngine } from "../src/store/memory/engine.js";
-import { Db, type TxnScope } from "../src/store/txn.js";
-
-/** The synchronous scope an asynchronous engine cannot give: every use case here runs inside `db.write` instead. */
-const NO_SYNC_SCOPE: TxnScope = {
-  write: () => {
-    throw new Error("test: no synchronous transactions on the memory engine");
-  },
-  read: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  latest: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  usedBytes: () => 0,
-};
-
-/** A memory engine, a config, `run` (one use case in one `db.write`) and a lock manager with the control hooks. */
-function onMemory(raw: Record<string, unknown> = {}) {
-  const engine = new MemoryEngine();
-  const db = new Db(engine);
-  const config = parseConfig(raw);
-  const clock = engine.time;
-  const run = <T>(fn: (env: ControlEnv) => T): Promise<T> => db.write((tx) => fn(envInTxn(tx, clock, config)));
-  const base: ControlEnv = { txn: NO_SYNC_SCOPE, clock, config };
-  const locks = new LockManager({ db, txn: NO_SYNC_SCOPE, time: engine.time, liveness: engine.liveness }, config.locks, controlLockHooks(base));
-  return { engine, db, config, run, locks };
-}
-
-/** The error a rejected use case threw. */
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error("expected the use case to throw");
-  return err;
-}
+import { failure, onMemory } from "./helpers/memory-engine.js";
 
 const coder = (agent_id: string, feature_id?: string) => ({ agent_id, role: "coder" as const, ...(feature_id ? { feature_id } : {}) });
 const auditor = (agent_id: string) => ({ agent_id, role: "auditor" as const });

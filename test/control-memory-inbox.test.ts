@@ -12,51 +12,10 @@
 import { describe, expect, it } from "vitest";
 import { allAgents } from "../src/control/registry/agents.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
 import { acknowledgeMessages, delayedMessages, deliver, listInbox, unreadCount } from "../src/control/registry/inbox.js";
-import { controlLockHooks } from "../src/control/lock-hooks.js";
 import { codeOf } from "../src/errors.js";
-import { LockManager } from "../src/locks/manager.js";
 import { lastActivityOf, listActivity, recordActivity, repeatActivity } from "../src/log/activity.js";
-import { parseConfig } from "../src/runtime/config.js";
-import { MemoryEngine } from "../src/store/memory/engine.js";
-import { Db, type TxnScope } from "../src/store/txn.js";
-
-/** The synchronous scope an asynchronous engine cannot give: every use case here runs inside `db.write` instead. */
-const NO_SYNC_SCOPE: TxnScope = {
-  write: () => {
-    throw new Error("test: no synchronous transactions on the memory engine");
-  },
-  read: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  latest: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  usedBytes: () => 0,
-};
-
-/** A memory engine, a config, `run` (one use case in one `db.write`) and a lock manager with the control hooks. */
-function onMemory(raw: Record<string, unknown> = {}) {
-  const engine = new MemoryEngine();
-  const db = new Db(engine);
-  const config = parseConfig(raw);
-  const clock = engine.time;
-  const run = <T>(fn: (env: ControlEnv) => T): Promise<T> => db.write((tx) => fn(envInTxn(tx, clock, config)));
-  const base: ControlEnv = { txn: NO_SYNC_SCOPE, clock, config };
-  const locks = new LockManager({ db, txn: NO_SYNC_SCOPE, time: engine.time, liveness: engine.liveness }, config.locks, controlLockHooks(base));
-  return { engine, db, config, run, locks };
-}
-
-/** The error a rejected use case threw. */
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error("expected the use case to throw");
-  return err;
-}
+import { failure, onMemory } from "./helpers/memory-engine.js";
 
 const note = (summary: string, priority: "normal" | "high" | "algedonic" = "normal") => ({ from: "sender", kind: "notice" as const, priority, summary });
 

@@ -12,60 +12,21 @@ import { describe, expect, it } from "vitest";
 import { getAgent } from "../src/control/registry/agents.js";
 import { listCheckpoints, reachCheckpoint, requestCheckpoint, resumeCheckpoint } from "../src/control/checkpoints.js";
 import { dispatchAgents } from "../src/control/dispatch.js";
-import { envInTxn, type ControlEnv } from "../src/control/registry/env.js";
+import { type ControlEnv } from "../src/control/registry/env.js";
 import { completeFeature, getFeature, startFeature } from "../src/control/features.js";
 import { defineGate, describeBlocker, featureCompleteGates, recordGateResult } from "../src/control/gates.js";
 import { listInbox } from "../src/control/registry/inbox.js";
 import { closeIncident, getIncident, incidentsView, reportEmergency } from "../src/control/incidents.js";
-import { controlLockHooks } from "../src/control/lock-hooks.js";
 import type { Role } from "../src/control/registry/records.js";
 import { getReview, latestReview, openReviewCount, requestReview, submitReview } from "../src/control/reviews.js";
 import { reportStatus } from "../src/control/status.js";
 import { admitLock, openCheckpoints } from "../src/control/registry/stops.js";
 import { codeOf } from "../src/errors.js";
-import { LockManager } from "../src/locks/manager.js";
 import { listActivity } from "../src/log/activity.js";
 import { decisionPage } from "../src/log/decisions.js";
-import { parseConfig } from "../src/runtime/config.js";
-import { MemoryEngine } from "../src/store/memory/engine.js";
-import { Db, type TxnScope } from "../src/store/txn.js";
+import { failure, onMemory } from "./helpers/memory-engine.js";
 
-/** The synchronous scope an asynchronous engine cannot give: every use case here runs inside `db.write` instead. */
-const NO_SYNC_SCOPE: TxnScope = {
-  write: () => {
-    throw new Error("test: no synchronous transactions on the memory engine");
-  },
-  read: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  latest: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  usedBytes: () => 0,
-};
-
-/** A memory engine, a config, `run` (one use case in one `db.write`) and a lock manager with the control hooks. */
-function onMemory(raw: Record<string, unknown> = {}) {
-  const engine = new MemoryEngine();
-  const db = new Db(engine);
-  const config = parseConfig(raw);
-  const clock = engine.time;
-  const run = <T>(fn: (env: ControlEnv) => T): Promise<T> => db.write((tx) => fn(envInTxn(tx, clock, config)));
-  const base: ControlEnv = { txn: NO_SYNC_SCOPE, clock, config };
-  const locks = new LockManager({ db, txn: NO_SYNC_SCOPE, time: engine.time, liveness: engine.liveness }, config.locks, controlLockHooks(base));
-  return { engine, db, config, run, locks };
-}
 type Run = ReturnType<typeof onMemory>["run"];
-
-/** The error a rejected use case threw. */
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof Error)) throw new Error("expected the use case to throw");
-  return err;
-}
 
 type Member = { agent_id: string; role: Role; domain?: string; feature_id?: string };
 /** Dispatch `members` by the orchestrator `orch` (registered with them). */

@@ -8,28 +8,14 @@
 import { describe, expect, it } from "vitest";
 import { LockManager, type AcquireRequest, type AcquireResult, type LockSettings, type WaitingInfo } from "../src/locks/manager.js";
 import { MemoryEngine } from "../src/store/memory/engine.js";
-import { Db, type StoreAccess, type TxnScope } from "../src/store/txn.js";
+import { memoryLocks } from "./helpers/memory-engine.js";
 
 const SETTINGS: LockSettings = { default_lease_ms: 60_000, max_lease_ms: 600_000, default_wait_ms: 0, max_wait_ms: 10_000 };
 
-/** The synchronous scope an asynchronous engine cannot give: acquiring (waiting too) and releasing never need it. */
-const NO_SYNC_SCOPE: TxnScope = {
-  write: () => {
-    throw new Error("test: no synchronous transactions on the memory engine");
-  },
-  read: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  latest: () => {
-    throw new Error("test: no synchronous reads on the memory engine");
-  },
-  usedBytes: () => 0,
-};
 
 function onMemory(): { engine: MemoryEngine; locks: LockManager } {
   const engine = new MemoryEngine();
-  const access: StoreAccess = { db: new Db(engine), txn: NO_SYNC_SCOPE, time: engine.time, liveness: engine.liveness };
-  return { engine, locks: new LockManager(access, SETTINGS) };
+  return { engine, locks: memoryLocks(engine, SETTINGS) };
 }
 
 describe("the lock manager on the in-memory engine", () => {
