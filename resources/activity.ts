@@ -18,7 +18,7 @@ import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { UriTemplate, type Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import type { ResourceCatalog } from "./catalog.js";
 import type { Context } from "../src/runtime/context.js";
-import { ACTIVITY_PAGE_MAX, listActivity, type ActivityPage } from "../src/log/activity.js";
+import { ACTIVITY_PAGE_MAX, listActivity, parseInstant, type ActivityPage } from "../src/log/activity.js";
 import { jsonContents } from "./common.js";
 import { InvalidArgumentError } from "../src/errors.js";
 
@@ -85,25 +85,6 @@ export interface ActivityQuery {
   until_ms: number | null;
   cursor: string | null;
   limit: number;
-}
-
-const DURATION = /^(\d{1,9})(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const ISO_START = /^\d{4}-\d{2}-\d{2}(?:$|T)/;
-
-/**
- * A `since`/`until` value as epoch ms: an ISO time (`2025-01-31T12:00:00Z`)
- * or a duration ago (`30s`, `15m`, `2h`, `1d`, also `ms`) before `nowMs`.
- * @throws Error naming `field` for anything else.
- */
-export function parseInstant(field: string, value: string, nowMs: number): number {
-  const d = DURATION.exec(value);
-  if (d) return nowMs - Number(d[1]) * (UNIT_MS[d[2] as string] as number);
-  const ms = ISO_START.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new InvalidArgumentError(field, `expected an ISO time (2025-01-31T12:00:00Z) or a duration ago (30s, 15m, 2h, 1d), got "${value}"`);
-  }
-  return ms;
 }
 
 /**

@@ -5,29 +5,13 @@
  */
 import type { ControlEnv } from "../control/registry/env.js";
 import { InvalidArgumentError } from "../errors.js";
-import { ACTIVITY_PAGE_MAX, listActivity } from "../log/activity.js";
+import { ACTIVITY_PAGE_MAX, listActivity, parseInstant } from "../log/activity.js";
 import type { ActivityPageBody } from "./types.js";
 
 /** Default page size. */
 export const ACTIVITY_PAGE = 50;
 
 const PARAMS = ["agent_id", "feature_id", "since", "until", "cursor", "limit"] as const;
-const DURATION = /^(\d{1,9})(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const ISO_START = /^\d{4}-\d{2}-\d{2}(?:$|T)/;
-
-/**
- * A `since`/`until` value as epoch ms: an ISO time or a duration ago
- * (`30s`, `15m`, `2h`, `1d`) before `nowMs`.
- * @throws InvalidArgumentError naming `field` for anything else.
- */
-export function parseWhen(field: string, value: string, nowMs: number): number {
-  const d = DURATION.exec(value);
-  if (d) return nowMs - Number(d[1]) * (UNIT_MS[d[2] as string] as number);
-  const ms = ISO_START.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(field, `expected an ISO time or a duration ago (30s, 15m, 2h, 1d), got "${value}"`);
-  return ms;
-}
 
 /**
  * One page of the log for the query string `params`: `agent_id`,
@@ -44,8 +28,8 @@ export function activityPage(env: ControlEnv, params: URLSearchParams): Activity
     if (value !== "") given.set(name, value);
   }
   const now = env.clock.wallMs();
-  const since = given.has("since") ? parseWhen("since", given.get("since") as string, now) : null;
-  const until = given.has("until") ? parseWhen("until", given.get("until") as string, now) : null;
+  const since = given.has("since") ? parseInstant("since", given.get("since") as string, now) : null;
+  const until = given.has("until") ? parseInstant("until", given.get("until") as string, now) : null;
   if (since !== null && until !== null && since > until) throw new InvalidArgumentError("since", "is after until");
   let limit = ACTIVITY_PAGE;
   const rawLimit = given.get("limit");
